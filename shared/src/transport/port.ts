@@ -1,0 +1,71 @@
+import type { MessageOf, TopicName } from '../messages/index.ts';
+
+/**
+ * What a handler decides about one message. Handlers return an outcome and throw only on bugs;
+ * a throw is treated as `retryLater` with the error as reason (and logged as a bug).
+ */
+export type Outcome =
+  | { readonly kind: 'success' }
+  /** Transient fault: redeliver later with backoff; past `maxAttempts` the message is dead-lettered. */
+  | { readonly kind: 'retryLater'; readonly reason: string; readonly delayMs?: number }
+  /** Permanent fault: redelivery cannot fix it. */
+  | { readonly kind: 'deadLetter'; readonly reason: string; readonly description: string };
+
+export const outcome = {
+  success: (): Outcome => ({ kind: 'success' }),
+  retryLater: (reason: string, delayMs?: number): Outcome =>
+    delayMs === undefined ? { kind: 'retryLater', reason } : { kind: 'retryLater', reason, delayMs },
+  deadLetter: (reason: string, description: string): Outcome => ({ kind: 'deadLetter', reason, description }),
+};
+
+export interface Delivery<T> {
+  readonly body: T;
+  readonly messageId: string;
+  /** Broker redeliveries of this copy (1 on first delivery). */
+  readonly deliveryCount: number;
+  /** Logical attempt across retry-later reschedules (1 on first). */
+  readonly attempt: number;
+  readonly enqueuedAt: Date | undefined;
+  /** W3C traceparent the publisher attached, if any. */
+  readonly traceparent: string | undefined;
+  /** Aborted when the lock is lost or the consumer is stopping past its grace period. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler<T extends TopicName> = (delivery: Delivery<MessageOf<T>>) => Promise<Outcome>;
+
+export interface Publisher {
+  /**
+   * Publishes to a topic, validating each message against the topic's schema first. Resolves only
+   * when the broker has accepted every message (durable); batches internally to stay under size limits.
+   */
+  publish<T extends TopicName>(topic: T, messages: readonly MessageOf<T>[]): Promise<void>;
+}
+
+export interface SubscribeOptions<T extends TopicName> {
+  readonly topic: T;
+  readonly subscription: string;
+  readonly handler: Handler<T>;
+  /** Messages handled at once. */
+  readonly concurrency: number;
+  /** Logical attempts before a `retryLater` becomes a dead-letter. */
+  readonly maxAttempts: number;
+  /** Base and cap of the exponential backoff (full jitter) for `retryLater`. */
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** How long one message may run with its lock renewed. */
+  readonly maxLockRenewalMs: number;
+}
+
+export interface Subscription {
+  /** False once the consumer hit an unrecoverable error (entity missing, unauthorized). */
+  readonly healthy: boolean;
+  /** Stops intake, waits up to graceMs for in-flight handlers, abandons the rest, closes the receiver. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface Transport extends Publisher {
+  subscribe<T extends TopicName>(options: SubscribeOptions<T>): Subscription;
+  /** Cheap liveness check of the connection for /readyz. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
