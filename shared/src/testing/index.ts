@@ -1,0 +1,2 @@
+export * from './azurite.ts';
+export * from './fauxqs.ts';
