@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# One image for every service: `docker run logferry <service>` (sqs-poller, s3-fetcher, la-uploader,
+# blob-scanner, adx-ingester, completion-checker). TypeScript runs natively in Node 24: no build step.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY standins/package.json standins/
+COPY test/package.json test/
+COPY bench/package.json bench/
+COPY cli/package.json cli/
+COPY services/sqs-poller/package.json services/sqs-poller/
+COPY services/s3-fetcher/package.json services/s3-fetcher/
+COPY services/la-uploader/package.json services/la-uploader/
+COPY services/blob-scanner/package.json services/blob-scanner/
+COPY services/adx-ingester/package.json services/adx-ingester/
+COPY services/completion-checker/package.json services/completion-checker/
+# Production dependencies of the runtime workspaces only (no stand-ins, tests or dev tools).
+RUN npm ci --omit=dev --no-audit --no-fund \
+      -w @logferry/shared -w @logferry/cli \
+      -w @logferry/sqs-poller -w @logferry/s3-fetcher -w @logferry/la-uploader \
+      -w @logferry/blob-scanner -w @logferry/adx-ingester -w @logferry/completion-checker \
+    && npm cache clean --force
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS="--enable-source-maps" \
+    HEALTH_PORT=8080
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json mappings.json ./
+COPY --chown=root:root shared/ shared/
+COPY --chown=root:root cli/ cli/
+COPY --chown=root:root services/ services/
+COPY --chown=root:root deploy/servicebus/Config.json deploy/servicebus/Config.json
+# The code is owned by root and read-only to the service user; the root filesystem can be mounted read-only
+# (only /tmp needs to be writable).
+USER node
+EXPOSE 8080 3000
+# Node is PID 1 and handles SIGTERM itself (runService: stop intake, drain, settle, flush, exit 0).
+ENTRYPOINT ["node", "cli/src/main.ts", "run"]
+CMD ["--help"]

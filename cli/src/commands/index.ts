@@ -1,0 +1,4 @@
+import type { Command } from '../help.ts';
+import { run } from './run.ts';
+
+export const COMMANDS: readonly Command[] = [run];
