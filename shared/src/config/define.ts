@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scrubString } from '../logging/redact.ts';
 
 /** One environment variable: its schema (with default, if any), what it is for, and the seeds' old names. */
 export interface VarSpec<T extends z.ZodType = z.ZodType> {
@@ -13,20 +14,83 @@ export interface VarSpec<T extends z.ZodType = z.ZodType> {
 
 export type VarSpecs = Record<string, VarSpec>;
 
+/**
+ * A rule across variables (one of two alternatives, a pair that must come together). Runs after every
+ * variable parsed; returns one problem per violation, each naming the variables (never their values).
+ */
+export interface ConfigCheck {
+  /** One line for the docs, e.g. "set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE". */
+  readonly description: string;
+  readonly check: (config: Readonly<Record<string, unknown>>) => readonly string[];
+}
+
 export interface ConfigDefinition<V extends VarSpecs> {
   /** Who reads it (a service name, or a shared part). */
   readonly name: string;
   readonly vars: V;
+  readonly checks?: readonly ConfigCheck[];
 }
 
 export type ConfigOf<V extends VarSpecs> = { readonly [K in keyof V]: z.output<V[K]['schema']> };
 
-export function defineVars<const V extends VarSpecs>(vars: V): V {
+// Checks ride with the part object they were defined with, so composing parts composes their rules.
+const partChecks = new WeakMap<object, readonly ConfigCheck[]>();
+
+/** Declares a group of variables; `checks` travel with it into every defineConfig that uses this object. */
+export function defineVars<const V extends VarSpecs>(vars: V, checks: readonly ConfigCheck[] = []): V {
+  if (checks.length > 0) partChecks.set(vars, checks);
   return vars;
 }
 
-export function defineConfig<const V extends VarSpecs>(name: string, ...parts: V[]): ConfigDefinition<V> {
-  return { name, vars: Object.assign({}, ...parts) as V };
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** The variables of several parts as one record type (later parts win on a shared name, as at runtime). */
+export type MergedVars<P extends readonly VarSpecs[]> = {
+  [K in keyof UnionToIntersection<P[number]>]: UnionToIntersection<P[number]>[K];
+} extends infer M extends VarSpecs
+  ? M
+  : never;
+
+export function defineConfig<const P extends readonly VarSpecs[]>(
+  name: string,
+  ...parts: P
+): ConfigDefinition<MergedVars<P>> {
+  const checks = parts.flatMap((p) => partChecks.get(p) ?? []);
+  return { name, vars: Object.assign({}, ...parts) as MergedVars<P>, checks };
+}
+
+/** The same definition with more cross-variable rules (a service's own). */
+export function withChecks<V extends VarSpecs>(
+  def: ConfigDefinition<V>,
+  ...checks: ConfigCheck[]
+): ConfigDefinition<V> {
+  return { ...def, checks: [...(def.checks ?? []), ...checks] };
+}
+
+/** Rule: at least one of the named variables is set. */
+export function requireOneOf(names: readonly string[], why: string): ConfigCheck {
+  const list = names.join(' or ');
+  return {
+    description: `Set ${list}. ${why}`,
+    check: (c) => (names.some((n) => isSet(c[n])) ? [] : [`one of ${list} is required but none is set. ${why}`]),
+  };
+}
+
+/** Rule: when `name` is set, every one of `needs` is set too. */
+export function requireWith(name: string, needs: readonly string[], why: string): ConfigCheck {
+  return {
+    description: `${name} needs ${needs.join(', ')}. ${why}`,
+    check: (c) => {
+      if (!isSet(c[name])) return [];
+      const missing = needs.filter((n) => !isSet(c[n]));
+      return missing.length === 0
+        ? []
+        : [`${name} is set but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not. ${why}`];
+    },
+  };
+}
+
+function isSet(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
 }
 
 export class ConfigError extends Error {
@@ -56,12 +120,21 @@ export function parseConfig<V extends VarSpecs>(
     const label = from !== undefined && from !== name ? `${name} (set as ${from})` : name;
     const issue = result.error.issues[0];
     const why = raw === undefined ? 'is required but not set' : `is invalid: ${issue?.message ?? 'bad value'}`;
-    const shown = raw === undefined || spec.secret ? '' : ` (got ${JSON.stringify(truncate(raw))})`;
+    const shown = raw === undefined || spec.secret ? '' : ` (got ${JSON.stringify(truncate(scrubString(raw)))})`;
     const fix = spec.example ? ` — e.g. ${name}=${spec.example}` : '';
-    problems.push(`${label} ${why}${shown}. ${spec.description}${fix}`);
+    problems.push(oneLine(`${label} ${why}${shown}. ${spec.description}${fix}`));
+  }
+  // Rules across variables only make sense once each variable has a value to look at.
+  if (problems.length === 0) {
+    for (const rule of def.checks ?? []) problems.push(...rule.check(out).map(oneLine));
   }
   if (problems.length > 0) throw new ConfigError(def.name, problems);
   return out as ConfigOf<V>;
+}
+
+/** One problem, one line, with anything secret-looking scrubbed (a connection string pasted into the wrong variable). */
+function oneLine(s: string): string {
+  return scrubString(s.replace(/\s*\n\s*/g, ' '));
 }
 
 function truncate(s: string): string {
@@ -73,6 +146,8 @@ export const env = {
   string: () => z.string().min(1),
   url: () => z.url(),
   int: (min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max),
+  port: () => z.coerce.number().int().min(0).max(65_535),
+  oneOf: <const T extends readonly [string, ...string[]]>(...values: T) => z.enum(values),
   bool: () =>
     z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
   list: () =>

@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import type { TopicName } from '../messages/index.ts';
+import type { SubscribeOptions } from '../transport/port.ts';
+import {
+  type ConfigCheck,
+  type ConfigDefinition,
+  type ConfigOf,
+  defineConfig,
+  defineVars,
+  env,
+  requireOneOf,
+  requireWith,
+  type VarSpecs,
+} from './define.ts';
+
+/**
+ * The parts every service composes with its own variables:
+ *   defineConfig('sqs-poller', serviceBusVars, azureAuthVars, telemetryVars, healthVars, ownVars)
+ * Pass these objects as they are (not spread): their cross-variable checks travel with the object.
+ */
+
+export const serviceBusVars = defineVars(
+  {
+    SERVICEBUS_CONNECTION_STRING: {
+      schema: z
+        .string()
+        .regex(/(^|;)\s*Endpoint\s*=\s*sb:\/\//i, 'expected a Service Bus connection string (Endpoint=sb://…;…)')
+        .optional(),
+      description:
+        'Service Bus connection string (SAS key, or UseDevelopmentEmulator=true for the emulator and the local stand-in). Leave unset in production and use SERVICEBUS_NAMESPACE with an Azure identity.',
+      secret: true,
+      example:
+        'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=…;UseDevelopmentEmulator=true',
+    },
+    SERVICEBUS_NAMESPACE: {
+      schema: z
+        .string()
+        .regex(
+          /^(?=.{4,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i,
+          'expected a fully qualified host name such as mybus.servicebus.windows.net (no scheme, no path)',
+        )
+        .optional(),
+      description:
+        'Fully qualified Service Bus namespace, reached with the Azure credential (workload or managed identity).',
+      example: 'logferry-prod.servicebus.windows.net',
+    },
+  },
+  [
+    requireOneOf(
+      ['SERVICEBUS_CONNECTION_STRING', 'SERVICEBUS_NAMESPACE'],
+      'The namespace (with an Azure identity) in production; the connection string for the emulator or the local stand-in.',
+    ),
+  ],
+);
+
+export const azureAuthVars = defineVars(
+  {
+    AZURE_CLIENT_ID: {
+      schema: env.string().optional(),
+      description:
+        'Client id of the Entra app or user-assigned managed identity (set by AKS workload identity). Without other auth variables, selects that managed identity.',
+      aliases: ['APPLICATION_ID'],
+    },
+    AZURE_TENANT_ID: {
+      schema: env.string().optional(),
+      description: 'Entra tenant id (set by AKS workload identity).',
+      aliases: ['AAD_TENANT_ID'],
+    },
+    AZURE_CLIENT_SECRET: {
+      schema: env.string().optional(),
+      description: 'Client secret of a service principal (prefer workload identity or a certificate).',
+      aliases: ['APPLICATION_SECRET'],
+      secret: true,
+    },
+    AZURE_CLIENT_CERTIFICATE_PATH: {
+      schema: env.string().optional(),
+      description: 'PEM file with the service principal certificate and private key.',
+    },
+    AZURE_FEDERATED_TOKEN_FILE: {
+      schema: env.string().optional(),
+      description: 'Projected service account token for workload identity (set by AKS; do not set by hand).',
+    },
+    AZURE_AUTHORITY_HOST: {
+      schema: env.url().optional(),
+      description: 'Entra authority for sovereign clouds (set by AKS workload identity); defaults to the public cloud.',
+    },
+  },
+  [
+    requireWith(
+      'AZURE_CLIENT_SECRET',
+      ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'],
+      'A client secret belongs to a service principal in a tenant.',
+    ),
+    requireWith(
+      'AZURE_CLIENT_CERTIFICATE_PATH',
+      ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'],
+      'A certificate belongs to a service principal in a tenant.',
+    ),
+    requireWith(
+      'AZURE_FEDERATED_TOKEN_FILE',
+      ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'],
+      'Workload identity exchanges the token for the identity given by AZURE_CLIENT_ID in AZURE_TENANT_ID (the AKS webhook sets all three).',
+    ),
+  ],
+);
+
+const storageTableUrlCheck: ConfigCheck = {
+  description: 'With STORAGE_ACCOUNT_URL not of the form `https://<account>.blob.<suffix>`, set STORAGE_TABLE_URL.',
+  check: (c) =>
+    c.STORAGE_CONNECTION_STRING === undefined &&
+    typeof c.STORAGE_ACCOUNT_URL === 'string' &&
+    c.STORAGE_TABLE_URL === undefined &&
+    deriveTableUrl(c.STORAGE_ACCOUNT_URL) === undefined
+      ? [
+          'STORAGE_TABLE_URL is required when STORAGE_ACCOUNT_URL is not a standard blob endpoint (https://<account>.blob.<suffix>), because the table endpoint cannot be derived from it.',
+        ]
+      : [],
+};
+
+export const storageVars = defineVars(
+  {
+    STORAGE_CONNECTION_STRING: {
+      schema: z
+        .string()
+        .regex(/(AccountName|BlobEndpoint|UseDevelopmentStorage)\s*=/i, 'expected an Azure Storage connection string')
+        .optional(),
+      description:
+        'Azure Storage connection string (Azurite or a key-based account). Leave unset to use STORAGE_ACCOUNT_URL with an Azure identity.',
+      aliases: ['AzureStorage'],
+      secret: true,
+    },
+    STORAGE_ACCOUNT_URL: {
+      schema: env.url().optional(),
+      description: 'Blob service endpoint of the storage account, reached with the Azure credential.',
+      example: 'https://logferrydata.blob.core.windows.net',
+    },
+    STORAGE_TABLE_URL: {
+      schema: env.url().optional(),
+      description: 'Table service endpoint; derived from STORAGE_ACCOUNT_URL (.blob. → .table.) when unset.',
+      example: 'https://logferrydata.table.core.windows.net',
+    },
+    STATUS_TABLE: {
+      schema: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'table names are 3–63 letters or digits, starting with a letter')
+        .default('logferrystatus'),
+      description: 'Azure Table holding per-object and per-blob status rows.',
+    },
+  },
+  [
+    requireOneOf(
+      ['STORAGE_CONNECTION_STRING', 'STORAGE_ACCOUNT_URL'],
+      'The account URL (with an Azure identity) in production; the connection string for Azurite.',
+    ),
+    storageTableUrlCheck,
+  ],
+);
+
+/** The table endpoint for identity auth: explicit, or derived from a standard blob endpoint. */
+export function deriveTableUrl(accountUrl: string, tableUrl?: string): string | undefined {
+  if (tableUrl !== undefined) return tableUrl;
+  const u = new URL(accountUrl);
+  if (!/\.blob\./i.test(u.hostname)) return undefined;
+  u.hostname = u.hostname.replace(/\.blob\./i, '.table.');
+  return u.toString().replace(/\/$/, '');
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const telemetryVars = defineVars({
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    schema: z
+      .string()
+      .regex(
+        /InstrumentationKey\s*=/i,
+        'expected an Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)',
+      )
+      .optional(),
+    description: 'Sends traces and metrics to Application Insights when set.',
+    secret: true,
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: env.url().optional(),
+    description: 'Sends traces and metrics over OTLP/HTTP to this base URL (/v1/traces, /v1/metrics) when set.',
+    example: 'http://otel-collector:4318',
+  },
+  LOG_LEVEL: {
+    schema: env.oneOf(...LOG_LEVELS).default('info'),
+    description: 'Minimum level of JSON log lines on stdout.',
+  },
+});
+
+export const healthVars = defineVars({
+  HEALTH_PORT: {
+    schema: env.port().default(8080),
+    description: 'Port of the /livez and /readyz probe server (0 picks a free port).',
+  },
+  SHUTDOWN_GRACE_MS: {
+    schema: env.int(0, 3_600_000).default(25_000),
+    description:
+      'On SIGTERM, how long in-flight work may finish before it is abandoned; keep it 5 s under the pod terminationGracePeriodSeconds.',
+  },
+});
+
+export const consumerVars = defineVars(
+  {
+    CONCURRENCY: {
+      schema: env.int(1, 1_000).default(4),
+      description: 'Messages handled at once by this replica (memory is bounded by this, not by input size).',
+    },
+    MAX_ATTEMPTS: {
+      schema: env.int(1, 1_000).default(8),
+      description: 'Attempts of a transient failure before the message is dead-lettered.',
+    },
+    RETRY_BASE_MS: {
+      schema: env.int(1, 86_400_000).default(1_000),
+      description: 'Base of the exponential retry backoff (full jitter).',
+    },
+    RETRY_MAX_MS: {
+      schema: env.int(1, 86_400_000).default(300_000),
+      description: 'Cap of the retry backoff.',
+    },
+    MAX_LOCK_RENEWAL_MS: {
+      schema: env.int(0, 86_400_000).default(600_000),
+      description: 'How long one message may be worked on with its lock renewed before the lock is let go.',
+    },
+  },
+  [
+    {
+      description: 'RETRY_BASE_MS must not exceed RETRY_MAX_MS.',
+      check: (c) =>
+        typeof c.RETRY_BASE_MS === 'number' && typeof c.RETRY_MAX_MS === 'number' && c.RETRY_BASE_MS > c.RETRY_MAX_MS
+          ? ['RETRY_BASE_MS is larger than RETRY_MAX_MS: the backoff base must not exceed its cap.']
+          : [],
+    },
+  ],
+);
+
+/** Spreads into Transport.subscribe options. */
+export function consumerOptions(
+  c: ConfigOf<typeof consumerVars>,
+): Pick<SubscribeOptions<TopicName>, 'concurrency' | 'maxAttempts' | 'backoff' | 'maxLockRenewalMs'> {
+  return {
+    concurrency: c.CONCURRENCY,
+    maxAttempts: c.MAX_ATTEMPTS,
+    backoff: { baseMs: c.RETRY_BASE_MS, maxMs: c.RETRY_MAX_MS },
+    maxLockRenewalMs: c.MAX_LOCK_RENEWAL_MS,
+  };
+}
+
+export const localModeVars = defineVars({
+  LOGFERRY_LOCAL: {
+    schema: env.bool().default(false),
+    description: 'Local run against the embedded stand-ins (set by `npm start`); never in production.',
+  },
+});
+
+export type ServiceBusConfig = ConfigOf<typeof serviceBusVars>;
+export type AzureAuthConfig = ConfigOf<typeof azureAuthVars>;
+export type StorageConfig = ConfigOf<typeof storageVars>;
+export type TelemetryConfig = ConfigOf<typeof telemetryVars>;
+export type HealthConfig = ConfigOf<typeof healthVars>;
+export type ConsumerConfig = ConfigOf<typeof consumerVars>;
+export type LocalModeConfig = ConfigOf<typeof localModeVars>;
+
+/** Each shared part on its own, for the config reference when no service config exists yet. */
+export const sharedParts: readonly ConfigDefinition<VarSpecs>[] = [
+  defineConfig('shared: Service Bus', serviceBusVars),
+  defineConfig('shared: Azure identity', azureAuthVars),
+  defineConfig('shared: Azure Storage', storageVars),
+  defineConfig('shared: telemetry and logging', telemetryVars),
+  defineConfig('shared: health and shutdown', healthVars),
+  defineConfig('shared: Service Bus consumer', consumerVars),
+  defineConfig('shared: local mode', localModeVars),
+];

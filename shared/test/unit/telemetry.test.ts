@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { createTracingClient } from '@azure/core-tracing';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { stageMetrics } from '../../src/telemetry/metrics.ts';
+import { startTelemetry, type Telemetry } from '../../src/telemetry/start.ts';
+
+class MemoryReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+async function points(reader: MetricReader): Promise<Map<string, DataPoint<unknown>[]>> {
+  const { resourceMetrics } = await reader.collect();
+  const out = new Map<string, DataPoint<unknown>[]>();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const m of scope.metrics) out.set(m.descriptor.name, m.dataPoints as DataPoint<unknown>[]);
+  }
+  return out;
+}
+
+describe('stageMetrics', () => {
+  it('counts messages, records, bytes, failures and dead-letters by stage and reason', async () => {
+    const reader = new MemoryReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const m = stageMetrics('s3-fetcher', { meter: provider.getMeter('test') });
+    m.messageIn();
+    m.messageIn(2);
+    m.messageOut(4);
+    m.records(1000);
+    m.bytes(65_536);
+    m.failure('throttled');
+    m.failure('throttled');
+    m.deadLetter('corrupt-gzip');
+    m.settleLatency(120);
+    m.settleLatency(80);
+    const p = await points(reader);
+    assert.equal(p.get('logferry.messages.in')?.[0]?.value, 3);
+    assert.deepEqual(p.get('logferry.messages.in')?.[0]?.attributes, { stage: 's3-fetcher' });
+    assert.equal(p.get('logferry.messages.out')?.[0]?.value, 4);
+    assert.equal(p.get('logferry.records')?.[0]?.value, 1000);
+    assert.equal(p.get('logferry.bytes')?.[0]?.value, 65_536);
+    assert.deepEqual(p.get('logferry.failures')?.[0]?.attributes, { stage: 's3-fetcher', reason: 'throttled' });
+    assert.equal(p.get('logferry.failures')?.[0]?.value, 2);
+    assert.deepEqual(p.get('logferry.deadletters')?.[0]?.attributes, { stage: 's3-fetcher', reason: 'corrupt-gzip' });
+    const latency = p.get('logferry.settle.latency')?.[0]?.value as Histogram;
+    assert.equal(latency.count, 2);
+    assert.equal(latency.sum, 200);
+    await provider.shutdown();
+  });
+});
+
+describe('startTelemetry', () => {
+  let telemetry: Telemetry | undefined;
+  afterEach(async () => {
+    await telemetry?.shutdown();
+    telemetry = undefined;
+  });
+
+  it('exports nothing by default but still propagates W3C trace context', async () => {
+    telemetry = startTelemetry({ service: 'test-svc', config: {} });
+    assert.deepEqual(telemetry.exporters, []);
+    const tracer = trace.getTracer('test');
+    await tracer.startActiveSpan('op', async (span) => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      assert.match(carrier.traceparent ?? '', new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-01$`));
+      const extracted = trace.getSpanContext(propagation.extract(context.active(), carrier));
+      assert.equal(extracted?.traceId, span.spanContext().traceId);
+      await Promise.resolve();
+      assert.equal(trace.getActiveSpan(), span, 'context survives an await');
+      span.end();
+    });
+  });
+
+  it('records spans with the service name, Azure SDK spans included, and meters through the global provider', async () => {
+    const spans = new InMemorySpanExporter();
+    const reader = new MemoryReader();
+    const early = stageMetrics('la-uploader'); // created before the provider exists
+    telemetry = startTelemetry({
+      service: 'test-svc',
+      config: {},
+      spanProcessors: [new SimpleSpanProcessor(spans)],
+      metricReaders: [reader],
+    });
+    const azure = createTracingClient({ namespace: 'Microsoft.ServiceBus', packageName: '@azure/service-bus' });
+    trace.getTracer('test').startActiveSpan('handle', (parent) => {
+      const { span } = azure.startSpan('ServiceBusSender.send');
+      span.end();
+      parent.end();
+    });
+    early.records(7);
+    const finished = spans.getFinishedSpans();
+    assert.deepEqual(finished.map((s) => s.name).sort(), ['ServiceBusSender.send', 'handle']);
+    const send = finished.find((s) => s.name === 'ServiceBusSender.send');
+    const handle = finished.find((s) => s.name === 'handle');
+    assert.equal(send?.parentSpanContext?.spanId, handle?.spanContext().spanId);
+    assert.equal(handle?.resource.attributes['service.name'], 'test-svc');
+    assert.equal((await points(reader)).get('logferry.records')?.[0]?.value, 7);
+  });
+
+  it('can start again after shutdown (globals are released)', async () => {
+    await startTelemetry({ service: 'a', config: {} }).shutdown();
+    const spans = new InMemorySpanExporter();
+    telemetry = startTelemetry({ service: 'b', config: {}, spanProcessors: [new SimpleSpanProcessor(spans)] });
+    trace.getTracer('t').startSpan('x').end();
+    assert.equal(spans.getFinishedSpans()[0]?.resource.attributes['service.name'], 'b');
+  });
+});
