@@ -37,7 +37,7 @@ COPY --chown=root:root deploy/servicebus/Config.json deploy/servicebus/Config.js
 # The code is owned by root and read-only to the service user; the root filesystem can be mounted read-only
 # (only /tmp needs to be writable).
 USER node
-EXPOSE 8080 3000
+EXPOSE 8080 8081
 # Node is PID 1 and handles SIGTERM itself (runService: stop intake, drain, settle, flush, exit 0).
 ENTRYPOINT ["node", "cli/src/main.ts", "run"]
 CMD ["--help"]

@@ -1,0 +1,178 @@
+import type { Delivery, Handler, Logger, Outcome, StagedBatchMessage } from '@logferry/shared';
+import { outcome } from '@logferry/shared';
+import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
+import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
+import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
+import type { StagedBatchRead, StagedBatchSource } from './staged-batch-reader.ts';
+import { pendingRanges } from './upload-plan.ts';
+import { type UploadPolicy, uploadRecords } from './upload-records.ts';
+
+export interface UploaderMetrics {
+  batch(result: 'uploaded' | 'duplicate' | 'retry' | 'deadletter'): void;
+  records(count: number): void;
+  request(answer: UploadAnswer['kind'], status: number | undefined): void;
+}
+
+export interface StagedBatchHandlerDeps {
+  readonly status: Pick<BatchStatusStore, 'get' | 'markPartial' | 'markUploaded'>;
+  readonly staging: StagedBatchSource;
+  readonly client: Pick<LogsIngestionClient, 'upload'>;
+  readonly stream: string;
+  readonly retention: 'delete' | 'keep';
+  readonly policy: UploadPolicy;
+  readonly logger: Logger;
+  readonly metrics?: UploaderMetrics;
+}
+
+const noMetrics: UploaderMetrics = { batch: () => {}, records: () => {}, request: () => {} };
+
+/**
+ * One staged batch → the Logs Ingestion API, at least once and, in the common case, exactly once:
+ * a batch already marked uploaded is skipped; a half-uploaded one resumes after its uploaded ranges;
+ * the message succeeds only once the `labatch` row says uploaded and the staged blob is handled.
+ * Window left: a crash between a 2xx and the row write re-sends that request's records.
+ */
+export function createStagedBatchHandler(deps: StagedBatchHandlerDeps): Handler<'staged-batches'> {
+  const metrics = deps.metrics ?? noMetrics;
+  return async (delivery) => {
+    const result = await handle(deps, metrics, delivery);
+    if (result.kind === 'retryLater') metrics.batch('retry');
+    if (result.kind === 'deadLetter') metrics.batch('deadletter');
+    return result;
+  };
+}
+
+async function handle(
+  deps: StagedBatchHandlerDeps,
+  metrics: UploaderMetrics,
+  delivery: Delivery<StagedBatchMessage>,
+): Promise<Outcome> {
+  const msg = delivery.body;
+  const log = deps.logger.child({ batchId: msg.id, objectId: msg.objectId, attempt: delivery.attempt });
+  let row: Awaited<ReturnType<StagedBatchHandlerDeps['status']['get']>>;
+  try {
+    row = await deps.status.get(msg.id);
+  } catch (err) {
+    log.warn({ err }, 'could not read the batch status row');
+    return outcome.retryLater('StatusTableUnavailable');
+  }
+  if (row?.status === 'uploaded') {
+    log.info('batch already uploaded; skipping the duplicate delivery');
+    metrics.batch('duplicate');
+    return finish(deps, msg, log);
+  }
+
+  let read: StagedBatchRead;
+  try {
+    read = await deps.staging.read(msg.blobContainer, msg.blobName, delivery.signal);
+  } catch (err) {
+    log.warn({ err }, 'could not read the staged blob');
+    return outcome.retryLater('StagedBlobUnreadable');
+  }
+  switch (read.kind) {
+    case 'missing':
+      return outcome.deadLetter(
+        'StagedBlobMissing',
+        `staged blob ${msg.blobContainer}/${msg.blobName} does not exist (deleted, or never written)`,
+      );
+    case 'corrupt':
+      return outcome.deadLetter(
+        'StagedBlobCorrupt',
+        `staged blob ${msg.blobContainer}/${msg.blobName}: ${read.reason}`,
+      );
+    case 'tooLarge':
+      return outcome.deadLetter(
+        'StagedBatchTooLarge',
+        `staged blob ${msg.blobContainer}/${msg.blobName} inflates past ${read.maxRawBytes} bytes (MAX_STAGED_BATCH_BYTES)`,
+      );
+  }
+  const { lines } = read;
+  if (lines.length !== msg.recordCount) {
+    log.warn(
+      { expected: msg.recordCount, found: lines.length },
+      'staged blob holds a different record count than announced',
+    );
+  }
+  const lineBytes = lines.map((l) => l.length);
+  const oversized = lineBytes.findIndex((b) => b + 2 > LOGS_INGESTION_LIMIT_BYTES);
+  if (oversized >= 0) {
+    return outcome.deadLetter(
+      'RecordTooLarge',
+      `record ${oversized} is ${lineBytes[oversized]} bytes; one request may not exceed ${LOGS_INGESTION_LIMIT_BYTES} bytes`,
+    );
+  }
+
+  let uploaded: RecordRange[] = [...(row?.uploadedRanges ?? [])];
+  let requests = row?.requests ?? 0;
+  const pending = pendingRanges(lines.length, uploaded);
+  if (row) log.info({ pending: pending.length, uploaded: countRecords(uploaded) }, 'resuming a partly uploaded batch');
+  const base = {
+    batchId: msg.id,
+    records: lines.length,
+    stream: deps.stream,
+    objectId: msg.objectId,
+    blobName: msg.blobName,
+  };
+  let progressSaved = true;
+  const saveProgress = async () => {
+    if (progressSaved) return;
+    await deps.status.markPartial({ ...base, uploadedRanges: mergeRanges(uploaded), requests });
+    progressSaved = true;
+  };
+
+  try {
+    const result = await uploadRecords({
+      lines,
+      lineBytes,
+      pending,
+      client: deps.client,
+      policy: deps.policy,
+      signal: delivery.signal,
+      logger: log,
+      onAnswer: (a) => metrics.request(a.kind, a.status),
+      onAccepted: async (range) => {
+        uploaded = mergeRanges([...uploaded, range]);
+        requests += 1;
+        metrics.records(range.end - range.start);
+        progressSaved = false;
+        // Persist progress only while more requests of this batch remain: it is what a redelivery resumes from.
+        if (countRecords(uploaded) < lines.length) await saveProgress();
+      },
+    });
+
+    if (result.kind === 'done') {
+      await deps.status.markUploaded({ ...base, requests });
+      log.info({ records: lines.length, requests }, 'batch uploaded');
+      metrics.batch('uploaded');
+      return finish(deps, msg, log);
+    }
+    await saveProgress();
+    if (result.kind === 'deadLetter') {
+      const partial =
+        countRecords(uploaded) > 0 ? ` (${countRecords(uploaded)} of ${lines.length} records were uploaded)` : '';
+      return outcome.deadLetter(result.reason, `${result.description}${partial}`);
+    }
+    return outcome.retryLater(result.reason, result.delayMs);
+  } catch (err) {
+    // Only the status-table writes throw here; the client reports HTTP and network faults as answers.
+    log.warn({ err }, 'could not record upload progress in the status table');
+    return outcome.retryLater('StatusTableUnavailable');
+  }
+}
+
+/** After the row says uploaded: remove the staged blob unless retention keeps it. */
+async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log: Logger): Promise<Outcome> {
+  if (deps.retention === 'delete') {
+    try {
+      await deps.staging.delete(msg.blobContainer, msg.blobName);
+    } catch (err) {
+      log.warn({ err }, 'could not delete the staged blob; the redelivery will try again');
+      return outcome.retryLater('StagedBlobDeleteFailed');
+    }
+  }
+  return outcome.success();
+}
+
+function countRecords(ranges: readonly RecordRange[]): number {
+  return ranges.reduce((n, r) => n + (r.end - r.start), 0);
+}

@@ -1,0 +1,117 @@
+// Composition root of la-uploader: `staged-batches` messages in, records to the Logs Ingestion API.
+import type { TokenCredential } from '@azure/core-auth';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { loadConfigOrExit } from '@logferry/shared/config/load';
+import { consumerOptions } from '@logferry/shared/config/parts';
+import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
+import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { runService } from '@logferry/shared/lifecycle/run-service';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { stageMetrics } from '@logferry/shared/telemetry/metrics';
+import { startTelemetry } from '@logferry/shared/telemetry/start';
+import type { Subscription } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { createStagedBatchHandler } from './handle-staged-batch.ts';
+import { localStandInCredential } from './local-credential.ts';
+import { createLogsIngestionClient } from './logs-ingestion-client.ts';
+import { createStagedBatchSource } from './staged-batch-reader.ts';
+import { createStorageClients } from './storage-clients.ts';
+
+const service = 'la-uploader';
+const config = loadConfigOrExit(definition);
+const logger = createLogger(service, { level: config.LOG_LEVEL });
+let azureCredential: TokenCredential | undefined;
+const azure = () => {
+  azureCredential ??= createAzureCredential(config);
+  return azureCredential;
+};
+const telemetry = startTelemetry({
+  service,
+  config,
+  logger,
+  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
+});
+const stream = resolveStream(config);
+
+const transport = createServiceBusTransport({
+  connection: config.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
+    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
+  logger,
+  service,
+});
+let subscription: Subscription | undefined;
+const health = await startHealthServer({
+  port: config.HEALTH_PORT,
+  logger,
+  checks: {
+    serviceBus: () => transport.ready(),
+    subscription: async () => subscription?.healthy ?? false,
+  },
+});
+
+await runService({
+  service,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  telemetry,
+  health,
+  async start() {
+    const { blobs, statusTable } = createStorageClients(config, azure);
+    const status = new BatchStatusStore(statusTable);
+    try {
+      await status.ensureTable();
+    } catch (err) {
+      // With a data-plane role that cannot create tables, the table must already exist; reads will tell.
+      logger.warn({ err }, 'could not ensure the status table exists');
+    }
+    const sinkCredential = (config.LOGFERRY_LOCAL && localStandInCredential(config.LOGS_INGESTION_ENDPOINT)) || azure();
+    const client = createLogsIngestionClient({
+      endpoint: config.LOGS_INGESTION_ENDPOINT,
+      ruleId: config.DCR_IMMUTABLE_ID,
+      stream,
+      credential: sinkCredential,
+      audience: config.LOGS_INGESTION_AUDIENCE,
+      timeoutMs: config.LOGS_INGESTION_TIMEOUT_MS,
+    });
+    logger.info({ url: client.url, retention: config.STAGING_RETENTION }, 'uploading to the Logs Ingestion API');
+    const metrics = stageMetrics(service);
+    const consumer = consumerOptions(config);
+    subscription = transport.subscribe({
+      topic: 'staged-batches',
+      subscription: service,
+      ...consumer,
+      handler: createStagedBatchHandler({
+        status,
+        staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
+        client,
+        stream,
+        retention: config.STAGING_RETENTION,
+        policy: {
+          maxRequestBytes: config.LOGS_INGESTION_MAX_REQUEST_BYTES,
+          inlineRetryMs: Math.min(config.UPLOAD_INLINE_RETRY_MS, config.MAX_LOCK_RENEWAL_MS),
+          backoff: consumer.backoff,
+        },
+        logger,
+        metrics: {
+          batch: (result) => {
+            if (result === 'duplicate') metrics.failure('duplicate-delivery');
+          },
+          records: (count) => metrics.records(count),
+          request: (kind) => {
+            if (kind !== 'accepted') metrics.failure(`sink-${kind}`);
+          },
+        },
+      }),
+    });
+    const running = subscription;
+    return {
+      async stop(graceMs) {
+        await running.stop(graceMs);
+        await transport.close();
+        client.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import type { TokenCredential } from '@azure/core-auth';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createLogger, type Delivery, type Outcome, type StagedBatchMessage } from '@logferry/shared';
+import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '@logferry/standins';
+import { createStagedBatchHandler, type StagedBatchHandlerDeps } from '../../src/handle-staged-batch.ts';
+import { createLogsIngestionClient, type LogsIngestionClient } from '../../src/logs-ingestion-client.ts';
+import { createStagedBatchSource } from '../../src/staged-batch-reader.ts';
+
+const DCR = 'dcr-0123456789abcdef0123456789abcdef';
+const STREAM = 'Custom-Code42Events_CL';
+const CONTAINER = 'staging';
+const credential: TokenCredential = {
+  getToken: async () => ({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', () => {
+  let azurite: AzuriteHandle;
+  let standIn: LogsIngestionStandIn;
+  let container: ContainerClient;
+  let status: BatchStatusStore;
+  let client: LogsIngestionClient;
+  let deps: StagedBatchHandlerDeps;
+
+  before(async () => {
+    [azurite, standIn] = await Promise.all([startAzurite(), startLogsIngestionStandIn({ port: 0 })]);
+    const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    container = blobs.getContainerClient(CONTAINER);
+    await container.createIfNotExists();
+    status = new BatchStatusStore(
+      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
+    );
+    await status.ensureTable();
+    client = createLogsIngestionClient({
+      endpoint: standIn.endpoint,
+      ruleId: DCR,
+      stream: STREAM,
+      credential,
+      timeoutMs: 5_000,
+      ca: standIn.caCertPem,
+    });
+    deps = {
+      status,
+      staging: createStagedBatchSource(blobs, 64 * 1024 * 1024),
+      client,
+      stream: STREAM,
+      retention: 'delete',
+      policy: { maxRequestBytes: 1_000_000, inlineRetryMs: 5_000, backoff: { baseMs: 10, maxMs: 50 } },
+      logger: createLogger('la-uploader-test', { level: 'silent' }),
+    };
+  });
+  after(async () => {
+    client?.close();
+    await Promise.all([standIn?.close(), azurite?.stop()]);
+  });
+  beforeEach(() => standIn.reset());
+
+  async function stage(records: readonly object[], batchId = `obj-${randomUUID()}#0`): Promise<StagedBatchMessage> {
+    const ndjson = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const blobName = `batches/${encodeURIComponent(batchId)}.ndjson.gz`;
+    const gz = gzipSync(ndjson);
+    await container.getBlockBlobClient(blobName).uploadData(gz);
+    return {
+      type: 'staged-batch',
+      schemaVersion: 1,
+      id: batchId,
+      producer: 's3-fetcher',
+      time: new Date().toISOString(),
+      objectId: 'bucket/key with spaces+plus/ünï.json@v1',
+      batchIndex: 0,
+      lastBatch: true,
+      blobContainer: CONTAINER,
+      blobName,
+      recordCount: records.length,
+      rawBytes: Buffer.byteLength(ndjson),
+      compressedBytes: gz.length,
+      source: 'Code42FileEvents',
+    };
+  }
+
+  function deliver(body: StagedBatchMessage, handlerDeps: Partial<StagedBatchHandlerDeps> = {}): Promise<Outcome> {
+    const delivery: Delivery<StagedBatchMessage> = {
+      body,
+      messageId: body.id,
+      deliveryCount: 1,
+      attempt: 1,
+      enqueuedAt: new Date(),
+      traceparent: undefined,
+      signal: new AbortController().signal,
+    };
+    return createStagedBatchHandler({ ...deps, ...handlerDeps })(delivery);
+  }
+
+  const blobExists = (msg: StagedBatchMessage) => container.getBlobClient(msg.blobName).exists();
+  const events = (n: number, tag = 'e') =>
+    Array.from({ length: n }, (_, i) => ({
+      TimeGenerated: new Date(Date.UTC(2024, 0, 1, 0, 0, i % 60)).toISOString(),
+      eventId: `${tag}-${i}`,
+      fileName: `répertoire/файл ${i}.txt`,
+      actor: 'user+alias@example.com',
+    }));
+
+  it('uploads every record exactly once, records the batch and deletes the staged blob', async () => {
+    const records = events(500);
+    const msg = await stage(records);
+    assert.deepEqual(await deliver(msg), { kind: 'success' });
+    assertSameMultiset(standIn.records(STREAM), records);
+    const row = await status.get(msg.id);
+    assert.equal(row?.status, 'uploaded');
+    assert.equal(row?.records, 500);
+    assert.ok(row?.uploadedAt);
+    assert.equal(await blobExists(msg), false);
+    assert.ok(standIn.requestLog(STREAM).every((r) => r.gzip && r.immutableId === DCR));
+  });
+
+  it('skips a duplicate delivery of an uploaded batch', async () => {
+    const msg = await stage(events(20, 'dup'));
+    assert.equal((await deliver(msg)).kind, 'success');
+    assert.equal((await deliver(msg)).kind, 'success');
+    assert.equal(standIn.records(STREAM).length, 20);
+    assert.equal(standIn.requests(STREAM), 1);
+  });
+
+  it('keeps the staged blob when STAGING_RETENTION is keep', async () => {
+    const msg = await stage(events(3, 'keep'));
+    assert.equal((await deliver(msg, { retention: 'keep' })).kind, 'success');
+    assert.equal(await blobExists(msg), true);
+  });
+
+  it('waits for Retry-After on 429 in place, then delivers everything once', async () => {
+    standIn.setFaults([{ stream: STREAM, status: 429, count: 1, retryAfterSeconds: 1 }]);
+    const records = events(50, 'throttle');
+    assert.equal((await deliver(await stage(records))).kind, 'success');
+    assertSameMultiset(standIn.records(STREAM), records);
+    const [throttled, accepted] = standIn.requestLog(STREAM);
+    assert.equal(throttled?.status, 429);
+    assert.equal(accepted?.status, 204);
+    assert.ok((accepted?.at ?? 0) - (throttled?.at ?? 0) >= 950, 'the retry came before Retry-After elapsed');
+  });
+
+  it('hands a long Retry-After back to the queue as the retry delay', async () => {
+    standIn.setFaults([{ stream: STREAM, status: 429, count: 1, retryAfterSeconds: 7 }]);
+    const records = events(10, 'later');
+    const msg = await stage(records);
+    const first = await deliver(msg);
+    assert.equal(first.kind, 'retryLater');
+    assert.equal(first.kind === 'retryLater' ? first.delayMs : undefined, 7_000);
+    assert.equal(standIn.records(STREAM).length, 0);
+    assert.equal((await deliver(msg)).kind, 'success');
+    assertSameMultiset(standIn.records(STREAM), records);
+  });
+
+  it('retries 500s with backoff', async () => {
+    standIn.setFaults([{ stream: STREAM, status: 500, count: 2 }]);
+    const records = events(30, 'flaky');
+    assert.equal((await deliver(await stage(records))).kind, 'success');
+    assertSameMultiset(standIn.records(STREAM), records);
+    assert.deepEqual(standIn.stats(STREAM).statuses, { '204': 1, '500': 2 });
+  });
+
+  it('splits a request refused with 413 and delivers every record once', async () => {
+    standIn.setFaults([{ stream: STREAM, status: 413, count: 2 }]);
+    const records = events(101, 'split');
+    assert.equal((await deliver(await stage(records))).kind, 'success');
+    assertSameMultiset(standIn.records(STREAM), records);
+    assert.deepEqual(
+      standIn.requestLog(STREAM).map((r) => [r.status, r.records]),
+      [
+        [413, 0],
+        [413, 0],
+        [204, 25],
+        [204, 25],
+        [204, 51],
+      ],
+    );
+  });
+
+  it('splits a staged batch larger than the request limit into requests under it', async () => {
+    const records = events(400, 'big');
+    assert.equal(
+      (await deliver(await stage(records), { policy: { ...deps.policy, maxRequestBytes: 10_000 } })).kind,
+      'success',
+    );
+    assertSameMultiset(standIn.records(STREAM), records);
+    const log = standIn.requestLog(STREAM);
+    assert.ok(log.length > 5);
+    assert.ok(log.every((r) => r.status === 204));
+  });
+
+  it('resumes a half-uploaded batch without sending its first part again', async () => {
+    const records = events(300, 'resume');
+    const msg = await stage(records);
+    let calls = 0;
+    const faultAfterFirst: Pick<LogsIngestionClient, 'upload'> = {
+      upload: async (body, signal) => {
+        const answer = await client.upload(body, signal);
+        calls += 1;
+        if (calls === 1) standIn.setFaults([{ stream: STREAM, status: 503, count: 1 }]);
+        return answer;
+      },
+    };
+    const small = { ...deps.policy, maxRequestBytes: 12_000, inlineRetryMs: 0 };
+    const first = await deliver(msg, { client: faultAfterFirst, policy: small });
+    assert.equal(first.kind, 'retryLater');
+    const partial = await status.get(msg.id);
+    assert.equal(partial?.status, 'partial');
+    assert.equal(await blobExists(msg), true);
+    assert.equal((await deliver(msg, { policy: small })).kind, 'success');
+    assertSameMultiset(standIn.records(STREAM), records);
+    assert.equal((await status.get(msg.id))?.status, 'uploaded');
+  });
+
+  it('dead-letters a batch the API refuses with 400, with the API’s error text', async () => {
+    standIn.setFaults([{ stream: STREAM, status: 400, count: 1 }]);
+    const msg = await stage(events(5, 'bad'));
+    const result = await deliver(msg);
+    assert.equal(result.kind, 'deadLetter');
+    assert.equal(result.kind === 'deadLetter' && result.reason, 'LogsIngestionRejected');
+    assert.match(result.kind === 'deadLetter' ? result.description : '', /^400 InvalidStream: Stream does not match/);
+    assert.equal(standIn.records(STREAM).length, 0);
+    assert.equal(await status.get(msg.id), undefined);
+    assert.equal(await blobExists(msg), true, 'the staged blob stays for inspection');
+  });
+
+  it('dead-letters a missing or corrupt staged blob', async () => {
+    const missing = await stage(events(1, 'gone'));
+    await container.getBlobClient(missing.blobName).delete();
+    const a = await deliver(missing);
+    assert.equal(a.kind === 'deadLetter' && a.reason, 'StagedBlobMissing');
+
+    const corrupt = await stage(events(1, 'corrupt'));
+    await container.getBlockBlobClient(corrupt.blobName).uploadData(Buffer.from('not gzip at all'));
+    const b = await deliver(corrupt);
+    assert.equal(b.kind === 'deadLetter' && b.reason, 'StagedBlobCorrupt');
+
+    const badLine = await stage([]);
+    await container.getBlockBlobClient(badLine.blobName).uploadData(gzipSync('{"ok":1}\n{"truncated":\n'));
+    const c = await deliver(badLine);
+    assert.equal(c.kind === 'deadLetter' && c.reason, 'StagedBlobCorrupt');
+    assert.match(c.kind === 'deadLetter' ? c.description : '', /line 2/);
+    assert.equal(standIn.requests(STREAM), 0);
+  });
+});
+
+function assertSameMultiset(actual: readonly unknown[], expected: readonly unknown[]): void {
+  assert.equal(actual.length, expected.length, 'record count');
+  const a = actual.map((r) => JSON.stringify(r)).sort();
+  const e = expected.map((r) => JSON.stringify(r)).sort();
+  const firstDiff = a.findIndex((x, i) => x !== e[i]);
+  assert.equal(firstDiff, -1, `records differ, first at sorted index ${firstDiff}: ${a[firstDiff]} vs ${e[firstDiff]}`);
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { StagedBatchMessage } from '@logferry/shared';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
+import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import type { Transport } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import {
+  type LogsIngestionStandIn,
+  type ServiceBusStandIn,
+  startLogsIngestionStandIn,
+  startServiceBusStandIn,
+} from '@logferry/standins';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const STREAM = 'Custom-Code42Events_CL';
+const CONTAINER = 'staging';
+
+describe('la-uploader as a process', () => {
+  let azurite: AzuriteHandle;
+  let bus: ServiceBusStandIn;
+  let sink: LogsIngestionStandIn;
+  let transport: Transport;
+  let container: ContainerClient;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    [azurite, bus, sink] = await Promise.all([
+      startAzurite(),
+      startServiceBusStandIn({ logger: createLogger('sb', { level: 'silent' }) }),
+      startLogsIngestionStandIn({ port: 0 }),
+    ]);
+    transport = createServiceBusTransport({
+      connection: { connectionString: bus.connectionString },
+      logger: createLogger('test', { level: 'silent' }),
+      service: 's3-fetcher',
+    });
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
+    await container.createIfNotExists();
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    await transport.close();
+    await Promise.all([bus.close(), sink.close(), azurite.stop()]);
+  });
+
+  async function stage(objectId: string, batchIndex: number, records: readonly object[]): Promise<StagedBatchMessage> {
+    const blobName = stagedBatchBlobName({ source: 'Code42FileEvents', objectId, batchIndex, date: new Date() });
+    const ndjson = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const { rawBytes, compressedBytes } = await writeStagedBatch(container, {
+      blobName,
+      objectId,
+      batchIndex,
+      source: 'Code42FileEvents',
+      recordCount: records.length,
+      ndjson,
+    });
+    return {
+      type: 'staged-batch',
+      schemaVersion: 1,
+      id: stagedBatchId(objectId, batchIndex),
+      producer: 's3-fetcher',
+      time: new Date().toISOString(),
+      objectId,
+      batchIndex,
+      lastBatch: true,
+      blobContainer: CONTAINER,
+      blobName,
+      recordCount: records.length,
+      rawBytes,
+      compressedBytes,
+      source: 'Code42FileEvents',
+    };
+  }
+
+  it('uploads published batches through the HTTPS sink, dead-letters a missing blob, and exits 0 on SIGTERM', async () => {
+    const expected: object[] = [];
+    const messages: StagedBatchMessage[] = [];
+    for (let b = 0; b < 6; b++) {
+      const records = Array.from({ length: 200 }, (_, i) => ({
+        TimeGenerated: '2024-05-01T00:00:00Z',
+        b,
+        i,
+        k: 'ü+ ',
+      }));
+      expected.push(...records);
+      messages.push(await stage('bucket/key one.json@v1', b, records));
+    }
+    const gone = await stage('bucket/gone.json@v1', 0, [{ x: 1 }]);
+    await container.getBlobClient(gone.blobName).delete();
+    sink.setFaults([{ stream: STREAM, status: 429, count: 1, retryAfterSeconds: 1 }]);
+
+    child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: sink.caCertPath,
+        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+        AzureStorage: azurite.connectionString,
+        LOGS_INGESTION_ENDPOINT: sink.endpoint,
+        DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef',
+        C42_LOG_ANALYTICS_TABLE: 'Code42Events',
+        LOGFERRY_LOCAL: 'true',
+        HEALTH_PORT: '0',
+        SHUTDOWN_GRACE_MS: '5000',
+        RETRY_BASE_MS: '50',
+        RETRY_MAX_MS: '200',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      output += String(d);
+    });
+
+    await transport.publish('staged-batches', [...messages, gone]);
+    await sink.waitForRecords(STREAM, expected.length, 30_000);
+    await bus.waitFor(() => bus.counts('staged-batches', 'la-uploader').deadLetter === 1, 15_000);
+    // A redelivered copy of an uploaded batch must be recognized and skipped.
+    await transport.publish('staged-batches', [messages[0] as StagedBatchMessage]);
+    await bus.waitFor(() => {
+      const c = bus.counts('staged-batches', 'la-uploader');
+      return c.active === 0 && c.locked === 0 && c.scheduled === 0;
+    }, 15_000);
+
+    const got = sink
+      .records(STREAM)
+      .map((r) => JSON.stringify(r))
+      .sort();
+    assert.deepEqual(got, expected.map((r) => JSON.stringify(r)).sort(), output.slice(-3000));
+    assert.ok(sink.stats(STREAM).statuses['429'] === 1, 'the 429 was answered and retried');
+    const [dead] = bus.deadLetters('staged-batches', 'la-uploader');
+    assert.equal(dead?.reason, 'StagedBlobMissing');
+    assert.match(dead?.description ?? '', /does not exist/);
+
+    const status = new BatchStatusStore(
+      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
+    );
+    for (const m of messages) assert.equal((await status.get(m.id))?.status, 'uploaded');
+    const left: string[] = [];
+    for await (const b of container.listBlobsFlat()) left.push(b.name);
+    assert.deepEqual(left, [], 'staged blobs are deleted after upload');
+
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, output.slice(-3000));
+    assert.ok(output.includes('already uploaded'), 'the duplicate delivery was skipped');
+    assert.ok(!output.includes('logferry-local-stand-in'), 'no token in the logs');
+  });
+});

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { S3ObjectMessage } from '@logferry/shared/messages/index';
+import type { AnnouncedObject, Origin } from './parse-notification.ts';
+
+/** DESIGN's identity of an S3 object: `bucket/key@versionId-or-etag`. */
+export function objectIdentity(o: Pick<AnnouncedObject, 'bucket' | 'key' | 'versionId' | 'etag'>): string {
+  return `${o.bucket}/${o.key}@${o.versionId ?? o.etag ?? ''}`;
+}
+
+/**
+ * Message id for one announcement: a hash of the identity plus the sequencer, so a redelivered
+ * notification yields the same id (downstream dedupe) while a later overwrite of the same key
+ * without versioning (new sequencer) does not. Hashing keeps it under the 256-character id limit.
+ */
+export function announcementId(o: AnnouncedObject): string {
+  const digest = createHash('sha256')
+    .update(`${objectIdentity(o)}#${o.sequencer ?? ''}`)
+    .digest('hex');
+  return `s3obj-${digest}`;
+}
+
+export type BuildResult =
+  | { readonly ok: true; readonly message: S3ObjectMessage }
+  | { readonly ok: false; readonly reason: string };
+
+/** Builds the `s3-objects` message and checks it against the topic's schema, so a bad record never fails a publish. */
+export function toS3ObjectMessage(o: AnnouncedObject, origin: Origin, now: Date): BuildResult {
+  const candidate: S3ObjectMessage = {
+    type: 's3-object',
+    schemaVersion: 1,
+    id: announcementId(o),
+    producer: 'sqs-poller',
+    time: now.toISOString(),
+    bucket: o.bucket,
+    key: o.key,
+    origin,
+    ...(o.size !== undefined ? { size: o.size } : {}),
+    ...(o.etag !== undefined ? { etag: o.etag } : {}),
+    ...(o.versionId !== undefined ? { versionId: o.versionId } : {}),
+    ...(o.sequencer !== undefined ? { sequencer: o.sequencer } : {}),
+    ...(o.eventTime !== undefined ? { eventTime: o.eventTime } : {}),
+  };
+  const r = S3ObjectMessage.safeParse(candidate);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { ok: false, reason: `does not fit s3-objects: ${issue?.path.join('.')}: ${issue?.message}` };
+  }
+  return { ok: true, message: r.data };
+}

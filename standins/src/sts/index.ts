@@ -1,0 +1,1 @@
+export { type StsIssue, type StsStandIn, type StsStandInOptions, startStsStandIn } from './server.ts';
