@@ -2,7 +2,7 @@
 # One image for every service: `docker run logferry <service>` (sqs-poller, s3-fetcher, la-uploader,
 # blob-scanner, adx-ingester, completion-checker). TypeScript runs natively in Node 24: no build step.
 
-FROM node:24-slim AS deps
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
@@ -16,28 +16,38 @@ COPY services/la-uploader/package.json services/la-uploader/
 COPY services/blob-scanner/package.json services/blob-scanner/
 COPY services/adx-ingester/package.json services/adx-ingester/
 COPY services/completion-checker/package.json services/completion-checker/
-# Production dependencies of the runtime workspaces only (no stand-ins, tests or dev tools).
+# Production dependencies of the runtime workspaces only (no stand-ins, tests or dev tools). npm may nest
+# some packages under a workspace (shared/node_modules), so the sources are copied in beside them.
 RUN npm ci --omit=dev --no-audit --no-fund \
       -w @logferry/shared -w @logferry/cli \
       -w @logferry/sqs-poller -w @logferry/s3-fetcher -w @logferry/la-uploader \
       -w @logferry/blob-scanner -w @logferry/adx-ingester -w @logferry/completion-checker \
     && npm cache clean --force
+COPY mappings.json ./
+COPY shared/ shared/
+COPY cli/ cli/
+COPY services/ services/
+COPY deploy/servicebus/Config.json deploy/servicebus/Config.json
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps" \
     HEALTH_PORT=8080
 WORKDIR /app
-COPY --from=deps --chown=root:root /app/node_modules ./node_modules
-COPY --chown=root:root package.json mappings.json ./
-COPY --chown=root:root shared/ shared/
-COPY --chown=root:root cli/ cli/
-COPY --chown=root:root services/ services/
-COPY --chown=root:root deploy/servicebus/Config.json deploy/servicebus/Config.json
 # The code is owned by root and read-only to the service user; the root filesystem can be mounted read-only
 # (only /tmp needs to be writable).
+COPY --from=build --chown=root:root /app /app
 USER node
 EXPOSE 8080 8081
 # Node is PID 1 and handles SIGTERM itself (runService: stop intake, drain, settle, flush, exit 0).
 ENTRYPOINT ["node", "cli/src/main.ts", "run"]
 CMD ["--help"]
+
+# Everything, with dev dependencies: the project's stand-ins and the local stack (docker-compose's `standins`).
+FROM node:24-slim AS local
+WORKDIR /app
+COPY . .
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+USER node
+ENTRYPOINT ["node", "cli/src/main.ts"]
+CMD ["standins", "--help"]

@@ -1,0 +1,104 @@
+// No Docker engine here: the compose file is checked by what can run — every service's environment
+// must parse with that service's own config schema (so names, values and cross-variable rules agree),
+// and the Service Bus topology must be the one in deploy/servicebus/Config.json.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { type ConfigDefinition, parseConfig, type VarSpecs } from '../../shared/src/config/define.ts';
+
+const root = join(import.meta.dirname, '../..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<
+    string,
+    {
+      command?: string[];
+      environment?: Record<string, string>;
+      volumes?: string[];
+      build?: unknown;
+      image?: string;
+      depends_on?: unknown;
+      healthcheck?: unknown;
+    }
+  >;
+};
+const SERVICES = ['sqs-poller', 's3-fetcher', 'la-uploader', 'blob-scanner', 'adx-ingester', 'completion-checker'];
+// Read by Node itself, not by our config.
+const RUNTIME_VARS = new Set(['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS']);
+
+async function configOf(service: string): Promise<ConfigDefinition<VarSpecs>> {
+  const mod = (await import(`../../shared/src/config/services/${service}.ts`)) as {
+    config: ConfigDefinition<VarSpecs>;
+  };
+  return mod.config;
+}
+
+describe('docker-compose.yml', () => {
+  it('runs every service from the one image, by name, read-only and unprivileged', () => {
+    for (const name of SERVICES) {
+      const svc = compose.services[name] as Record<string, unknown> | undefined;
+      assert.ok(svc, `${name} is in docker-compose.yml`);
+      assert.deepEqual(svc.command, [name]);
+      assert.equal(svc.image, 'logferry:local');
+      assert.equal(svc.read_only, true, `${name} read_only`);
+      assert.deepEqual(svc.cap_drop, ['ALL']);
+      assert.ok(svc.healthcheck, `${name} has a health check`);
+    }
+  });
+
+  for (const name of SERVICES) {
+    it(`${name}: its environment parses with its config schema`, async () => {
+      const config = await configOf(name);
+      const env = compose.services[name]?.environment ?? {};
+      const known = new Set(Object.entries(config.vars).flatMap(([k, v]) => [k, ...(v.aliases ?? [])]));
+      const unknown = Object.keys(env).filter((k) => !known.has(k) && !RUNTIME_VARS.has(k));
+      assert.deepEqual(unknown, [], `variables ${name}'s schema does not know`);
+      assert.doesNotThrow(() => parseConfig(config, env));
+    });
+  }
+
+  it('mounts the Service Bus topology the stand-in and the chart use, and subscriptions exist in it', async () => {
+    const emulator = compose.services.servicebus;
+    assert.ok(
+      emulator?.volumes?.some((v) =>
+        v.startsWith('./deploy/servicebus/Config.json:/ServiceBus_Emulator/ConfigFiles/Config.json'),
+      ),
+    );
+    const topology = JSON.parse(readFileSync(join(root, 'deploy/servicebus/Config.json'), 'utf8'));
+    const subs = new Set<string>();
+    for (const t of topology.UserConfig.Namespaces[0].Topics)
+      for (const s of t.Subscriptions) subs.add(`${t.Name}/${s.Name}`);
+    // Each consumer's default subscription (as its config resolves it) must exist in Config.json.
+    const expected: Record<string, Record<string, string>> = {
+      's3-fetcher': { SUBSCRIPTION: 's3-objects' },
+      'adx-ingester': {
+        INGEST_REQUESTS_SUBSCRIPTION: 'ingest-requests',
+        STAGED_BATCHES_SUBSCRIPTION: 'staged-batches',
+      },
+      'blob-scanner': { RESULTS_SUBSCRIPTION: 'ingestion-results' },
+    };
+    for (const [service, vars] of Object.entries(expected)) {
+      const parsed = parseConfig(await configOf(service), compose.services[service]?.environment ?? {}) as Record<
+        string,
+        unknown
+      >;
+      for (const [variable, topic] of Object.entries(vars)) {
+        assert.ok(
+          subs.has(`${topic}/${String(parsed[variable])}`),
+          `${service} ${variable}=${String(parsed[variable])} on ${topic}`,
+        );
+      }
+    }
+  });
+
+  it('points image builds at Dockerfile targets that exist', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)/gim)].map((m) => m[1]));
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const target = (svc.build as { target?: string } | undefined)?.target;
+      if (target) assert.ok(targets.has(target), `${name} builds target ${target}`);
+    }
+    assert.ok(existsSync(join(root, 'mappings.json')), 'mappings.json is mounted by path');
+  });
+});

@@ -1,0 +1,4 @@
+export * from './adx/index.ts';
+export * from './logs-ingestion/index.ts';
+export * from './servicebus/index.ts';
+export * from './sts/index.ts';

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ServiceBusClient, type ServiceBusReceiver } from '@azure/service-bus';
+import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
+
+const subscription = (name: string, maxDeliveryCount: number) => ({
+  Name: name,
+  Properties: { LockDuration: 'PT30S', MaxDeliveryCount: maxDeliveryCount, DeadLetteringOnMessageExpiration: true },
+  Rules: [],
+});
+
+async function receiveOne(receiver: ServiceBusReceiver) {
+  for (;;) {
+    const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    if (m) return m;
+  }
+}
+
+describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
+  let dir: string;
+  let sb: ServiceBusStandIn;
+  let client: ServiceBusClient;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sb-standin-'));
+    const config = {
+      UserConfig: {
+        Namespaces: [
+          {
+            Name: 'sbemulatorns',
+            Queues: [],
+            Topics: [
+              { Name: 'retries', Properties: {}, Subscriptions: [subscription('abandon', 10)] },
+              { Name: 'work', Properties: {}, Subscriptions: [subscription('dl', 10)] },
+              { Name: 'deferrals', Properties: {}, Subscriptions: [subscription('worker', 10)] },
+              { Name: 'poison', Properties: {}, Subscriptions: [subscription('worker', 2)] },
+            ],
+          },
+        ],
+        Logging: { Type: 'File' },
+      },
+    };
+    const configPath = join(dir, 'Config.json');
+    await writeFile(configPath, JSON.stringify(config));
+    sb = await startServiceBusStandIn({ configPath });
+    client = new ServiceBusClient(sb.connectionString);
+  });
+  after(async () => {
+    await client.close();
+    await sb.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('redelivers an abandoned message with delivery count + 1 and modified properties', async () => {
+    await client.createSender('retries').sendMessages({ body: 'retry-me', messageId: 'a1' });
+    const receiver = client.createReceiver('retries', 'abandon');
+    const first = await receiveOne(receiver);
+    assert.equal(first.deliveryCount, 0);
+    await receiver.abandonMessage(first, { attempt: 1 });
+    const second = await receiveOne(receiver);
+    assert.equal(second.messageId, 'a1');
+    assert.equal(second.deliveryCount, 1);
+    assert.notEqual(second.lockToken, first.lockToken);
+    assert.equal(second.applicationProperties?.attempt, 1);
+    await receiver.completeMessage(second);
+    assert.deepEqual(sb.counts('retries', 'abandon'), { active: 0, scheduled: 0, deadLetter: 0, locked: 0 });
+    await receiver.close();
+  });
+
+  it('dead-letters with reason and description, readable from the DLQ by receive and peek', async () => {
+    await client
+      .createSender('work')
+      .sendMessages({ body: { bad: true }, messageId: 'd1', applicationProperties: { k: 'v' } });
+    const receiver = client.createReceiver('work', 'dl');
+    const m = await receiveOne(receiver);
+    await receiver.deadLetterMessage(m, {
+      deadLetterReason: 'SchemaInvalid',
+      deadLetterErrorDescription: 'missing key',
+    });
+    assert.deepEqual(sb.counts('work', 'dl'), { active: 0, scheduled: 0, deadLetter: 1, locked: 0 });
+    assert.deepEqual(sb.deadLetters('work', 'dl'), [
+      {
+        body: { bad: true },
+        reason: 'SchemaInvalid',
+        description: 'missing key',
+        applicationProperties: { k: 'v' },
+        deliveryCount: 1,
+        messageId: 'd1',
+      },
+    ]);
+    await receiver.close();
+
+    const dlq = client.createReceiver('work', 'dl', { subQueueType: 'deadLetter' });
+    const peeked = await dlq.peekMessages(10);
+    assert.equal(peeked.length, 1);
+    assert.equal(peeked[0]?.deadLetterReason, 'SchemaInvalid');
+    assert.equal(peeked[0]?.lockToken, undefined);
+    const dead = await receiveOne(dlq);
+    assert.deepEqual(dead.body, { bad: true });
+    assert.equal(dead.deadLetterReason, 'SchemaInvalid');
+    assert.equal(dead.deadLetterErrorDescription, 'missing key');
+    assert.equal(dead.deadLetterSource, 'work/Subscriptions/dl');
+    await dlq.completeMessage(dead);
+    assert.equal(sb.counts('work', 'dl').deadLetter, 0);
+    assert.deepEqual(await dlq.peekMessages(10), []);
+    await dlq.close();
+  });
+
+  it('moves a message to the DLQ after MaxDeliveryCount abandons', async () => {
+    await client.createSender('poison').sendMessages({ body: 'never-works', messageId: 'p1' });
+    const receiver = client.createReceiver('poison', 'worker');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const m = await receiveOne(receiver);
+      assert.equal(m.deliveryCount, attempt);
+      await receiver.abandonMessage(m);
+    }
+    await sb.waitFor(() => sb.counts('poison', 'worker').deadLetter === 1);
+    assert.equal(sb.counts('poison', 'worker').active, 0);
+    const [dead] = sb.deadLetters('poison', 'worker');
+    assert.equal(dead?.reason, 'MaxDeliveryCountExceeded');
+    assert.equal(dead?.messageId, 'p1');
+    assert.equal(dead?.deliveryCount, 2);
+    await receiver.close();
+  });
+
+  it('defers, fetches by sequence number and settles through the management link', async () => {
+    await client.createSender('deferrals').sendMessages({ body: 'later', messageId: 'f1' });
+    const receiver = client.createReceiver('deferrals', 'worker');
+    const m = await receiveOne(receiver);
+    await receiver.deferMessage(m);
+    assert.equal(sb.counts('deferrals', 'worker').active, 0);
+    const [deferred] = await receiver.receiveDeferredMessages([m.sequenceNumber!]);
+    assert.equal(deferred?.messageId, 'f1');
+    assert.ok(deferred?.lockToken);
+    await receiver.completeMessage(deferred!);
+    assert.deepEqual(await receiver.peekMessages(5, { fromSequenceNumber: m.sequenceNumber! }), []);
+    await receiver.close();
+  });
+});
