@@ -21,7 +21,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
  */
 export const envelopeFields = {
   schemaVersion: z.literal(1),
-  id: z.string().min(1).max(256),
+  id: z.string().min(1).max(128),
   producer: z.enum(SERVICE_NAMES),
   time: z.iso.datetime({ offset: true }),
 };

@@ -1,2 +1,3 @@
 export * from './azurite.ts';
 export * from './fauxqs.ts';
+export * from './handler-spy.ts';
