@@ -7,8 +7,9 @@ export const IngestionResultMessage = z.object({
   ...envelopeFields,
   container: z.string().min(3).max(63),
   blobName: z.string().min(1).max(1024),
-  sourceId: z.uuid(),
-  status: z.enum(['succeeded', 'failed', 'queued', 'unknown']),
+  /** Absent when the blob never reached ADX (skipped, or not queued). */
+  sourceId: z.uuid().optional(),
+  status: z.enum(['succeeded', 'failed', 'queued', 'unknown', 'skipped']),
   table: z.string().max(256).optional(),
   errorCode: z.string().max(256).optional(),
   failureStatus: z.enum(['Permanent', 'Transient', 'Exhausted']).optional(),

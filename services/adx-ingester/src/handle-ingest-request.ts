@@ -1,0 +1,36 @@
+import { type Mappings, resolveMapping } from '@logferry/shared/mappings/index';
+import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { type Handler, outcome } from '@logferry/shared/transport/port';
+import { type IngestDeps, ingestBlob } from './ingest-blob.ts';
+
+export interface IngestRequestDeps extends IngestDeps {
+  readonly store: IngestDeps['store'] & Pick<BlobStatusStore, 'claim'>;
+  readonly mappings: Mappings;
+  readonly maxAttempts: number;
+}
+
+/** `ingest-requests`: a blob claimed by blob-scanner (or published by the CLI) → ADX queued ingestion. */
+export function createIngestRequestHandler(deps: IngestRequestDeps): Handler<'ingest-requests'> {
+  return async (delivery) => {
+    const m = delivery.body;
+    const existing = await deps.store.get(m.container, m.blobName);
+    if (!existing) {
+      // Published without a scan (the CLI): claim it here so the row exists before ADX hears of it.
+      const claim = await deps.store.claim(
+        { container: m.container, name: m.blobName, etag: m.etag, size: m.size },
+        m.scanId ?? `request:${m.id}`,
+        deps.maxAttempts,
+      );
+      if (claim.outcome === 'unchanged') return outcome.success();
+    }
+    const prefix = /^([^-/]+)[-/]/.exec(m.blobName.slice(m.blobName.lastIndexOf('/') + 1))?.[1] ?? m.blobName;
+    return ingestBlob(deps, {
+      container: m.container,
+      name: m.blobName,
+      etag: m.etag,
+      rawSize: m.size,
+      mapping: resolveMapping(deps.mappings, m.blobName),
+      routingKey: prefix,
+    });
+  };
+}

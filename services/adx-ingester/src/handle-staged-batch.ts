@@ -1,0 +1,49 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { type Mappings, mappingForSource } from '@logferry/shared/mappings/index';
+import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { type Handler, outcome } from '@logferry/shared/transport/port';
+import { type IngestDeps, ingestBlob } from './ingest-blob.ts';
+
+export interface StagedBatchDeps extends IngestDeps {
+  readonly store: IngestDeps['store'] & Pick<BlobStatusStore, 'claim'>;
+  readonly mappings: Mappings;
+  readonly maxAttempts: number;
+  readonly container: (name: string) => ContainerClient;
+}
+
+/**
+ * `staged-batches`: batches whose source has an entry in mappings.json also go to ADX (gzip NDJSON, so
+ * the entry says json/multijson). Others are la-uploader's alone and completed at once, without a row.
+ */
+export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged-batches'> {
+  return async (delivery) => {
+    const m = delivery.body;
+    const mapping = mappingForSource(deps.mappings, m.source);
+    if (!mapping) return outcome.success();
+    let etag: string;
+    let size: number;
+    try {
+      const props = await deps.container(m.blobContainer).getBlobClient(m.blobName).getProperties();
+      etag = props.etag ?? '';
+      size = props.contentLength ?? m.compressedBytes;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404)
+        return outcome.deadLetter('StagedBlobMissing', `${m.blobContainer}/${m.blobName} does not exist`);
+      return outcome.retryLater(`reading the staged blob's properties failed: ${(error as Error).message}`);
+    }
+    await deps.store.claim(
+      { container: m.blobContainer, name: m.blobName, etag, size },
+      `staged:${m.id}`,
+      deps.maxAttempts,
+    );
+    return ingestBlob(deps, {
+      container: m.blobContainer,
+      name: m.blobName,
+      etag,
+      rawSize: m.rawBytes > 0 ? m.rawBytes : size,
+      mapping,
+      routingKey: m.source,
+    });
+  };
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@logferry/shared/logging/logger';
+import type { Mapping } from '@logferry/shared/mappings/index';
+import type { IngestionResultMessage } from '@logferry/shared/messages/index';
+import type { BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
+import type { BlobUrlFor } from './blob-url.ts';
+import { AdxIngestError, type AdxIngestor, redact } from './kusto-ingestor.ts';
+
+export interface IngestDeps {
+  readonly store: Pick<BlobStatusStore, 'get' | 'markIngesting' | 'markPosted' | 'markFailed' | 'markSkipped'>;
+  readonly ingestor: AdxIngestor;
+  readonly blobUrlFor: BlobUrlFor;
+  readonly publisher: Publisher;
+  readonly logger: Logger;
+}
+
+export interface BlobToIngest {
+  readonly container: string;
+  readonly name: string;
+  readonly etag: string;
+  /** Size handed to ADX as RawDataSize. */
+  readonly rawSize: number;
+  /** Undefined: no entry in mappings.json routes this blob. */
+  readonly mapping: Mapping | undefined;
+  /** What the skip reason names when there is no mapping. */
+  readonly routingKey: string;
+}
+
+/**
+ * Takes one claimed blob version from `queued` to `ingesting` and hands it to ADX's ingestion queue.
+ * The source id and the sourceId → row pointer are saved before ADX hears of it, so every report
+ * can be matched. A redelivery finds the row already `ingesting`: posted → nothing to do; not
+ * posted (we crashed between the save and the post) → post again with the same source id.
+ */
+export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<Outcome> {
+  const log = deps.logger.child({ container: blob.container, blob: blob.name });
+  const row = await deps.store.get(blob.container, blob.name);
+  if (!row)
+    return outcome.deadLetter(
+      'NoStatusRow',
+      `no status row for ${blob.container}/${blob.name}; it must be claimed first`,
+    );
+  if (row.etag !== blob.etag) {
+    log.info({ rowEtag: row.etag, etag: blob.etag }, 'request is for an older blob version; dropped');
+    return outcome.success();
+  }
+  if (row.status === 'ingesting') {
+    if (row.postedAt !== undefined || row.sourceId === undefined || !blob.mapping) return outcome.success();
+    log.warn({ sourceId: row.sourceId }, 'ingesting but not known to be posted; posting again with the same source id');
+    return post(deps, blob, blob.mapping, row.sourceId, log);
+  }
+  if (row.status !== 'queued') {
+    log.debug({ status: row.status }, 'nothing to do in this status');
+    return outcome.success();
+  }
+  if (!blob.mapping) {
+    await deps.store.markSkipped(
+      blob.container,
+      blob.name,
+      `NoMapping: no entry in mappings.json for "${blob.routingKey}"`,
+      {
+        etag: blob.etag,
+      },
+    );
+    log.info({ routingKey: blob.routingKey }, 'skipped: no mapping');
+    return outcome.success();
+  }
+  if (row.size === 0) {
+    await deps.store.markSkipped(blob.container, blob.name, 'empty blob (0 bytes)', { etag: blob.etag });
+    return outcome.success();
+  }
+  const sourceId = randomUUID();
+  const marked = await deps.store.markIngesting(
+    blob.container,
+    blob.name,
+    { sourceId, table: blob.mapping.table, format: blob.mapping.format, mapping: blob.mapping.mappingReference ?? '' },
+    { etag: blob.etag },
+  );
+  if (!marked.applied) {
+    log.info({ reason: marked.reason }, 'another delivery got here first');
+    return outcome.success();
+  }
+  return post(deps, blob, blob.mapping, sourceId, log);
+}
+
+async function post(
+  deps: IngestDeps,
+  blob: BlobToIngest,
+  mapping: Mapping,
+  sourceId: string,
+  log: Logger,
+): Promise<Outcome> {
+  try {
+    const blobUrl = await deps.blobUrlFor(blob.container, blob.name);
+    await deps.ingestor.ingest({ blobUrl, rawSize: blob.rawSize, sourceId, mapping });
+  } catch (error) {
+    const e = error instanceof AdxIngestError ? error : new AdxIngestError(redact(String(error)), true);
+    if (e.transient) {
+      log.warn({ err: e.message, sourceId }, 'ingestion request failed; will retry');
+      return outcome.retryLater(e.message);
+    }
+    // Permanent for this request (auth, bad request): visible on the row, and a later scan may retry it.
+    const failed = await deps.store.markFailed(
+      blob.container,
+      blob.name,
+      { reason: e.message, errorCode: 'IngestRequestRejected', retryable: true, requeue: false },
+      { sourceId },
+    );
+    if (failed.applied) await publishFailure(deps, blob, sourceId, mapping, e.message, failed.row);
+    return outcome.deadLetter('IngestRequestRejected', e.message);
+  }
+  const posted = await deps.store.markPosted(blob.container, blob.name, sourceId).catch((error: unknown) => {
+    // The request is in ADX's queue already; a missing postedAt only costs a re-post on redelivery.
+    log.warn({ err: error }, 'could not record the post');
+    return undefined;
+  });
+  log.info({ sourceId, table: mapping.table, posted: posted?.applied }, 'queued for ingestion');
+  return outcome.success();
+}
+
+async function publishFailure(
+  deps: IngestDeps,
+  blob: BlobToIngest,
+  sourceId: string,
+  mapping: Mapping,
+  details: string,
+  row: BlobStatusRow,
+): Promise<void> {
+  const message: IngestionResultMessage = {
+    type: 'ingestion-result',
+    schemaVersion: 1,
+    id: `${sourceId}:rejected`,
+    producer: 'adx-ingester',
+    time: new Date().toISOString(),
+    container: blob.container,
+    blobName: blob.name,
+    sourceId,
+    status: row.status === 'queued' ? 'queued' : 'failed',
+    table: mapping.table,
+    errorCode: 'IngestRequestRejected',
+    details: details.slice(0, 4096),
+  };
+  await deps.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
+    deps.logger.warn({ err: error }, 'could not publish the ingestion result (the status row holds it)');
+  });
+}

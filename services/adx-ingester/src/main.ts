@@ -1,0 +1,132 @@
+// Composition root of adx-ingester: `ingest-requests` (and routed `staged-batches`) → ADX queued ingestion.
+import type { TokenCredential } from '@azure/core-auth';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { loadConfigOrExit } from '@logferry/shared/config/load';
+import { consumerOptions } from '@logferry/shared/config/parts';
+import { config as definition, ingestUri } from '@logferry/shared/config/services/adx-ingester';
+import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { runService } from '@logferry/shared/lifecycle/run-service';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
+import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { startTelemetry } from '@logferry/shared/telemetry/start';
+import type { Subscription } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { createBlobUrlFor } from './blob-url.ts';
+import { createIngestRequestHandler } from './handle-ingest-request.ts';
+import { createStagedBatchHandler } from './handle-staged-batch.ts';
+import { createKustoIngestor } from './kusto-ingestor.ts';
+import { createStorageClients } from './storage-clients.ts';
+
+const service = 'adx-ingester';
+const config = loadConfigOrExit(definition);
+const logger = createLogger(service, { level: config.LOG_LEVEL });
+let mappings: ReturnType<typeof loadMappings>;
+try {
+  mappings = loadMappings(config.MAPPINGS_FILE);
+} catch (error) {
+  if (!(error instanceof MappingsError)) throw error;
+  for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
+  process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
+}
+let azureCredential: TokenCredential | undefined;
+const azure = () => {
+  azureCredential ??= createAzureCredential(config);
+  return azureCredential;
+};
+const telemetry = startTelemetry({
+  service,
+  config,
+  logger,
+  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
+});
+const transport = createServiceBusTransport({
+  connection: config.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
+    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
+  logger,
+  service,
+});
+const { blobs, statusTable } = createStorageClients(config, azure);
+const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
+const subscriptions: Subscription[] = [];
+const checks = {
+  serviceBus: () => transport.ready(),
+  statusTable: async () => (await store.get('readyz', '~readyz')) === undefined,
+  subscriptions: async () => subscriptions.length > 0 && subscriptions.every((s) => s.healthy),
+};
+const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
+
+await runService({
+  service,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  telemetry,
+  health,
+  async start() {
+    try {
+      await store.ensureTable();
+    } catch (err) {
+      logger.warn({ err }, 'could not ensure the status table exists');
+    }
+    const ingestor = createKustoIngestor({
+      ingestUri: ingestUri(config),
+      database: config.KUSTO_DATABASE,
+      auth: config.KUSTO_AUTH === 'none' ? { kind: 'none' } : { kind: 'azure', credential: azure() },
+      reportLevel: config.REPORT_LEVEL,
+    });
+    const hasAccountKey = /AccountKey\s*=/i.test(config.STORAGE_CONNECTION_STRING ?? '');
+    const urlMode =
+      config.BLOB_URL_AUTH === 'auto' ? (hasAccountKey ? 'sas' : 'managed-identity') : config.BLOB_URL_AUTH;
+    const blobUrlFor = createBlobUrlFor({
+      blobService: blobs,
+      mode: urlMode,
+      hasAccountKey,
+      identity: config.ADX_BLOB_IDENTITY,
+      sasTtlMs: config.BLOB_SAS_TTL_MS,
+    });
+    const deps = {
+      store,
+      ingestor,
+      blobUrlFor,
+      publisher: transport,
+      logger,
+      mappings,
+      maxAttempts: config.BLOB_MAX_ATTEMPTS,
+    };
+    subscriptions.push(
+      transport.subscribe({
+        topic: 'ingest-requests',
+        subscription: config.INGEST_REQUESTS_SUBSCRIPTION,
+        ...consumerOptions(config),
+        handler: createIngestRequestHandler(deps),
+      }),
+    );
+    if (config.STAGED_BATCHES_SUBSCRIPTION !== '') {
+      subscriptions.push(
+        transport.subscribe({
+          topic: 'staged-batches',
+          subscription: config.STAGED_BATCHES_SUBSCRIPTION,
+          ...consumerOptions(config),
+          handler: createStagedBatchHandler({ ...deps, container: (name) => blobs.getContainerClient(name) }),
+        }),
+      );
+    }
+    logger.info(
+      {
+        database: config.KUSTO_DATABASE,
+        mappings: [...mappings.keys()],
+        blobUrl: urlMode,
+        reportLevel: config.REPORT_LEVEL,
+      },
+      'consuming ingest requests',
+    );
+    return {
+      async stop(graceMs) {
+        await Promise.all(subscriptions.map((s) => s.stop(graceMs)));
+        ingestor.close();
+        await transport.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventBus, LiveEvent } from '../live/event-bus.ts';
+import { sendError } from './respond.ts';
+
+export interface SseOptions {
+  readonly events: EventBus;
+  /** Comment line sent this often so proxies and the browser keep the stream open. */
+  readonly heartbeatMs?: number;
+  /** Open streams at once; more are refused with 503 so memory stays bounded. */
+  readonly maxClients?: number;
+  /** A client this far behind is dropped (it reconnects and reloads) rather than buffered without limit. */
+  readonly maxBufferedBytes?: number;
+  /** Events sent first on every (re)connection, e.g. the running scan. */
+  readonly greeting?: () => LiveEvent[];
+}
+
+/** Server-sent events from the in-process event bus to every open page. */
+export class SseHub {
+  readonly #o: SseOptions;
+  readonly #clients = new Set<ServerResponse>();
+
+  constructor(options: SseOptions) {
+    this.#o = options;
+  }
+
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#clients.size >= (this.#o.maxClients ?? 100)) {
+      sendError(res, 503, 'too many open event streams', { headers: { 'Retry-After': '30' } });
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      // Tells nginx-style proxies not to buffer the stream.
+      'X-Accel-Buffering': 'no',
+    });
+    res.socket?.setNoDelay(true);
+    this.#clients.add(res);
+    const limit = this.#o.maxBufferedBytes ?? 1024 * 1024;
+    const write = (text: string) => {
+      if (res.writableLength > limit) {
+        cleanup();
+        res.destroy();
+        return;
+      }
+      res.write(text);
+    };
+    const send = (event: LiveEvent) => write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    write('retry: 3000\n\n');
+    for (const event of this.#o.greeting?.() ?? []) send(event);
+    write('event: ready\ndata: {}\n\n');
+    const unsubscribe = this.#o.events.subscribe(send);
+    const heartbeat = setInterval(() => write(': ping\n\n'), this.#o.heartbeatMs ?? 15_000);
+    heartbeat.unref();
+    const cleanup = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      this.#clients.delete(res);
+    };
+    req.on('close', cleanup);
+    res.on('close', cleanup);
+    res.on('error', cleanup);
+  }
+
+  /** Ends every stream (shutdown); browsers reconnect to another replica. */
+  closeAll(): void {
+    for (const res of this.#clients) res.end();
+    this.#clients.clear();
+  }
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { Logger } from '@logferry/shared/logging/logger';
+
+export interface LeaderLeaseOptions {
+  /** Container of the lock blob (created if missing); never the data container, which scans list. */
+  readonly container: ContainerClient;
+  readonly blobName: string;
+  readonly logger: Logger;
+  /** Blob leases last 15–60 s or forever; 60 s bounds how long a crashed leader blocks the others. */
+  readonly durationSec?: number;
+  /** Renew (or try to acquire) this often; a third of the duration leaves two retries before expiry. */
+  readonly intervalMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Elects one replica (the holder of a blob lease) to run scheduled scans. The holder renews the lease;
+ * the others try to acquire it at every interval, so a crashed leader is replaced within about a minute.
+ * Leadership is assumed lost as soon as the lease may have expired, even if a renewal merely failed.
+ */
+export class LeaderLease {
+  readonly #o: LeaderLeaseOptions;
+  readonly #leaseId = randomUUID();
+  readonly #durationMs: number;
+  readonly #now: () => number;
+  #validUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #tick: Promise<void> = Promise.resolve();
+  #prepared = false;
+  #stopped = false;
+
+  constructor(options: LeaderLeaseOptions) {
+    this.#o = options;
+    this.#durationMs = (options.durationSec ?? 60) * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get isLeader(): boolean {
+    // A safety margin: the lease service's clock and ours may disagree by a little.
+    return this.#now() < this.#validUntil - 5_000;
+  }
+
+  start(): void {
+    const interval = this.#o.intervalMs ?? Math.floor(this.#durationMs / 3);
+    const run = () => {
+      this.#tick = this.#attempt();
+    };
+    run();
+    this.#timer = setInterval(run, interval);
+    this.#timer.unref();
+  }
+
+  /** Resolves after the first acquire attempt (tests and startup logs). */
+  settled(): Promise<void> {
+    return this.#tick;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#tick;
+    if (this.#validUntil === 0) return;
+    this.#validUntil = 0;
+    try {
+      await this.#lease().releaseLease();
+      this.#o.logger.info('released scheduled-scan leadership');
+    } catch {
+      /* it expires on its own within the lease duration */
+    }
+  }
+
+  #lease() {
+    return this.#o.container.getBlobClient(this.#o.blobName).getBlobLeaseClient(this.#leaseId);
+  }
+
+  async #attempt(): Promise<void> {
+    if (this.#stopped) return;
+    const wasLeader = this.isLeader;
+    const startedAt = this.#now();
+    try {
+      await this.#prepare();
+      if (this.#validUntil > 0) await this.#lease().renewLease();
+      else await this.#lease().acquireLease(this.#durationMs / 1000);
+      this.#validUntil = startedAt + this.#durationMs;
+      if (!wasLeader) this.#o.logger.info('acquired scheduled-scan leadership');
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      // 409: someone else holds it (or our lease expired and was taken): we are a follower now.
+      if (status === 409 || status === 412) this.#validUntil = 0;
+      else this.#o.logger.warn({ err: error }, 'leader lease request failed');
+      if (wasLeader && !this.isLeader) this.#o.logger.warn('lost scheduled-scan leadership');
+    }
+  }
+
+  async #prepare(): Promise<void> {
+    if (this.#prepared) return;
+    await this.#o.container.createIfNotExists();
+    const blob = this.#o.container.getBlockBlobClient(this.#o.blobName);
+    try {
+      // Leases need the blob to exist; If-None-Match keeps replicas from overwriting a leased blob.
+      await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 409 && status !== 412) throw error;
+    }
+    this.#prepared = true;
+  }
+}

@@ -1,0 +1,159 @@
+// Composition root of blob-scanner: scans the data container into `ingest-requests`, serves the status
+// page and API, and relays `ingestion-results` to open pages.
+import type { TokenCredential } from '@azure/core-auth';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { createRequestAuthenticator } from '@logferry/shared/auth/http-auth';
+import { loadConfigOrExit } from '@logferry/shared/config/load';
+import { consumerOptions } from '@logferry/shared/config/parts';
+import { config as definition } from '@logferry/shared/config/services/blob-scanner';
+import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { runService } from '@logferry/shared/lifecycle/run-service';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { startTelemetry } from '@logferry/shared/telemetry/start';
+import type { Subscription } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { createStatusServer } from './http/server.ts';
+import { LeaderLease } from './leader-lease.ts';
+import { CountsFeed } from './live/counts-feed.ts';
+import { EventBus } from './live/event-bus.ts';
+import { resultsFeedHandler } from './live/results-feed.ts';
+import { ScanRecordStore } from './scan-records.ts';
+import { Scanner } from './scanner.ts';
+import { startSchedule } from './schedule.ts';
+import { createStorageClients } from './storage-clients.ts';
+
+const service = 'blob-scanner';
+const config = loadConfigOrExit(definition);
+const logger = createLogger(service, { level: config.LOG_LEVEL });
+let azureCredential: TokenCredential | undefined;
+const azure = () => {
+  azureCredential ??= createAzureCredential(config);
+  return azureCredential;
+};
+const telemetry = startTelemetry({
+  service,
+  config,
+  logger,
+  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
+});
+const transport = createServiceBusTransport({
+  connection: config.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
+    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
+  logger,
+  service,
+});
+const { blobs, statusTable } = createStorageClients(config, azure);
+const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
+let subscription: Subscription | undefined;
+// A point read of a row that never exists: 404 proves the table answers and we may read it.
+const tableReady = async () => (await store.get(config.DATA_CONTAINER, '~readyz')) === undefined;
+const checks = {
+  serviceBus: () => transport.ready(),
+  statusTable: tableReady,
+  subscription: async () => subscription?.healthy ?? false,
+};
+const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
+
+await runService({
+  service,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  telemetry,
+  health,
+  async start() {
+    // Fails start (exit 1, with the reason) when no authentication method is configured.
+    const auth = createRequestAuthenticator({
+      tenantId: config.AUTH_TENANT_ID,
+      audience: config.AUTH_AUDIENCE,
+      requiredRole: config.AUTH_REQUIRED_ROLE,
+      requiredScope: config.AUTH_REQUIRED_SCOPE,
+      apiKey: config.STATUS_API_KEY,
+      localMode: config.LOGFERRY_LOCAL,
+      listenHost: config.HTTP_HOST,
+    });
+    try {
+      await store.ensureTable();
+    } catch (err) {
+      // With a data-plane role that cannot create tables, the table must already exist; reads will tell.
+      logger.warn({ err }, 'could not ensure the status table exists');
+    }
+    const events = new EventBus();
+    const scanner = new Scanner({
+      container: blobs.getContainerClient(config.DATA_CONTAINER),
+      store,
+      scans: new ScanRecordStore(statusTable),
+      publisher: transport,
+      events,
+      logger,
+      pageSize: config.SCAN_PAGE_SIZE,
+      claimConcurrency: config.SCAN_CLAIM_CONCURRENCY,
+      publishBatch: config.SCAN_PUBLISH_BATCH,
+      maxAttempts: config.BLOB_MAX_ATTEMPTS,
+    });
+    subscription = transport.subscribe({
+      topic: 'ingestion-results',
+      subscription: config.RESULTS_SUBSCRIPTION,
+      ...consumerOptions(config),
+      handler: resultsFeedHandler({ container: config.DATA_CONTAINER, store, events, logger }),
+    });
+    const counts = new CountsFeed({
+      store,
+      events,
+      logger,
+      container: config.DATA_CONTAINER,
+      intervalMs: config.COUNTS_REFRESH_MS,
+    });
+    counts.start();
+    const server = createStatusServer({
+      scanner,
+      store,
+      scans: new ScanRecordStore(statusTable),
+      container: config.DATA_CONTAINER,
+      events,
+      auth,
+      logger,
+      ready: async () => (await Promise.all(Object.values(checks).map((c) => c().catch(() => false)))).every(Boolean),
+      greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
+    });
+    const address = await server.listen(config.HTTP_PORT, config.HTTP_HOST);
+    const lease =
+      config.SCAN_SCHEDULE > 0
+        ? new LeaderLease({
+            container: blobs.getContainerClient(config.SCAN_LEASE_CONTAINER),
+            blobName: `${service}-schedule-${config.DATA_CONTAINER}`,
+            logger,
+          })
+        : undefined;
+    lease?.start();
+    const schedule = startSchedule({
+      intervalMs: config.SCAN_SCHEDULE,
+      scanner,
+      isLeader: () => lease?.isLeader ?? false,
+      logger,
+    });
+    logger.info(
+      {
+        port: address.port,
+        host: address.address,
+        auth: auth.methods,
+        container: config.DATA_CONTAINER,
+        scheduleMs: config.SCAN_SCHEDULE,
+      },
+      'status page and API listening',
+    );
+    return {
+      async stop(graceMs) {
+        schedule.stop();
+        // Pages reconnect to another replica; a running scan finishes its page and publishes its claims.
+        await server.close(Math.min(graceMs, 5_000));
+        await scanner.stop();
+        counts.stop();
+        await lease?.stop();
+        await subscription?.stop(graceMs);
+        await transport.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,238 @@
+import { hostname } from 'node:os';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { Logger } from '@logferry/shared/logging/logger';
+import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import type { Publisher } from '@logferry/shared/transport/port';
+import { ingestRequestFor } from './ingest-request.ts';
+import type { EventBus } from './live/event-bus.ts';
+import { emptyCounts, newScanId, type ScanRecord, type ScanRecordStore, type ScanTrigger } from './scan-records.ts';
+
+export const EMPTY_BLOB_REASON = 'empty blob (0 bytes): nothing to ingest';
+const RECENT_SCANS = 20;
+
+export interface ScannerOptions {
+  readonly container: ContainerClient;
+  readonly store: Pick<BlobStatusStore, 'claim' | 'recordSkipped' | 'markUnknown'>;
+  readonly scans: Pick<ScanRecordStore, 'save'>;
+  readonly publisher: Publisher;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly pageSize: number;
+  readonly claimConcurrency: number;
+  readonly publishBatch: number;
+  readonly maxAttempts: number;
+  readonly replica?: string;
+  readonly now?: () => Date;
+}
+
+export type StartResult =
+  | { readonly kind: 'started'; readonly scan: ScanRecord; readonly done: Promise<ScanRecord> }
+  /** A scan with the same prefix is already running here: the caller follows that one. */
+  | { readonly kind: 'joined'; readonly scan: ScanRecord; readonly done: Promise<ScanRecord> }
+  /** A scan with another prefix is running here; one scan at a time per replica. */
+  | { readonly kind: 'busy'; readonly scan: ScanRecord };
+
+interface Running {
+  record: ScanRecord;
+  done: Promise<ScanRecord>;
+}
+
+/**
+ * Lists the data container page by page and queues every blob that is new, changed, or failed with
+ * attempts left. The claim (an optimistic-concurrency write on the blob's status row) comes before the
+ * publish, so of several scanners racing on one blob exactly one publishes it.
+ *
+ * Publish failure: the claimed rows are moved to `unknown` with the reason (visible on the page) so the
+ * next scan or the completion checker requeues them; if even that write fails, the completion checker's
+ * timeout on rows stuck in `queued` is the backstop. A row is never left `queued` with nothing published
+ * for longer than that timeout.
+ */
+export class Scanner {
+  readonly #o: ScannerOptions;
+  readonly #replica: string;
+  readonly #now: () => Date;
+  readonly #recent = new Map<string, ScanRecord>();
+  readonly #abort = new AbortController();
+  #running: Running | undefined;
+
+  constructor(options: ScannerOptions) {
+    this.#o = options;
+    this.#replica = options.replica ?? hostname();
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  get running(): ScanRecord | undefined {
+    return this.#running?.record;
+  }
+
+  /** A scan this replica ran recently (others are read from the status table). */
+  recent(scanId: string): ScanRecord | undefined {
+    return this.#running?.record.scanId === scanId ? this.#running.record : this.#recent.get(scanId);
+  }
+
+  start(options: { prefix?: string | undefined; trigger: ScanTrigger }): StartResult {
+    const prefix = options.prefix || undefined;
+    if (this.#running) {
+      const current = this.#running;
+      if (current.record.prefix === prefix) return { kind: 'joined', scan: current.record, done: current.done };
+      return { kind: 'busy', scan: current.record };
+    }
+    if (this.#abort.signal.aborted) throw new Error('scanner is stopped');
+    const at = this.#now().toISOString();
+    const record: ScanRecord = {
+      scanId: newScanId(this.#now()),
+      state: 'running',
+      trigger: options.trigger,
+      container: this.#o.container.containerName,
+      ...(prefix === undefined ? {} : { prefix }),
+      replica: this.#replica,
+      startedAt: at,
+      updatedAt: at,
+      counts: emptyCounts(),
+    };
+    const running: Running = { record, done: Promise.resolve(record) };
+    this.#running = running;
+    running.done = this.#run(running).finally(() => {
+      this.#running = undefined;
+      this.#recent.set(running.record.scanId, running.record);
+      if (this.#recent.size > RECENT_SCANS) this.#recent.delete(this.#recent.keys().next().value!);
+    });
+    return { kind: 'started', scan: record, done: running.done };
+  }
+
+  /** Stops intake of new blobs; what was claimed is still published; resolves when the scan ends. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('scanner stopping'));
+    await this.#running?.done.catch(() => undefined);
+  }
+
+  async #run(running: Running): Promise<ScanRecord> {
+    const { logger } = this.#o;
+    const scanId = running.record.scanId;
+    const log = logger.child({ scanId, prefix: running.record.prefix });
+    log.info({ trigger: running.record.trigger }, 'scan started');
+    await this.#save(running, {});
+    try {
+      const pages = this.#o.container
+        .listBlobsFlat(running.record.prefix === undefined ? {} : { prefix: running.record.prefix })
+        .byPage({ maxPageSize: this.#o.pageSize });
+      for await (const page of pages) {
+        const items = page.segment.blobItems.map(
+          (b): BlobRef => ({
+            container: this.#o.container.containerName,
+            name: b.name,
+            etag: b.properties.etag ?? '',
+            size: b.properties.contentLength ?? 0,
+          }),
+        );
+        await this.#scanPage(running, items, log);
+        await this.#save(running, {});
+        if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
+      }
+      await this.#save(running, { state: 'completed', finishedAt: this.#now().toISOString() });
+      log.info({ counts: running.record.counts }, 'scan completed');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.#save(running, { state: 'failed', finishedAt: this.#now().toISOString(), error: message });
+      log.error({ err: error, counts: running.record.counts }, 'scan failed');
+    }
+    return running.record;
+  }
+
+  async #scanPage(running: Running, items: readonly BlobRef[], log: Logger): Promise<void> {
+    const counts = { ...running.record.counts };
+    const claimed: BlobStatusRow[] = [];
+    const scanId = running.record.scanId;
+    await forEachLimit(items, this.#o.claimConcurrency, async (blob) => {
+      if (this.#abort.signal.aborted) return;
+      counts.listed++;
+      try {
+        if (blob.size === 0) {
+          const outcome = await this.#o.store.recordSkipped(blob, scanId, EMPTY_BLOB_REASON);
+          if (outcome === 'claimed') {
+            counts.skipped++;
+            this.#o.events.publish({ type: 'blob', container: blob.container, blobName: blob.name, status: 'skipped' });
+          } else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
+          return;
+        }
+        const { outcome, row } = await this.#o.store.claim(blob, scanId, this.#o.maxAttempts);
+        if (outcome === 'claimed' && row) claimed.push(row);
+        else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
+      } catch (error) {
+        counts.failed++;
+        log.warn({ err: error, blobName: blob.name }, 'could not claim blob; the next scan retries it');
+      }
+    });
+    for (let i = 0; i < claimed.length; i += this.#o.publishBatch) {
+      const group = claimed.slice(i, i + this.#o.publishBatch);
+      try {
+        await this.#o.publisher.publish(
+          'ingest-requests',
+          group.map((row) => ingestRequestFor(row, scanId, this.#now())),
+        );
+        counts.queued += group.length;
+        for (const row of group) {
+          this.#o.events.publish({
+            type: 'blob',
+            container: row.container,
+            blobName: row.blobName,
+            status: row.status,
+            row,
+          });
+        }
+      } catch (error) {
+        counts.failed += group.length;
+        log.error({ err: error, blobs: group.length }, 'publishing ingest requests failed; releasing their claims');
+        await this.#release(group, error, log);
+      }
+    }
+    running.record = { ...running.record, counts };
+  }
+
+  async #release(rows: readonly BlobStatusRow[], cause: unknown, log: Logger): Promise<void> {
+    const reason = `not queued: publishing to ingest-requests failed (${errorText(cause)}); the next scan retries`;
+    await forEachLimit(rows, this.#o.claimConcurrency, async (row) => {
+      try {
+        const result = await this.#o.store.markUnknown(row.container, row.blobName, reason, {
+          expect: { etag: row.etag },
+        });
+        const status = result.row?.status ?? 'unknown';
+        this.#o.events.publish({ type: 'blob', container: row.container, blobName: row.blobName, status });
+      } catch (error) {
+        log.warn({ err: error, blobName: row.blobName }, 'could not release claim; the stale-row timeout will');
+      }
+    });
+  }
+
+  async #save(running: Running, patch: Partial<ScanRecord>): Promise<void> {
+    running.record = { ...running.record, ...patch, updatedAt: this.#now().toISOString() };
+    this.#o.events.publish({ type: 'scan', scan: running.record });
+    try {
+      await this.#o.scans.save(running.record);
+    } catch (error) {
+      // Progress stays visible on this replica; only other replicas' GET /scans/{id} lags.
+      this.#o.logger.warn({ err: error, scanId: running.record.scanId }, 'could not save scan progress');
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '@logferry/shared/config/define';
+import { config, parseInterval } from '@logferry/shared/config/services/blob-scanner';
+
+const BASE = {
+  SERVICEBUS_CONNECTION_STRING:
+    'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true',
+  AzureStorage: 'UseDevelopmentStorage=true',
+};
+
+describe('blob-scanner configuration', () => {
+  it('parses intervals and off', () => {
+    assert.equal(parseInterval('15m'), 900_000);
+    assert.equal(parseInterval('2h'), 7_200_000);
+    assert.equal(parseInterval('off'), 0);
+    assert.equal(parseInterval('15 minutes'), undefined);
+  });
+
+  it('has working defaults and the seeds’ names', () => {
+    const c = parseConfig(config, { ...BASE, DATA_CONTAINER: 'incoming' });
+    assert.equal(c.DATA_CONTAINER, 'incoming');
+    assert.equal(c.SCAN_SCHEDULE, 900_000);
+    assert.equal(c.HTTP_PORT, 8081);
+    assert.equal(c.STORAGE_CONNECTION_STRING, BASE.AzureStorage);
+    assert.equal(parseConfig(config, BASE).DATA_CONTAINER, 'data');
+  });
+
+  it('names each bad variable and never echoes the API key', () => {
+    const error = (() => {
+      try {
+        parseConfig(config, {
+          ...BASE,
+          SCAN_SCHEDULE: '5s',
+          DATA_CONTAINER: 'Bad_Name',
+          STATUS_API_KEY: 'short-secret',
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      assert.fail('expected a ConfigError');
+    })();
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /SCAN_SCHEDULE is invalid: must be an interval of at least 10s/);
+    assert.match(error.message, /DATA_CONTAINER is invalid: must be a valid container name/);
+    assert.match(error.message, /STATUS_API_KEY is invalid/);
+    assert.doesNotMatch(error.message, /short-secret/);
+  });
+
+  it('refuses a tenant without an audience', () => {
+    assert.throws(() => parseConfig(config, { ...BASE, AUTH_TENANT_ID: 'contoso.onmicrosoft.com' }), /AUTH_AUDIENCE/);
+    const c = parseConfig(config, { ...BASE, AUTH_TENANT_ID: 't', AUTH_AUDIENCE: 'api://a, 1234' });
+    assert.deepEqual(c.AUTH_AUDIENCE, ['api://a', '1234']);
+  });
+});

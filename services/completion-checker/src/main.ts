@@ -1,0 +1,119 @@
+// Composition root of completion-checker: ADX status reports → status rows → `ingestion-results`,
+// and rows that hear nothing → `unknown` and queued again. One active reader: see single-reader-lease.ts.
+import type { TokenCredential } from '@azure/core-auth';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { loadConfigOrExit } from '@logferry/shared/config/load';
+import { ingestUri } from '@logferry/shared/config/services/adx-ingester';
+import { config as definition } from '@logferry/shared/config/services/completion-checker';
+import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { runService } from '@logferry/shared/lifecycle/run-service';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { startTelemetry } from '@logferry/shared/telemetry/start';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { CompletionChecker } from './checker.ts';
+import { ReportReader } from './report-reader.ts';
+import { SingleReaderLease } from './single-reader-lease.ts';
+import { StaleSweeper } from './stale-sweeper.ts';
+import { StatusQueueProvider } from './status-queues.ts';
+import { createStorageClients } from './storage-clients.ts';
+
+const service = 'completion-checker';
+const config = loadConfigOrExit(definition);
+const logger = createLogger(service, { level: config.LOG_LEVEL });
+let azureCredential: TokenCredential | undefined;
+const azure = () => {
+  azureCredential ??= createAzureCredential(config);
+  return azureCredential;
+};
+const telemetry = startTelemetry({
+  service,
+  config,
+  logger,
+  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
+});
+const transport = createServiceBusTransport({
+  connection: config.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
+    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
+  logger,
+  service,
+});
+const { blobs, statusTable } = createStorageClients(config, azure);
+const store = new BlobStatusStore(statusTable);
+const queues = new StatusQueueProvider({
+  ingestUri: ingestUri(config),
+  auth: config.KUSTO_AUTH === 'none' ? { kind: 'none' } : { kind: 'azure', credential: azure() },
+  refreshMs: config.RESOURCES_REFRESH_MS,
+});
+const lease = new SingleReaderLease({
+  container: blobs.getContainerClient(config.LEASE_CONTAINER),
+  blobName: config.LEASE_BLOB,
+  logger,
+});
+let checker: CompletionChecker | undefined;
+const checks = {
+  serviceBus: () => transport.ready(),
+  statusTable: async () => (await store.get('readyz', '~readyz')) === undefined,
+  // An idle standby is ready (it takes over when the lease frees); the holder must be able to read the queues.
+  statusQueues: async () => !lease.held || (checker?.healthy ?? false),
+};
+const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
+
+await runService({
+  service,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  telemetry,
+  health,
+  async start() {
+    try {
+      await store.ensureTable();
+    } catch (err) {
+      logger.warn({ err }, 'could not ensure the status table exists');
+    }
+    const reader = new ReportReader({
+      store,
+      publisher: transport,
+      logger,
+      queues: () => queues.get(),
+      batchSize: config.STATUS_BATCH_SIZE,
+      visibilityTimeoutS: config.STATUS_VISIBILITY_TIMEOUT_S,
+      foreignReports: config.FOREIGN_REPORTS,
+      foreignHideS: config.FOREIGN_REPORT_HIDE_S,
+    });
+    const sweeper = new StaleSweeper({
+      store,
+      publisher: transport,
+      logger,
+      staleAfterMs: config.STALE_AFTER_MS,
+      limit: config.STALE_BATCH_LIMIT,
+      reportLevel: config.REPORT_LEVEL,
+    });
+    lease.start();
+    await lease.settled();
+    checker = new CompletionChecker({
+      reader,
+      sweeper,
+      lease,
+      pollIntervalMs: config.STATUS_POLL_INTERVAL_MS,
+      staleCheckIntervalMs: config.STALE_CHECK_INTERVAL_MS,
+      logger,
+      onPollError: () => queues.invalidate(),
+    });
+    checker.start();
+    logger.info(
+      { reader: lease.held, staleAfterMs: config.STALE_AFTER_MS, reportLevel: config.REPORT_LEVEL },
+      lease.held ? 'reading ADX status queues' : 'standing by: another instance holds the reader lease',
+    );
+    return {
+      async stop() {
+        // The current report finishes (its row saved, then deleted); unread ones stay on the queue.
+        await checker?.stop();
+        await lease.stop();
+        queues.close();
+        await transport.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { IngestionResultMessage, IngestRequestMessage } from '@logferry/shared/messages/index';
+import type { BlobStatusRow } from '@logferry/shared/stores/blob-status';
+
+/** Same formula as blob-scanner's: one id per blob version and attempt, so duplicates are recognisable. */
+export function ingestRequestId(container: string, blobName: string, etag: string, attempt: number): string {
+  const digest = createHash('sha256').update(`${container}\n${blobName}\n${etag}\n${attempt}`).digest('hex');
+  return `ingest-${digest}`;
+}
+
+export function ingestRequestFor(row: BlobStatusRow, now = new Date()): IngestRequestMessage {
+  return {
+    type: 'ingest-request',
+    schemaVersion: 1,
+    id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts),
+    producer: 'completion-checker',
+    time: now.toISOString(),
+    container: row.container,
+    blobName: row.blobName,
+    etag: row.etag,
+    size: row.size,
+    attempt: row.attempts,
+    ...(row.scanId !== undefined && row.scanId.length <= 128 ? { scanId: row.scanId } : {}),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The result for the page and alerts; undefined for a row that never had an ingestion (no source id). */
+export function resultFor(
+  row: BlobStatusRow,
+  status: IngestionResultMessage['status'],
+  sourceId: string | undefined = row.sourceId,
+  now = new Date(),
+): IngestionResultMessage | undefined {
+  if (sourceId === undefined || !UUID.test(sourceId)) return undefined;
+  const message: IngestionResultMessage = {
+    type: 'ingestion-result',
+    schemaVersion: 1,
+    id: `${sourceId}:${status}:${row.attempts}`,
+    producer: 'completion-checker',
+    time: now.toISOString(),
+    container: row.container,
+    blobName: row.blobName,
+    sourceId,
+    status,
+  };
+  if (row.table !== undefined) message.table = row.table;
+  if (status !== 'succeeded') {
+    if (row.errorCode !== undefined) message.errorCode = row.errorCode.slice(0, 256);
+    if (row.failureStatus !== undefined) message.failureStatus = row.failureStatus;
+    if (row.lastError !== undefined) message.details = row.lastError.slice(0, 4096);
+  }
+  return message;
+}

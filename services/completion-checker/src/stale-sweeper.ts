@@ -1,0 +1,84 @@
+import type { Logger } from '@logferry/shared/logging/logger';
+import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import type { Publisher } from '@logferry/shared/transport/port';
+import { ingestRequestFor, resultFor } from './results.ts';
+
+export interface StaleSweeperOptions {
+  readonly store: Pick<BlobStatusStore, 'findStale' | 'markUnknown' | 'requeue' | 'markSucceeded'>;
+  readonly publisher: Publisher;
+  readonly logger: Logger;
+  readonly staleAfterMs: number;
+  readonly limit: number;
+  /** With FailuresOnly, silence after a successful post means success (ADX reports only failures). */
+  readonly reportLevel: 'FailuresAndSuccesses' | 'FailuresOnly';
+  readonly now?: () => Date;
+}
+
+/**
+ * Rows that heard nothing: queued or ingesting past STALE_AFTER_MS become `unknown` and, while attempts
+ * remain, `queued` again with a new ingest request. Each step re-checks the row (another process may
+ * have moved it); a crash between steps leaves a row the next sweep (or scan) picks up again.
+ */
+export class StaleSweeper {
+  readonly #o: StaleSweeperOptions;
+
+  constructor(options: StaleSweeperOptions) {
+    this.#o = options;
+  }
+
+  async sweepOnce(): Promise<{ unknown: number; requeued: number; succeeded: number }> {
+    const now = this.#o.now?.() ?? new Date();
+    const cutoff = new Date(now.getTime() - this.#o.staleAfterMs).toISOString();
+    const counts = { unknown: 0, requeued: 0, succeeded: 0 };
+    const rows = await this.#o.store.findStale({
+      statuses: ['queued', 'ingesting'],
+      olderThanMs: this.#o.staleAfterMs,
+      limit: this.#o.limit,
+    });
+    const minutes = Math.round(this.#o.staleAfterMs / 6_000) / 10;
+    for (const row of rows) {
+      const log = this.#o.logger.child({ container: row.container, blob: row.blobName });
+      if (this.#o.reportLevel === 'FailuresOnly' && row.status === 'ingesting' && row.postedAt && row.sourceId) {
+        const done = await this.#o.store.markSucceeded(
+          row.container,
+          row.blobName,
+          row.sourceId,
+          `no failure reported within ${minutes} min`,
+        );
+        if (done.applied) {
+          counts.succeeded++;
+          await this.#publishResult(done.row, 'succeeded');
+        }
+        continue;
+      }
+      const reason = `no ingestion report within ${minutes} min (was ${row.status})`;
+      const unknown = await this.#o.store.markUnknown(row.container, row.blobName, reason, {
+        olderThan: cutoff,
+        expect: { etag: row.etag },
+      });
+      if (!unknown.applied) continue;
+      counts.unknown++;
+      await this.#publishResult(unknown.row, 'unknown');
+      const queued = await this.#o.store.requeue(row.container, row.blobName, 'queued again after the timeout', {
+        etag: row.etag,
+      });
+      if (!queued.applied) {
+        log.warn({ attempts: row.attempts, reason: queued.reason }, 'no report and no attempts left: stays unknown');
+        continue;
+      }
+      await this.#o.publisher.publish('ingest-requests', [ingestRequestFor(queued.row)]);
+      counts.requeued++;
+      await this.#publishResult(queued.row, 'queued');
+      log.warn({ attempt: queued.row.attempts }, 'no report in time; queued again');
+    }
+    return counts;
+  }
+
+  async #publishResult(
+    row: Parameters<typeof resultFor>[0],
+    status: 'succeeded' | 'unknown' | 'queued',
+  ): Promise<void> {
+    const message = resultFor(row, status);
+    if (message) await this.#o.publisher.publish('ingestion-results', [message]);
+  }
+}

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { createLogger } from '@logferry/shared/logging/logger';
+import type { IngestRequestMessage } from '@logferry/shared/messages/index';
+import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import type { Transport } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import {
+  type AdxStandIn,
+  DEFAULT_SERVICE_BUS_CONFIG_PATH,
+  type ServiceBusStandIn,
+  startAdxStandIn,
+  startServiceBusStandIn,
+} from '@logferry/standins';
+
+const CHECKER = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const INGESTER = fileURLToPath(new URL('../../../adx-ingester/src/main.ts', import.meta.url));
+const MAPPINGS = fileURLToPath(new URL('../../../../mappings.json', import.meta.url));
+const HEADER = 'TimeGenerated,SrcIp,DstIp,SrcPort,DstPort,Protocol,Bytes,Packets,Action\n';
+const flow = (tag: string, i: number) => `2024-05-01T10:00:00Z,10.0.0.${i},${tag},5000${i},443,TCP,${i},1,Allow\n`;
+const FINAL = ['succeeded', 'failed', 'skipped'];
+
+interface Proc {
+  readonly child: ChildProcess;
+  output(): string;
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+describe('adx-ingester and completion-checker as processes', () => {
+  let azurite: AzuriteHandle;
+  let bus: ServiceBusStandIn;
+  let adx: AdxStandIn;
+  let transport: Transport;
+  let data: ContainerClient;
+  let store: BlobStatusStore;
+  const procs: Proc[] = [];
+
+  before(async () => {
+    // Locks held by a killed process expire in 5 s instead of a minute, so redelivery comes soon.
+    const configPath = join(await mkdtemp(join(tmpdir(), 'sb-')), 'Config.json');
+    await writeFile(
+      configPath,
+      (await readFile(DEFAULT_SERVICE_BUS_CONFIG_PATH, 'utf8')).replaceAll('"PT1M"', '"PT5S"'),
+    );
+    [azurite, bus] = await Promise.all([
+      startAzurite(),
+      startServiceBusStandIn({ configPath, logger: createLogger('sb', { level: 'silent' }) }),
+    ]);
+    adx = await startAdxStandIn({ storageConnectionString: azurite.connectionString, pollIntervalMs: 50 });
+    transport = createServiceBusTransport({
+      connection: { connectionString: bus.connectionString },
+      logger: createLogger('test', { level: 'silent' }),
+      service: 'blob-scanner',
+    });
+    data = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('data');
+    await data.create();
+    store = new BlobStatusStore(
+      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
+    );
+    await store.ensureTable();
+  });
+  after(async () => {
+    for (const p of procs) await p.stop('SIGKILL');
+    await transport?.close();
+    await adx?.close();
+    await Promise.all([bus?.close(), azurite?.stop()]);
+  });
+
+  function start(main: string, env: Record<string, string> = {}): Proc {
+    const child = spawn(process.execPath, [main], {
+      env: {
+        PATH: process.env.PATH,
+        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+        AzureStorage: azurite.connectionString,
+        KUSTO_INGEST_URI: adx.endpoint,
+        KUSTO_DATABASE: 'logs',
+        KUSTO_AUTH: 'none',
+        MAPPINGS_FILE: MAPPINGS,
+        LOGFERRY_LOCAL: 'true',
+        HEALTH_PORT: '0',
+        SHUTDOWN_GRACE_MS: '3000',
+        RETRY_BASE_MS: '50',
+        RETRY_MAX_MS: '200',
+        STATUS_POLL_INTERVAL_MS: '100',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      output += String(d);
+    });
+    const proc: Proc = {
+      child,
+      output: () => output,
+      async stop(signal) {
+        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+        const exited = once(child, 'exit');
+        child.kill(signal);
+        const [code] = (await exited) as [number | null];
+        return code;
+      },
+    };
+    procs.push(proc);
+    return proc;
+  }
+
+  /** Uploads, claims and publishes, as blob-scanner does. */
+  async function submit(blobs: Record<string, string | Buffer>): Promise<void> {
+    const requests: IngestRequestMessage[] = [];
+    for (const [name, body] of Object.entries(blobs)) {
+      const size = Buffer.byteLength(body);
+      const { etag = '' } = await data.getBlockBlobClient(name).upload(body, size);
+      const { outcome, row } = await store.claim({ container: 'data', name, etag, size }, 'scan-main', 3);
+      assert.equal(outcome, 'claimed');
+      requests.push({
+        type: 'ingest-request',
+        schemaVersion: 1,
+        id: randomUUID(),
+        producer: 'blob-scanner',
+        time: new Date().toISOString(),
+        container: 'data',
+        blobName: name,
+        etag,
+        size,
+        attempt: row?.attempts ?? 1,
+        scanId: 'scan-main',
+      });
+    }
+    await transport.publish('ingest-requests', requests);
+  }
+
+  async function until(
+    names: readonly string[],
+    done: (r: BlobStatusRow) => boolean,
+    context: () => string,
+    timeoutMs = 30_000,
+  ): Promise<Map<string, BlobStatusRow>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = new Map<string, BlobStatusRow>();
+      for (const n of names) {
+        const r = await store.get('data', n);
+        if (r) rows.set(n, r);
+      }
+      if (names.every((n) => rows.has(n) && done(rows.get(n)!))) return rows;
+      if (Date.now() > deadline) {
+        const seen = names.map((n) => `${n}: ${rows.get(n)?.status}`).join(', ');
+        throw new Error(`timed out: ${seen}\n${context().slice(-4000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('ingests the seeds, fails and skips with reasons, times out a silent blob, and exits 0 on SIGTERM', async () => {
+    const ingester = start(INGESTER);
+    const checker = start(CHECKER, { STALE_AFTER_MS: '4000', STALE_CHECK_INTERVAL_MS: '250' });
+    const logs = () => `${ingester.output()}\n${checker.output()}`;
+    adx.setFaults({ silent: { match: /^TrafficFlows-silent/ } });
+    const blobs = {
+      'TrafficFlows-seed.csv': HEADER + flow('seed', 1) + flow('seed', 2),
+      'TrafficFlows-a b+c#d.csv': HEADER + flow('odd', 3),
+      'AuthEvents-1.json': `${JSON.stringify({ time: '2024-05-01T10:00:00Z', user: { upn: 'u@x.test' }, result: 'Failure' })}\n`,
+      'DnsQueries-1.json.gz': gzipSync(JSON.stringify({ ts: '2024-05-01T10:00:00Z', query: { name: 'example.com' } })),
+      'Unmapped-1.csv': 'a,b\n',
+      'TrafficFlows-malformed.csv': `${HEADER}2024-05-01T10:00:00Z,10.0.0.1\n`,
+      'TrafficFlows-silent.csv': HEADER + flow('silent', 4),
+    };
+    await submit(blobs);
+    // The silent blob's first ingestion never reports; its retry (after the timeout) goes through.
+    await adx.waitForIngestion((r) => r.blobName === 'TrafficFlows-silent.csv' && r.outcome === 'silent', 30_000);
+    adx.setFaults({});
+    const rows = await until(Object.keys(blobs), (r) => FINAL.includes(r.status), logs);
+    const status = Object.fromEntries([...rows].map(([n, r]) => [n, r.status]));
+    assert.deepEqual(status, {
+      'TrafficFlows-seed.csv': 'succeeded',
+      'TrafficFlows-a b+c#d.csv': 'succeeded',
+      'AuthEvents-1.json': 'succeeded',
+      'DnsQueries-1.json.gz': 'succeeded',
+      'Unmapped-1.csv': 'skipped',
+      'TrafficFlows-malformed.csv': 'failed',
+      'TrafficFlows-silent.csv': 'succeeded',
+    });
+    assert.match(rows.get('Unmapped-1.csv')?.lastError ?? '', /NoMapping/);
+    assert.equal(rows.get('TrafficFlows-malformed.csv')?.errorCode, 'Stream_WrongNumberOfFields');
+    const silent = rows.get('TrafficFlows-silent.csv')!;
+    assert.equal(silent.attempts, 2);
+    assert.ok(silent.history.some((h) => h.status === 'unknown' && /no ingestion report/.test(h.reason ?? '')));
+    assert.deepEqual(
+      adx
+        .rows('TrafficFlows')
+        .map((r) => r.DstIp)
+        .sort(),
+      ['odd', 'seed', 'seed', 'silent'],
+    );
+    assert.equal(adx.rows('AuthEvents').length, 1);
+    assert.equal(adx.rows('DnsQueries').length, 1);
+    await bus.waitFor(() => bus.counts('ingestion-results', 'blob-scanner').active >= 7, 10_000);
+
+    assert.equal(await checker.stop('SIGTERM'), 0, checker.output().slice(-2000));
+    assert.equal(await ingester.stop('SIGTERM'), 0, ingester.output().slice(-2000));
+  });
+
+  it('kill -9 of either service mid-run loses no blob and leaves none stuck; a second checker idles', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `TrafficFlows-kill-${i}.csv`);
+    let ingester = start(INGESTER);
+    await submit(Object.fromEntries(names.map((n, i) => [n, HEADER + flow('kill', i)])));
+    await until(
+      names.slice(0, 1),
+      (r) => r.status === 'ingesting',
+      () => ingester.output(),
+    );
+    await ingester.stop('SIGKILL');
+    ingester = start(INGESTER);
+    await until(
+      names,
+      (r) => r.status === 'ingesting' && r.postedAt !== undefined,
+      () => ingester.output(),
+    );
+
+    // Reports wait on the queues while no checker runs; the first checker dies after the first save.
+    let checker = start(CHECKER, {
+      STATUS_BATCH_SIZE: '1',
+      STATUS_VISIBILITY_TIMEOUT_S: '5',
+      STALE_AFTER_MS: '600000',
+    });
+    await until(
+      names.slice(0, 1),
+      (r) => r.status === 'succeeded',
+      () => checker.output(),
+    );
+    await checker.stop('SIGKILL');
+    // The lease of the killed checker blocks new readers for up to its 60 s: release it as an expiry would.
+    await breakLease();
+    checker = start(CHECKER, { STALE_AFTER_MS: '600000' });
+    const standby = start(CHECKER, { STALE_AFTER_MS: '600000' });
+    await until(
+      names,
+      (r) => r.status === 'succeeded',
+      () => checker.output() + standby.output(),
+    );
+
+    const tags = adx
+      .rows('TrafficFlows')
+      .filter((r) => r.DstIp === 'kill')
+      .map((r) => r.SrcIp);
+    for (let i = 0; i < names.length; i++) assert.ok(tags.includes(`10.0.0.${i}`), `blob ${i} ingested`);
+    const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+    // A report the killed checker had saved but not deleted reappears after its visibility timeout and goes.
+    const deadline = Date.now() + 20_000;
+    for (const q of [adx.names.successQueue, adx.names.failureQueue]) {
+      for (;;) {
+        const { approximateMessagesCount } = await queues.getQueueClient(q).getProperties();
+        if (approximateMessagesCount === 0) break;
+        assert.ok(Date.now() < deadline, `${q} still holds ${approximateMessagesCount} reports`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const history = (
+      await until(
+        names,
+        () => true,
+        () => '',
+      )
+    ).values();
+    for (const row of history) {
+      assert.equal(row.history.filter((h) => h.status === 'succeeded').length, 1, `${row.blobName} succeeded once`);
+    }
+    const readers = [checker, standby].filter((p) => p.output().includes('reading ADX status queues'));
+    const idle = [checker, standby].filter((p) => p.output().includes('standing by'));
+    assert.equal(readers.length, 1, 'one reader');
+    assert.equal(idle.length, 1, 'one standby');
+    assert.equal(await standby.stop('SIGTERM'), 0);
+    assert.equal(await checker.stop('SIGTERM'), 0);
+    assert.equal(await ingester.stop('SIGTERM'), 0);
+  });
+
+  async function breakLease(): Promise<void> {
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+      .getContainerClient('logferry-locks')
+      .getBlobClient('completion-checker.lock');
+    await blob.getBlobLeaseClient().breakLease(0);
+  }
+});

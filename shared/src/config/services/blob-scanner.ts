@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { defineConfig, defineVars, env, requireWith } from '../define.ts';
+import {
+  azureAuthVars,
+  consumerVars,
+  healthVars,
+  localModeVars,
+  serviceBusVars,
+  storageVars,
+  telemetryVars,
+} from '../parts.ts';
+
+/** `15m`, `30s`, `2h`, `1d`, or `off`: parsed to milliseconds (0 = off). */
+export function parseInterval(text: string): number | undefined {
+  if (text.trim().toLowerCase() === 'off') return 0;
+  const m = /^(\d+)\s*(ms|s|m|h|d)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]!.toLowerCase() as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+// Partition keys the other stages use in the shared status table: a data container of the same name
+// would mix its blob rows with theirs.
+const RESERVED_CONTAINERS = ['scan', 's3obj', 'labatch'];
+
+export const blobScannerVars = defineVars(
+  {
+    DATA_CONTAINER: {
+      schema: z
+        .string()
+        .regex(/^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/, 'must be a valid container name (3–63 of a-z 0-9 -)')
+        .refine((c) => !RESERVED_CONTAINERS.includes(c), 'is reserved for other rows of the status table')
+        .default('data'),
+      description: 'Blob container whose blobs are scanned and queued for ingestion into ADX.',
+      example: 'data',
+    },
+    SCAN_SCHEDULE: {
+      schema: z
+        .string()
+        .default('15m')
+        .transform((s, ctx) => {
+          const ms = parseInterval(s);
+          if (ms === undefined || (ms > 0 && ms < 10_000)) {
+            ctx.addIssue({ code: 'custom', message: 'must be an interval of at least 10s (e.g. 15m, 1h) or off' });
+            return z.NEVER;
+          }
+          return ms;
+        }),
+      description:
+        'How often the leader replica scans the whole container (interval like 15m, 1h) or `off` for on-demand only.',
+      example: '15m',
+    },
+    SCAN_PAGE_SIZE: {
+      schema: env.int(1, 5000).default(500),
+      description: 'Blobs listed per page while scanning (memory per scan is bounded by this).',
+    },
+    SCAN_CLAIM_CONCURRENCY: {
+      schema: env.int(1, 64).default(8),
+      description: 'Status-table claims in flight at once during a scan.',
+    },
+    SCAN_PUBLISH_BATCH: {
+      schema: env.int(1, 500).default(100),
+      description: 'Ingest requests published to `ingest-requests` per publish call.',
+    },
+    BLOB_MAX_ATTEMPTS: {
+      schema: env.int(1, 100).default(3),
+      description: 'Ingestion attempts per blob version before a failed blob is no longer requeued by scans.',
+    },
+    SCAN_LEASE_CONTAINER: {
+      schema: z.string().min(3).max(63).default('logferry-locks'),
+      description:
+        'Container holding the lease blob that elects one replica to run scheduled scans (created if missing).',
+    },
+    HTTP_HOST: {
+      schema: z.string().min(1).default('0.0.0.0'),
+      description:
+        'Address the status page and API listen on. Anonymous local access needs LOGFERRY_LOCAL=true and a loopback address.',
+      example: '127.0.0.1',
+    },
+    HTTP_PORT: {
+      schema: env.port().default(8081),
+      description: 'Port of the status page and API (POST /scans, GET /blobs, /events); probes stay on HEALTH_PORT.',
+    },
+    AUTH_TENANT_ID: {
+      schema: z.string().min(1).optional(),
+      description:
+        'Entra ID tenant whose bearer tokens the status API accepts (keys from its JWKS; v1 and v2 issuers). Needs AUTH_AUDIENCE.',
+      example: '00000000-0000-0000-0000-000000000000',
+    },
+    AUTH_AUDIENCE: {
+      schema: env.list().optional(),
+      description: "Accepted token audiences, comma-separated: the API app's client id and/or App ID URI.",
+      example: 'api://logferry-status',
+    },
+    AUTH_REQUIRED_ROLE: {
+      schema: z.string().min(1).optional(),
+      description: 'App role a token must carry in `roles` (either this or AUTH_REQUIRED_SCOPE suffices).',
+      example: 'Status.ReadWrite',
+    },
+    AUTH_REQUIRED_SCOPE: {
+      schema: z.string().min(1).optional(),
+      description: 'Delegated scope a token must carry in `scp`.',
+    },
+    STATUS_API_KEY: {
+      schema: z.string().min(16, 'must be at least 16 characters').optional(),
+      description: 'Shared key accepted in `X-Api-Key` or `Authorization: ApiKey <key>` by the status API.',
+      secret: true,
+    },
+    RESULTS_SUBSCRIPTION: {
+      schema: z.string().min(1).default('blob-scanner'),
+      description: 'Subscription on `ingestion-results` that feeds live status changes to the page.',
+    },
+    COUNTS_REFRESH_MS: {
+      schema: env.int(1_000, 3_600_000).default(10_000),
+      description:
+        'How often counts per status are re-read while a page is open (shows changes made by other replicas).',
+    },
+  },
+  [
+    requireWith(
+      'AUTH_TENANT_ID',
+      ['AUTH_AUDIENCE'],
+      'Bearer tokens are checked against an audience as well as a tenant.',
+    ),
+    requireWith('AUTH_AUDIENCE', ['AUTH_TENANT_ID'], 'The audience belongs to an app registration in a tenant.'),
+  ],
+);
+
+export const config = defineConfig(
+  'blob-scanner',
+  serviceBusVars,
+  azureAuthVars,
+  storageVars,
+  telemetryVars,
+  healthVars,
+  consumerVars,
+  localModeVars,
+  blobScannerVars,
+);
