@@ -11,9 +11,10 @@ import {
 } from '../parts.ts';
 
 const loopbackOnlyWithoutAuth: ConfigCheck = {
-  description: 'KUSTO_AUTH=none only for a loopback endpoint (the local ADX stand-in).',
+  description:
+    'KUSTO_AUTH=none only for a loopback endpoint (the local ADX stand-in), or with LOGFERRY_LOCAL=true (the stand-in on a compose network).',
   check: (c) => {
-    if (c.KUSTO_AUTH !== 'none') return [];
+    if (c.KUSTO_AUTH !== 'none' || c.LOGFERRY_LOCAL === true) return [];
     const url = (c.KUSTO_INGEST_URI ?? c.KUSTO_URI) as string | undefined;
     if (url === undefined) return [];
     const host = new URL(url).hostname;
