@@ -1,0 +1,137 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { StagedBatchMessage } from '@logferry/shared/messages/index';
+import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
+import type { Publisher } from '@logferry/shared/transport/port';
+import type { Batch } from './batcher.ts';
+
+export interface StagerOptions {
+  readonly container: ContainerClient;
+  readonly publisher: Publisher;
+  readonly objectId: string;
+  readonly source: string;
+  /** Date part of the blob names (the object's event time, so a retry writes the same names). */
+  readonly blobDate: Date;
+  readonly gzipLevel: number;
+  /** Batch blobs being gzipped/uploaded at once for this object (each holds ~1 MB until written). */
+  readonly uploadConcurrency: number;
+  /** Messages published per publish call; the newest is held back until we know whether it is the last. */
+  readonly publishGroupSize: number;
+  readonly signal: AbortSignal;
+  /** Told after each publish call, with the number of messages it published. */
+  readonly onPublished?: (count: number) => void;
+  /** Told when a batch's blob is written, so its buffer can be reused. */
+  readonly onWritten?: (batch: Batch) => void;
+}
+
+export interface StagerTotals {
+  readonly batches: number;
+  readonly records: number;
+  readonly rawBytes: number;
+  readonly compressedBytes: number;
+}
+
+/**
+ * Writes batch blobs with bounded concurrency and publishes their messages in batch order, only after
+ * each blob is durable (claim check before the claim). Publishing in small groups as batches complete
+ * keeps memory flat for large objects; the newest message is always held back so the final one can carry
+ * `lastBatch` (an object whose record count falls on a batch boundary never produces an empty batch).
+ */
+export class BatchStager {
+  readonly #o: StagerOptions;
+  readonly #abort = new AbortController();
+  readonly #signal: AbortSignal;
+  #inflight: Promise<StagedBatchMessage>[] = [];
+  #ready: StagedBatchMessage[] = [];
+  #totals = { batches: 0, records: 0, rawBytes: 0, compressedBytes: 0 };
+
+  constructor(options: StagerOptions) {
+    this.#o = options;
+    this.#signal = AbortSignal.any([options.signal, this.#abort.signal]);
+  }
+
+  /** Starts writing a batch; waits while too many are in flight (back-pressure on the decoder). */
+  async stage(batch: Batch): Promise<void> {
+    const write = this.#write(batch);
+    // Observed later in order; this keeps an early failure from being an unhandled rejection meanwhile.
+    write.catch(() => {});
+    this.#inflight.push(write);
+    while (this.#inflight.length >= this.#o.uploadConcurrency) await this.#settleOldest();
+  }
+
+  /** Waits for every write, then publishes the rest with `lastBatch` on the final message. */
+  async finish(): Promise<StagerTotals> {
+    while (this.#inflight.length > 0) await this.#settleOldest();
+    const last = this.#ready.length - 1;
+    if (last >= 0) this.#ready[last] = { ...this.#ready[last]!, lastBatch: true };
+    await this.#publish(this.#ready);
+    this.#ready = [];
+    return { ...this.#totals };
+  }
+
+  /** Stops writes still running (after a failure) and waits until they let go. */
+  async abandon(): Promise<void> {
+    this.#abort.abort(new Error('object processing stopped'));
+    await Promise.allSettled(this.#inflight);
+    this.#inflight = [];
+  }
+
+  async #settleOldest(): Promise<void> {
+    const message = await this.#inflight.shift()!;
+    this.#ready.push(message);
+    if (this.#ready.length > this.#o.publishGroupSize) {
+      const group = this.#ready.slice(0, -1);
+      this.#ready = this.#ready.slice(-1);
+      await this.#publish(group);
+    }
+  }
+
+  async #publish(messages: StagedBatchMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.#signal.throwIfAborted();
+    await this.#o.publisher.publish('staged-batches', messages);
+    this.#o.onPublished?.(messages.length);
+  }
+
+  async #write(batch: Batch): Promise<StagedBatchMessage> {
+    const o = this.#o;
+    const blobName = stagedBatchBlobName({
+      source: o.source,
+      objectId: o.objectId,
+      batchIndex: batch.index,
+      date: o.blobDate,
+    });
+    const written = await writeStagedBatch(
+      o.container,
+      {
+        blobName,
+        objectId: o.objectId,
+        batchIndex: batch.index,
+        source: o.source,
+        recordCount: batch.recordCount,
+        ndjson: batch.ndjson,
+      },
+      { gzipLevel: o.gzipLevel, abortSignal: this.#signal },
+    );
+    o.onWritten?.(batch);
+    this.#totals.batches++;
+    this.#totals.records += batch.recordCount;
+    this.#totals.rawBytes += written.rawBytes;
+    this.#totals.compressedBytes += written.compressedBytes;
+    return {
+      type: 'staged-batch',
+      schemaVersion: 1,
+      id: stagedBatchId(o.objectId, batch.index),
+      producer: 's3-fetcher',
+      time: new Date().toISOString(),
+      objectId: o.objectId,
+      batchIndex: batch.index,
+      lastBatch: false,
+      blobContainer: o.container.containerName,
+      blobName,
+      recordCount: batch.recordCount,
+      rawBytes: written.rawBytes,
+      compressedBytes: written.compressedBytes,
+      source: o.source,
+    };
+  }
+}

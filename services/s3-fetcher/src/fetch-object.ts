@@ -1,0 +1,253 @@
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
+import type { Logger } from '@logferry/shared/logging/logger';
+import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
+import { type Delivery, type Handler, type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
+import { classifyS3Error } from './classify-error.ts';
+import { isDocumentError } from './document-error.ts';
+import { announcedIdentity, bareEtag, objectIdentity, sourceOf } from './object-identity.ts';
+import { emptyResult, type PipelineSettings, type StageResult, stageObject } from './stage-object.ts';
+
+export interface FetcherSettings extends PipelineSettings {
+  readonly sourceName: string;
+  readonly sourceFromKeyPrefix: boolean;
+}
+
+export interface FetchObjectDeps {
+  readonly s3: S3Client;
+  readonly container: ContainerClient;
+  readonly status: ObjectStatusStore;
+  readonly publisher: Publisher;
+  readonly logger: Logger;
+  readonly settings: FetcherSettings;
+  readonly metrics?: StageMetrics;
+  /** Checked again here: anyone able to send to s3-objects must not make us read other buckets. */
+  readonly allowList?: S3AllowList;
+}
+
+export interface FetcherStats {
+  staged: number;
+  duplicates: number;
+  deadLettered: number;
+  retried: number;
+}
+
+export type FetchObjectHandler = Handler<'s3-objects'> & { readonly stats: FetcherStats };
+
+/**
+ * The s3-objects handler: streams the object from S3 into staged batches and publishes them, then
+ * records the object as staged. At-least-once: a crash before the status row is written makes the
+ * redelivery rewrite the same blob names and republish the same batch ids (consumers skip batch ids
+ * they already finished); a redelivery after it is acknowledged without work.
+ */
+export function createFetchObjectHandler(deps: FetchObjectDeps): FetchObjectHandler {
+  const stats: FetcherStats = { staged: 0, duplicates: 0, deadLettered: 0, retried: 0 };
+  const handler = async (delivery: Delivery<S3ObjectMessage>): Promise<Outcome> => {
+    const result = await fetchObject(deps, delivery, stats);
+    if (result.kind === 'deadLetter') stats.deadLettered++;
+    else if (result.kind === 'retryLater') stats.retried++;
+    return result;
+  };
+  return Object.assign(handler, { stats });
+}
+
+async function fetchObject(
+  deps: FetchObjectDeps,
+  delivery: Delivery<S3ObjectMessage>,
+  stats: FetcherStats,
+): Promise<Outcome> {
+  const { body: m, signal } = delivery;
+  const where = `s3://${m.bucket}/${m.key}${m.versionId ? ` version ${m.versionId}` : ''}`;
+  const log = deps.logger.child({
+    bucket: m.bucket,
+    key: m.key,
+    messageId: delivery.messageId,
+    attempt: delivery.attempt,
+  });
+  const started = performance.now();
+  const verdict = deps.allowList?.check(m.bucket, m.key);
+  if (verdict && !verdict.allowed) {
+    log.warn({ reason: verdict.reason }, 'object outside the allow-list; refused');
+    return outcome.deadLetter(
+      verdict.reason === 'bucket-not-allowed' ? 'BucketNotAllowed' : 'PrefixNotAllowed',
+      `${where}: not in S3_ALLOWED_BUCKETS / S3_ALLOWED_PREFIXES`,
+    );
+  }
+
+  const source = sourceOf(m.key, deps.settings.sourceName, deps.settings.sourceFromKeyPrefix);
+  let objectId = announcedIdentity(m);
+  if (objectId !== undefined) {
+    const seen = await alreadyStaged(deps, objectId, signal, log, stats);
+    if (seen !== false) return seen === true ? outcome.success() : seen;
+  }
+
+  let response: GetObjectCommandOutput;
+  try {
+    const etag = bareEtag(m.etag);
+    response = await deps.s3.send(
+      new GetObjectCommand({
+        Bucket: m.bucket,
+        Key: m.key,
+        ...(m.versionId ? { VersionId: m.versionId } : {}),
+        // Without a version id, the ETag pins the bytes the notification announced.
+        ...(!m.versionId && etag ? { IfMatch: `"${etag}"` } : {}),
+      }),
+      { abortSignal: signal },
+    );
+  } catch (err) {
+    return failed(deps, log, classifyS3Error(err, where), objectId, source, emptyResult());
+  }
+  const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  if (!body) return outcome.retryLater('S3 returned no body');
+
+  if (objectId === undefined) {
+    objectId = objectIdentity(m.bucket, m.key, response.VersionId, response.ETag) ?? `${m.bucket}/${m.key}@`;
+    const seen = await alreadyStaged(deps, objectId, signal, log, stats);
+    if (seen !== false) {
+      body.destroy?.();
+      return seen === true ? outcome.success() : seen;
+    }
+  }
+
+  const eventTime = m.eventTime ?? response.LastModified?.toISOString() ?? new Date().toISOString();
+  const result = emptyResult();
+  try {
+    await stageObject(
+      body,
+      {
+        bucket: m.bucket,
+        key: m.key,
+        versionId:
+          m.versionId ?? (response.VersionId && response.VersionId !== 'null' ? response.VersionId : undefined),
+        objectId,
+        source,
+        fallbackTime: eventTime,
+        blobDate: new Date(eventTime),
+      },
+      { container: deps.container, publisher: deps.publisher, logger: log },
+      deps.settings,
+      signal,
+      result,
+    );
+  } catch (err) {
+    body.destroy?.();
+    if (isDocumentError(err))
+      return failed(deps, log, outcome.deadLetter(err.reason, `${where}: ${err.message}`), objectId, source, result);
+    if (signal.aborted) return outcome.retryLater('stopped: lock lost or shutting down');
+    if (isS3Error(err)) return failed(deps, log, classifyS3Error(err, where), objectId, source, result);
+    log.warn({ err, objectId, batchesPublished: result.batchesPublished }, 'staging failed; will retry');
+    return outcome.retryLater(`staging failed: ${(err as Error).message ?? err}`.slice(0, 300));
+  }
+
+  try {
+    await deps.status.markStaged(
+      {
+        objectId,
+        source,
+        batchCount: result.batches,
+        recordCount: result.records,
+        badRecords: result.badRecords,
+        droppedRecords: result.droppedRecords,
+        rawBytes: result.rawBytes,
+      },
+      { abortSignal: signal },
+    );
+  } catch (err) {
+    // Everything is published; a retry republishes the same batch ids, which consumers skip.
+    log.warn({ err, objectId }, 'could not record the object as staged; will retry');
+    return outcome.retryLater('status table write failed');
+  }
+  stats.staged++;
+  deps.metrics?.records(result.records);
+  deps.metrics?.bytes(result.bytesIn);
+  deps.metrics?.messageOut(result.batches);
+  log.info(
+    {
+      objectId,
+      source,
+      format: result.format,
+      compression: result.compression,
+      records: result.records,
+      badRecords: result.badRecords,
+      badByReason: result.badByReason,
+      droppedRecords: result.droppedRecords,
+      timeFallbacks: result.timeFallbacks,
+      batches: result.batches,
+      bytesIn: result.bytesIn,
+      bytesOut: result.compressedBytes,
+      rawBytes: result.rawBytes,
+      ms: Math.round(performance.now() - started),
+    },
+    'object staged',
+  );
+  return outcome.success();
+}
+
+async function alreadyStaged(
+  deps: FetchObjectDeps,
+  objectId: string,
+  signal: AbortSignal,
+  log: Logger,
+  stats: FetcherStats,
+): Promise<boolean | Outcome> {
+  let row: Awaited<ReturnType<ObjectStatusStore['get']>>;
+  try {
+    row = await deps.status.get(objectId, { abortSignal: signal });
+  } catch (err) {
+    log.warn({ err, objectId }, 'could not read the status table; will retry');
+    return outcome.retryLater('status table read failed');
+  }
+  if (row?.state !== 'staged') return false;
+  stats.duplicates++;
+  log.info(
+    { objectId, duplicate: true, batches: row.batchCount, records: row.recordCount },
+    'object already staged; skipped',
+  );
+  return true;
+}
+
+async function failed(
+  deps: FetchObjectDeps,
+  log: Logger,
+  result: Outcome,
+  objectId: string | undefined,
+  source: string,
+  counts: StageResult,
+): Promise<Outcome> {
+  if (result.kind !== 'deadLetter') {
+    log.warn(
+      { objectId, reason: result.kind === 'retryLater' ? result.reason : undefined },
+      'fetch failed; will retry',
+    );
+    return result;
+  }
+  log.warn(
+    { objectId, reason: result.reason, description: result.description, batchesPublished: counts.batchesPublished },
+    'object dead-lettered',
+  );
+  if (objectId !== undefined) {
+    try {
+      await deps.status.markFailed({
+        objectId,
+        source,
+        batchCount: counts.batchesPublished,
+        recordCount: counts.records,
+        badRecords: counts.badRecords,
+        droppedRecords: counts.droppedRecords,
+        rawBytes: counts.rawBytes,
+        reason: result.reason,
+        description: result.description,
+      });
+    } catch (err) {
+      log.warn({ err, objectId }, 'could not record the failure in the status table');
+    }
+  }
+  return result;
+}
+
+function isS3Error(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && '$metadata' in err;
+}

@@ -1,0 +1,121 @@
+// Composition root of s3-fetcher: `s3-objects` messages in, staged batch blobs and `staged-batches` messages out.
+
+import type { TokenCredential } from '@azure/core-auth';
+import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
+import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/auth/aws-clients';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { loadConfigOrExit } from '@logferry/shared/config/load';
+import { consumerOptions } from '@logferry/shared/config/parts';
+import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
+import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { runService } from '@logferry/shared/lifecycle/run-service';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { stageMetrics } from '@logferry/shared/telemetry/metrics';
+import { startTelemetry } from '@logferry/shared/telemetry/start';
+import type { Subscription } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createFetchObjectHandler } from './fetch-object.ts';
+import { createStorageClients } from './storage-clients.ts';
+
+const service = 's3-fetcher';
+const config = loadConfigOrExit(definition);
+const logger = createLogger(service, { level: config.LOG_LEVEL });
+let azureCredential: TokenCredential | undefined;
+const azure = () => {
+  azureCredential ??= createAzureCredential(config);
+  return azureCredential;
+};
+const telemetry = startTelemetry({
+  service,
+  config,
+  logger,
+  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
+});
+
+const transport = createServiceBusTransport({
+  connection: config.SERVICEBUS_CONNECTION_STRING
+    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
+    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
+  logger,
+  service,
+});
+let subscription: Subscription | undefined;
+const health = await startHealthServer({
+  port: config.HEALTH_PORT,
+  logger,
+  checks: {
+    serviceBus: () => transport.ready(),
+    subscription: async () => subscription?.healthy ?? false,
+  },
+});
+
+await runService({
+  service,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  telemetry,
+  health,
+  async start() {
+    const { blobs, statusTable } = createStorageClients(config, azure);
+    const container = blobs.getContainerClient(config.STAGING_CONTAINER);
+    const status = new ObjectStatusStore(statusTable);
+    try {
+      await container.createIfNotExists();
+      await status.ensureTable();
+    } catch (err) {
+      // A data-plane role may not create containers or tables; then they must exist, and writes will tell.
+      logger.warn({ err }, 'could not ensure the staging container and status table exist');
+    }
+    const credentials = createAwsCredentialProvider(config, config.AWS_ROLE_ARN ? azure() : undefined, { logger });
+    const s3 = createS3Client(config, credentials, {
+      // The socket idle timeout catches a download that stalls mid-object; the retry starts it again.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: config.S3_REQUEST_TIMEOUT_MS }),
+    });
+    logger.info(
+      {
+        awsAuth: config.AWS_ROLE_ARN ? 'web-identity' : 'default-chain',
+        stagingContainer: config.STAGING_CONTAINER,
+        concurrency: config.CONCURRENCY,
+        maxBatchBytes: config.MAX_BATCH_BYTES,
+        maxBatchRecords: config.BATCH_MAX_RECORDS,
+      },
+      'fetching S3 objects into staged batches',
+    );
+    subscription = transport.subscribe({
+      topic: 's3-objects',
+      subscription: config.SUBSCRIPTION,
+      ...consumerOptions(config),
+      handler: createFetchObjectHandler({
+        s3,
+        container,
+        status,
+        publisher: transport,
+        logger,
+        metrics: stageMetrics(service),
+        allowList: createS3AllowList(config),
+        settings: {
+          maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES,
+          maxBatchBytes: config.MAX_BATCH_BYTES,
+          maxBatchRecords: config.BATCH_MAX_RECORDS,
+          timeField: config.TIME_FIELD,
+          gzipLevel: config.STAGING_GZIP_LEVEL,
+          uploadConcurrency: config.STAGING_UPLOAD_CONCURRENCY,
+          publishGroupSize: config.PUBLISH_GROUP_SIZE,
+          badRecordSamples: config.BAD_RECORD_SAMPLES,
+          sourceName: config.SOURCE_NAME,
+          sourceFromKeyPrefix: config.SOURCE_FROM_KEY_PREFIX,
+        },
+      }),
+    });
+    const running = subscription;
+    return {
+      async stop(graceMs) {
+        await running.stop(graceMs);
+        await transport.close();
+        s3.destroy();
+      },
+    };
+  },
+});

@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import zlib from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createLogger } from '@logferry/shared/logging/logger';
+import {
+  type MessageOf,
+  type S3ObjectMessage,
+  type StagedBatchMessage,
+  TOPIC_SCHEMAS,
+  type TopicName,
+} from '@logferry/shared/messages/index';
+import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { jsonArrayBytes, readStagedBatch, stagedBatchId } from '@logferry/shared/stores/staging';
+import { type AzuriteHandle, type FauxqsHandle, startAzurite, startFauxqsServer } from '@logferry/shared/testing';
+import type { Delivery, Publisher } from '@logferry/shared/transport/port';
+import { createFetchObjectHandler, type FetcherSettings } from '../../src/fetch-object.ts';
+import { code42Event, csv, gzipNdjson, multiset, ndjson, type Rec, withoutEnrichment } from './corpus.ts';
+
+const BUCKET = 'code42-logs';
+const SETTINGS: FetcherSettings = {
+  maxDecompressedBytes: 1024 ** 3,
+  maxBatchBytes: 950_000,
+  maxBatchRecords: 5_000,
+  timeField: undefined,
+  gzipLevel: 1,
+  uploadConcurrency: 3,
+  publishGroupSize: 10,
+  badRecordSamples: 5,
+  sourceName: 'Code42',
+  sourceFromKeyPrefix: false,
+};
+
+class RecordingPublisher implements Publisher {
+  readonly messages: StagedBatchMessage[] = [];
+  failAfter = Number.POSITIVE_INFINITY;
+  async publish<T extends TopicName>(topic: T, messages: readonly MessageOf<T>[]): Promise<void> {
+    assert.equal(topic, 'staged-batches');
+    if (this.messages.length + messages.length > this.failAfter) throw new Error('broker unavailable');
+    for (const m of messages) this.messages.push(TOPIC_SCHEMAS['staged-batches'].parse(m));
+  }
+  of(objectIdPrefix: string): StagedBatchMessage[] {
+    return this.messages.filter((m) => m.objectId.startsWith(objectIdPrefix));
+  }
+}
+
+function delivery(
+  body: S3ObjectMessage,
+  signal: AbortSignal = new AbortController().signal,
+): Delivery<S3ObjectMessage> {
+  return {
+    body,
+    messageId: body.id,
+    deliveryCount: 1,
+    attempt: 1,
+    enqueuedAt: new Date(),
+    traceparent: undefined,
+    signal,
+  };
+}
+
+describe('s3-fetcher handler against fauxqs and Azurite', () => {
+  let fauxqs: FauxqsHandle;
+  let azurite: AzuriteHandle;
+  let s3: S3Client;
+  let container: ContainerClient;
+  let status: ObjectStatusStore;
+  const logger = createLogger('s3-fetcher', { level: process.env.LOG_LEVEL ?? 'silent' });
+  const inputs = new Map<string, { records: Rec[]; etag: string }>();
+
+  async function put(key: string, body: Buffer, records: Rec[] = []): Promise<S3ObjectMessage> {
+    const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    inputs.set(key, { records, etag: r.ETag ?? '' });
+    return message(key, r.ETag);
+  }
+
+  function message(key: string, etag: string | undefined): S3ObjectMessage {
+    return {
+      type: 's3-object',
+      schemaVersion: 1,
+      id: `msg-${key}`,
+      producer: 'sqs-poller',
+      time: new Date().toISOString(),
+      bucket: BUCKET,
+      key,
+      ...(etag ? { etag: etag.replaceAll('"', '') } : {}),
+      eventTime: '2024-02-01T00:00:00.000Z',
+      origin: 's3-notification',
+    };
+  }
+
+  async function stagedRecords(messages: StagedBatchMessage[]): Promise<Rec[]> {
+    const out: Rec[] = [];
+    for (const m of messages) {
+      const batch = await readStagedBatch(container, m.blobName);
+      assert.equal(batch.lines.length, m.recordCount);
+      assert.equal(batch.rawBytes, m.rawBytes);
+      assert.deepEqual(batch.metadata, {
+        objectId: m.objectId,
+        batchIndex: m.batchIndex,
+        recordCount: m.recordCount,
+        rawBytes: m.rawBytes,
+        source: 'Code42',
+      });
+      assert.ok(jsonArrayBytes(batch.lines) <= SETTINGS.maxBatchBytes, `${m.blobName} over the byte limit`);
+      assert.ok(m.recordCount <= SETTINGS.maxBatchRecords);
+      for (const l of batch.lines) out.push(JSON.parse(l.toString()) as Rec);
+    }
+    return out;
+  }
+
+  function assertWellFormedObject(messages: StagedBatchMessage[]): void {
+    const objectId = messages[0]!.objectId;
+    assert.deepEqual(
+      messages.map((m) => m.batchIndex),
+      messages.map((_, i) => i),
+    );
+    assert.deepEqual(
+      messages.map((m) => m.lastBatch),
+      messages.map((_, i) => i === messages.length - 1),
+    );
+    assert.deepEqual(
+      messages.map((m) => m.id),
+      messages.map((m) => stagedBatchId(objectId, m.batchIndex)),
+    );
+  }
+
+  before(async () => {
+    [fauxqs, azurite] = await Promise.all([startFauxqsServer(), startAzurite()]);
+    s3 = fauxqs.s3();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
+    await container.createIfNotExists();
+    status = new ObjectStatusStore(
+      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
+    );
+    await status.ensureTable();
+  });
+  after(async () => {
+    await Promise.all([fauxqs?.stop(), azurite?.stop()]);
+  });
+
+  it('stages a mixed corpus: every record exactly once, enriched, batches within limits', async () => {
+    const events = Array.from({ length: 1200 }, (_, i) => code42Event(i));
+    const csvRows = [
+      ['1', 'alice@example.com', 'said "hi", then\nleft'],
+      ['2', 'bob@example.com', ''],
+    ];
+    const objects = [
+      await put('incydr/2024/01/file events 1.json.gz', gzipNdjson(events.slice(0, 400)), events.slice(0, 400)),
+      await put(
+        'arrays/plus+sign.json',
+        Buffer.from(JSON.stringify(events.slice(400, 700), null, 2)),
+        events.slice(400, 700),
+      ),
+      await put(
+        'cloudtrail/ünïcødé ✓.json',
+        Buffer.from(JSON.stringify({ Records: events.slice(700, 900) })),
+        events.slice(700, 900),
+      ),
+      await put('zstd/events.ndjson', zlib.zstdCompressSync(ndjson(events.slice(900, 1200))), events.slice(900, 1200)),
+      await put(
+        'csv/users.csv',
+        csv(['id', 'email', 'note'], csvRows),
+        csvRows.map(([id, email, note]) => ({ id, email, note }) as Rec),
+      ),
+    ];
+    const publisher = new RecordingPublisher();
+    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    for (const m of objects) assert.deepEqual(await handler(delivery(m)), { kind: 'success' }, m.key);
+
+    for (const m of objects) {
+      const input = inputs.get(m.key)!;
+      const objectId = `${BUCKET}/${m.key}@${input.etag.replaceAll('"', '')}`;
+      const published = publisher.of(objectId);
+      assert.ok(published.length > 0, m.key);
+      assertWellFormedObject(published);
+      const staged = await stagedRecords(published);
+      assert.deepEqual(multiset(staged.map(withoutEnrichment)), multiset(input.records), m.key);
+      for (const r of staged) {
+        assert.equal(r._SourceBucket, BUCKET);
+        assert.equal(r._SourceKey, m.key);
+        assert.equal(typeof r._SourceLine, 'number');
+        const expected = typeof r['@timestamp'] === 'string' ? r['@timestamp'] : '2024-02-01T00:00:00.000Z';
+        assert.equal(r.TimeGenerated, expected, m.key);
+      }
+      const row = await status.get(objectId);
+      assert.equal(row?.state, 'staged');
+      assert.equal(row?.recordCount, input.records.length);
+      assert.equal(row?.batchCount, published.length);
+    }
+    assert.equal(handler.stats.staged, objects.length);
+  });
+
+  it('streams a 200k-record object in many batches and does not stage it again on redelivery', async () => {
+    // Small records keep the test quick; the bench covers large ones.
+    const t0 = Date.UTC(2024, 0, 1);
+    const events = Array.from({ length: 200_000 }, (_, i) => ({
+      '@timestamp': new Date(t0 + i).toISOString(),
+      id: i,
+      user: `u${i % 101}`,
+    }));
+    const m = await put('big/200k events.json.gz', gzipNdjson(events), events);
+    const publisher = new RecordingPublisher();
+    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    assert.deepEqual(await handler(delivery(m)), { kind: 'success' });
+    const published = [...publisher.messages];
+    assert.ok(published.length > 10, `${published.length} batches`);
+    assertWellFormedObject(published);
+    assert.deepEqual(multiset((await stagedRecords(published)).map(withoutEnrichment)), multiset(events));
+
+    assert.deepEqual(await handler(delivery({ ...m, id: 'redelivered' })), { kind: 'success' });
+    assert.equal(publisher.messages.length, published.length, 'nothing published again');
+    assert.equal(handler.stats.duplicates, 1);
+  });
+
+  it('republishes the same batch ids and blob names when an interrupted object is processed again', async () => {
+    const events = Array.from({ length: 30_000 }, (_, i) => code42Event(i, Date.UTC(2023, 5, 1)));
+    const m = await put('retry/crash-midway.json.gz', gzipNdjson(events), events);
+    const flaky = new RecordingPublisher();
+    flaky.failAfter = 3;
+    const settings = { ...SETTINGS, publishGroupSize: 2 };
+    const first = createFetchObjectHandler({ s3, container, status, publisher: flaky, logger, settings });
+    const outcome = await first(delivery(m));
+    assert.equal(outcome.kind, 'retryLater');
+    assert.ok(flaky.messages.length > 0 && flaky.messages.length <= 3);
+
+    const good = new RecordingPublisher();
+    const second = createFetchObjectHandler({ s3, container, status, publisher: good, logger, settings });
+    assert.deepEqual(await second(delivery(m)), { kind: 'success' });
+    for (const early of flaky.messages) {
+      const again = good.messages.find((x) => x.batchIndex === early.batchIndex);
+      assert.equal(again?.id, early.id);
+      assert.equal(again?.blobName, early.blobName);
+    }
+    assert.deepEqual(multiset((await stagedRecords(good.messages)).map(withoutEnrichment)), multiset(events));
+  });
+
+  it('dead-letters poison objects with readable reasons and counts bad lines without failing', async () => {
+    const publisher = new RecordingPublisher();
+    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    const gz = gzipNdjson([code42Event(1), code42Event(2)]);
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0x42, 12, 60);
+    const cases: [S3ObjectMessage, string][] = [
+      [message('missing/never-uploaded.json.gz', undefined), 'ObjectNotFound'],
+      [await put('poison/corrupt.json.gz', corrupt), 'CorruptCompression'],
+      [await put('poison/notes.txt', Buffer.from('this is not json\nand not csv either\n')), 'InvalidDocument'],
+      [await put('poison/truncated.json', Buffer.from('[{"a":1},{"b":')), 'TruncatedDocument'],
+      [await put('poison/empty.json', Buffer.alloc(0)), 'InvalidDocument'],
+    ];
+    for (const [m, reason] of cases) {
+      const result = await handler(delivery(m));
+      assert.equal(result.kind, 'deadLetter', m.key);
+      assert.equal(result.kind === 'deadLetter' && result.reason, reason, m.key);
+      assert.match(result.kind === 'deadLetter' ? result.description : '', new RegExp(m.key.replaceAll('.', '\\.')));
+    }
+    assert.equal(publisher.messages.length, 0);
+    const row = await status.get(
+      `${BUCKET}/poison/corrupt.json.gz@${inputs.get('poison/corrupt.json.gz')!.etag.replaceAll('"', '')}`,
+    );
+    assert.equal(row?.state, 'failed');
+    assert.equal(row?.reason, 'CorruptCompression');
+
+    const mixed = await put('poison/some-bad-lines.json', Buffer.from('{"a":1}\nnot json\n{"b":2}\n'));
+    assert.deepEqual(await handler(delivery(mixed)), { kind: 'success' });
+    assert.equal(publisher.messages.length, 1);
+    assert.equal(publisher.messages[0]?.recordCount, 2);
+  });
+
+  it('stops and asks for a retry when the lock is lost mid-object', async () => {
+    const events = Array.from({ length: 20_000 }, (_, i) => code42Event(i));
+    const m = await put('abort/lock-lost.json.gz', gzipNdjson(events), events);
+    const controller = new AbortController();
+    const publisher = new RecordingPublisher();
+    const original = publisher.publish.bind(publisher);
+    publisher.publish = async (topic, messages) => {
+      await original(topic, messages);
+      controller.abort(new Error('lock lost'));
+    };
+    const handler = createFetchObjectHandler({
+      s3,
+      container,
+      status,
+      publisher,
+      logger,
+      settings: { ...SETTINGS, publishGroupSize: 1 },
+    });
+    const result = await handler(delivery(m, controller.signal));
+    assert.equal(result.kind, 'retryLater');
+    assert.ok(publisher.messages.length < 10, 'stopped soon after the abort');
+    assert.equal((await status.get(publisher.messages[0]!.objectId))?.state, undefined);
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyS3Error } from '../../src/classify-error.ts';
+import { announcedIdentity, objectIdentity, sourceOf } from '../../src/object-identity.ts';
+
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+}
+
+describe('classifyS3Error', () => {
+  it('dead-letters what retrying cannot fix, with a reason an operator can act on', () => {
+    const reason = (err: unknown) => {
+      const o = classifyS3Error(err, 's3://b/k');
+      return o.kind === 'deadLetter' ? o.reason : o.kind;
+    };
+    assert.equal(reason(s3Error('NoSuchKey', 404)), 'ObjectNotFound');
+    assert.equal(reason(s3Error('NoSuchBucket', 404)), 'ObjectNotFound');
+    assert.equal(reason(s3Error('NotFound', 404)), 'ObjectNotFound');
+    assert.equal(reason(s3Error('AccessDenied', 403)), 'AccessDenied');
+    assert.equal(reason(s3Error('InvalidObjectState', 403)), 'ObjectArchived');
+    assert.equal(reason(s3Error('PreconditionFailed', 412)), 'ObjectChanged');
+    assert.equal(reason(s3Error('InvalidArgument', 400)), 'S3RequestRejected');
+  });
+
+  it('retries throttling, server errors, timeouts and network faults', () => {
+    for (const err of [
+      s3Error('SlowDown', 503),
+      s3Error('InternalError', 500),
+      s3Error('RequestTimeout', 400),
+      s3Error('TooManyRequests', 429),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      Object.assign(new Error('timed out'), { name: 'TimeoutError' }),
+    ]) {
+      assert.equal(classifyS3Error(err, 's3://b/k').kind, 'retryLater', String(err));
+    }
+  });
+});
+
+describe('object identity and source', () => {
+  it('is bucket/key@version, else @etag without quotes', () => {
+    assert.equal(objectIdentity('b', 'k 1', 'v9', '"e"'), 'b/k 1@v9');
+    assert.equal(objectIdentity('b', 'k', undefined, '"abc-2"'), 'b/k@abc-2');
+    assert.equal(objectIdentity('b', 'k', 'null', 'abc'), 'b/k@abc', "S3's 'null' version of unversioned buckets");
+    assert.equal(objectIdentity('b', 'k', undefined, undefined), undefined);
+    assert.equal(
+      announcedIdentity({
+        type: 's3-object',
+        schemaVersion: 1,
+        id: 'x',
+        producer: 'sqs-poller',
+        time: '2024-01-01T00:00:00Z',
+        bucket: 'bkt',
+        key: 'a/b',
+        etag: 'e1',
+        origin: 'sns',
+      }),
+      'bkt/a/b@e1',
+    );
+  });
+
+  it('names the source by configuration or by the first key segment', () => {
+    assert.equal(sourceOf('incydr/2024/x.json', 'Code42', false), 'Code42');
+    assert.equal(sourceOf('incydr/2024/x.json', 'Code42', true), 'incydr');
+    assert.equal(sourceOf('x.json', 'Code42', true), 'Code42');
+  });
+});

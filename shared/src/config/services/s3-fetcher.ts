@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { awsVars } from '../aws-parts.ts';
+import { defineConfig, defineVars, env } from '../define.ts';
+import {
+  azureAuthVars,
+  consumerVars,
+  healthVars,
+  localModeVars,
+  serviceBusVars,
+  storageVars,
+  telemetryVars,
+} from '../parts.ts';
+
+const GIB = 1024 ** 3;
+
+export const s3FetcherVars = defineVars({
+  CONCURRENCY: {
+    schema: env.int(1, 256).default(5),
+    description:
+      'Objects fetched at once by this replica (the s3-objects subscription concurrency). Memory grows with this, never with object size.',
+    aliases: ['PARALLEL_S3_OPERATIONS'],
+  },
+  SUBSCRIPTION: {
+    schema: z.string().min(1).default('s3-fetcher'),
+    description: 'Subscription on the `s3-objects` topic this service consumes.',
+  },
+  STAGING_CONTAINER: {
+    schema: z
+      .string()
+      .regex(/^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/, 'must be a valid container name (3–63 of a-z 0-9 -)')
+      .default('staging'),
+    description: 'Blob container for staged batches (gzip NDJSON); created at start if missing.',
+  },
+  MAX_BATCH_BYTES: {
+    schema: env.int(1_024, 1_000_000).default(950_000),
+    description:
+      'Upper bound of a batch as the JSON array sent to the Logs Ingestion API (1 MB per request); the margin covers the uploader re-encoding. A single record larger than this is dropped and counted.',
+  },
+  BATCH_MAX_RECORDS: {
+    schema: env.int(1, 1_000_000).default(5_000),
+    description:
+      'Records per batch at most. The byte limit binds first for typical security events (~1–3 KB); this caps fan-out for tiny records.',
+    aliases: ['LOG_ANALYTICS_CHUNK_SIZE'],
+  },
+  MAX_DECOMPRESSED_BYTES: {
+    schema: env.int(1_024, Number.MAX_SAFE_INTEGER).default(10 * GIB),
+    description: 'Decompressed bytes per object after which it is dead-lettered as DecompressionLimit (gzip bombs).',
+    example: String(10 * GIB),
+  },
+  TIME_FIELD: {
+    schema: z.string().min(1).optional(),
+    description:
+      "Field (or dotted path) holding the record's event time, copied to TimeGenerated. Unset: @timestamp, timestamp, eventTimestamp, event.created, eventTime in that order.",
+    example: '@timestamp',
+  },
+  SOURCE_NAME: {
+    schema: z.string().min(1).max(256).default('Code42'),
+    description: 'Logical source name put on staged batches (mappings.json routing, staged blob prefix).',
+  },
+  SOURCE_FROM_KEY_PREFIX: {
+    schema: env.bool().default(false),
+    description:
+      "Use the object key's first path segment as the source name instead (keys without '/' use SOURCE_NAME).",
+  },
+  STAGING_GZIP_LEVEL: {
+    schema: env.int(1, 9).default(1),
+    description: 'gzip level of staged blobs; they are short-lived, so the fastest level is the default.',
+  },
+  STAGING_UPLOAD_CONCURRENCY: {
+    schema: env.int(1, 32).default(3),
+    description: 'Batch blobs being written at once per object (each holds up to MAX_BATCH_BYTES in memory).',
+  },
+  PUBLISH_GROUP_SIZE: {
+    schema: env.int(1, 100).default(10),
+    description: 'Staged-batch messages published per Service Bus send while an object is processed.',
+  },
+  BAD_RECORD_SAMPLES: {
+    schema: env.int(0, 1_000).default(5),
+    description: 'Unreadable lines logged per object (with line number); the rest are only counted.',
+  },
+  S3_REQUEST_TIMEOUT_MS: {
+    schema: env.int(1_000, 3_600_000).default(60_000),
+    description: 'Socket idle timeout of S3 requests: a stalled download fails and is retried.',
+  },
+});
+
+export const config = defineConfig(
+  's3-fetcher',
+  serviceBusVars,
+  azureAuthVars,
+  storageVars,
+  awsVars,
+  telemetryVars,
+  healthVars,
+  consumerVars,
+  localModeVars,
+  s3FetcherVars,
+);
