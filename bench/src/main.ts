@@ -13,3 +13,11 @@ const fetcher = await runFetcherBench({ records, largeBytes, progress });
 console.log(
   formatTable(`s3-fetcher (Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`, fetcher),
 );
+
+// End to end through the three services as processes (test/src/s3-flow.ts starts them on the local stack).
+const e2e = await (await import('./e2e-bench.ts')).runE2eBench({
+  records: Number(process.env.BENCH_E2E_RECORDS ?? 100_000),
+  objects: Number(process.env.BENCH_E2E_OBJECTS ?? 10),
+  progress,
+});
+console.log(formatTable('end to end: sqs-poller → s3-fetcher → la-uploader (3 processes, local stand-ins)', e2e));

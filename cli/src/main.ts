@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // logferry — operator CLI. Each command lives in commands/<name>.ts and exports a `command`.
+import { ConfigError } from '@logferry/shared/config/define';
+import { scrubString } from '@logferry/shared/logging/redact';
+import { UsageError } from './args.ts';
 import { COMMANDS } from './commands/index.ts';
 import { EXIT, printHelp } from './help.ts';
 
@@ -17,10 +20,25 @@ if (rest.includes('--help') || rest.includes('-h')) {
   console.log(command.help);
   process.exit(EXIT.ok);
 }
+let finished = true;
 try {
   const code = await command.run(rest);
-  if (code !== undefined) process.exitCode = code;
+  if (code === undefined) finished = false;
+  else process.exitCode = code;
 } catch (err) {
-  console.error(`logferry ${name}: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = EXIT.failure;
+  if (err instanceof UsageError) {
+    console.error(`logferry ${name}: ${err.message}\nRun 'logferry ${name} --help' for usage.`);
+    process.exitCode = EXIT.usage;
+  } else if (err instanceof ConfigError) {
+    for (const problem of err.problems) console.error(`logferry ${name}: configuration error: ${problem}`);
+    process.exitCode = EXIT.config;
+  } else {
+    // SDK errors can quote request URLs or connection strings: scrub before printing.
+    console.error(`logferry ${name}: ${scrubString(err instanceof Error ? err.message : String(err))}`);
+    process.exitCode = EXIT.failure;
+  }
+}
+if (finished) {
+  // An SDK client somewhere may still hold a socket or timer; the command is done, so do not wait for it.
+  setTimeout(() => process.exit(), 200).unref();
 }

@@ -1,26 +1,22 @@
 // Composition root of adx-ingester: `ingest-requests` (and routed `staged-batches`) → ADX queued ingestion.
-import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, ingestUri } from '@logferry/shared/config/services/adx-ingester';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
-import { createLogger } from '@logferry/shared/logging/logger';
+import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { startTelemetry } from '@logferry/shared/telemetry/start';
+import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
-import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { createBlobUrlFor } from './blob-url.ts';
 import { createIngestRequestHandler } from './handle-ingest-request.ts';
 import { createStagedBatchHandler } from './handle-staged-batch.ts';
 import { createKustoIngestor } from './kusto-ingestor.ts';
-import { createStorageClients } from './storage-clients.ts';
 
 const service = 'adx-ingester';
 const config = loadConfigOrExit(definition);
-const logger = createLogger(service, { level: config.LOG_LEVEL });
 let mappings: ReturnType<typeof loadMappings>;
 try {
   mappings = loadMappings(config.MAPPINGS_FILE);
@@ -29,30 +25,13 @@ try {
   for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
   process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
 }
-let azureCredential: TokenCredential | undefined;
-const azure = () => {
-  azureCredential ??= createAzureCredential(config);
-  return azureCredential;
-};
-const telemetry = startTelemetry({
-  service,
-  config,
-  logger,
-  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
-});
-const transport = createServiceBusTransport({
-  connection: config.SERVICEBUS_CONNECTION_STRING
-    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
-    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
-  logger,
-  service,
-});
+const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
 const subscriptions: Subscription[] = [];
 const checks = {
   serviceBus: () => transport.ready(),
-  statusTable: async () => (await store.get('readyz', '~readyz')) === undefined,
+  statusTable: cachedCheck(tableReadable(statusTable)),
   subscriptions: async () => subscriptions.length > 0 && subscriptions.every((s) => s.healthy),
 };
 const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
@@ -63,6 +42,7 @@ await runService({
   graceMs: config.SHUTDOWN_GRACE_MS,
   telemetry,
   health,
+  fatal,
   async start() {
     try {
       await store.ensureTable();

@@ -1,57 +1,34 @@
 // Composition root of blob-scanner: scans the data container into `ingest-requests`, serves the status
 // page and API, and relays `ingestion-results` to open pages.
-import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
 import { createRequestAuthenticator } from '@logferry/shared/auth/http-auth';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/blob-scanner';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { LeaderLease } from '@logferry/shared/lifecycle/leader-lease';
+import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
-import { createLogger } from '@logferry/shared/logging/logger';
+import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { startTelemetry } from '@logferry/shared/telemetry/start';
+import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
-import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { createStatusServer } from './http/server.ts';
-import { LeaderLease } from './leader-lease.ts';
 import { CountsFeed } from './live/counts-feed.ts';
 import { EventBus } from './live/event-bus.ts';
 import { resultsFeedHandler } from './live/results-feed.ts';
 import { ScanRecordStore } from './scan-records.ts';
 import { Scanner } from './scanner.ts';
 import { startSchedule } from './schedule.ts';
-import { createStorageClients } from './storage-clients.ts';
 
 const service = 'blob-scanner';
 const config = loadConfigOrExit(definition);
-const logger = createLogger(service, { level: config.LOG_LEVEL });
-let azureCredential: TokenCredential | undefined;
-const azure = () => {
-  azureCredential ??= createAzureCredential(config);
-  return azureCredential;
-};
-const telemetry = startTelemetry({
-  service,
-  config,
-  logger,
-  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
-});
-const transport = createServiceBusTransport({
-  connection: config.SERVICEBUS_CONNECTION_STRING
-    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
-    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
-  logger,
-  service,
-});
+const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
 let subscription: Subscription | undefined;
-// A point read of a row that never exists: 404 proves the table answers and we may read it.
-const tableReady = async () => (await store.get(config.DATA_CONTAINER, '~readyz')) === undefined;
 const checks = {
   serviceBus: () => transport.ready(),
-  statusTable: tableReady,
+  statusTable: cachedCheck(tableReadable(statusTable)),
   subscription: async () => subscription?.healthy ?? false,
 };
 const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
@@ -62,6 +39,7 @@ await runService({
   graceMs: config.SHUTDOWN_GRACE_MS,
   telemetry,
   health,
+  fatal,
   async start() {
     // Fails start (exit 1, with the reason) when no authentication method is configured.
     const auth = createRequestAuthenticator({
@@ -124,13 +102,14 @@ await runService({
             container: blobs.getContainerClient(config.SCAN_LEASE_CONTAINER),
             blobName: `${service}-schedule-${config.DATA_CONTAINER}`,
             logger,
+            role: 'scheduled-scan leadership',
           })
         : undefined;
     lease?.start();
     const schedule = startSchedule({
       intervalMs: config.SCAN_SCHEDULE,
       scanner,
-      isLeader: () => lease?.isLeader ?? false,
+      isLeader: () => lease?.held ?? false,
       logger,
     });
     logger.info(

@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
 import type { Publisher } from '@logferry/shared/transport/port';
-import { ingestRequestFor } from './ingest-request.ts';
 import type { EventBus } from './live/event-bus.ts';
 import { emptyCounts, newScanId, type ScanRecord, type ScanRecordStore, type ScanTrigger } from './scan-records.ts';
 
@@ -168,7 +168,7 @@ export class Scanner {
       try {
         await this.#o.publisher.publish(
           'ingest-requests',
-          group.map((row) => ingestRequestFor(row, scanId, this.#now())),
+          group.map((row) => ingestRequestFor(row, 'blob-scanner', { scanId, now: this.#now() })),
         );
         counts.queued += group.length;
         for (const row of group) {

@@ -1,44 +1,24 @@
 // Composition root of completion-checker: ADX status reports → status rows → `ingestion-results`,
-// and rows that hear nothing → `unknown` and queued again. One active reader: see single-reader-lease.ts.
-import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+// and rows that hear nothing → `unknown` and queued again. One active reader: the holder of a blob lease
+// (the chart runs one replica; the lease keeps a surge pod or a second replica idle).
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { ingestUri } from '@logferry/shared/config/services/adx-ingester';
 import { config as definition } from '@logferry/shared/config/services/completion-checker';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { LeaderLease } from '@logferry/shared/lifecycle/leader-lease';
+import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
-import { createLogger } from '@logferry/shared/logging/logger';
+import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { startTelemetry } from '@logferry/shared/telemetry/start';
-import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import { CompletionChecker } from './checker.ts';
 import { ReportReader } from './report-reader.ts';
-import { SingleReaderLease } from './single-reader-lease.ts';
 import { StaleSweeper } from './stale-sweeper.ts';
 import { StatusQueueProvider } from './status-queues.ts';
-import { createStorageClients } from './storage-clients.ts';
 
 const service = 'completion-checker';
 const config = loadConfigOrExit(definition);
-const logger = createLogger(service, { level: config.LOG_LEVEL });
-let azureCredential: TokenCredential | undefined;
-const azure = () => {
-  azureCredential ??= createAzureCredential(config);
-  return azureCredential;
-};
-const telemetry = startTelemetry({
-  service,
-  config,
-  logger,
-  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
-});
-const transport = createServiceBusTransport({
-  connection: config.SERVICEBUS_CONNECTION_STRING
-    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
-    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
-  logger,
-  service,
-});
+const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable);
 const queues = new StatusQueueProvider({
@@ -46,15 +26,16 @@ const queues = new StatusQueueProvider({
   auth: config.KUSTO_AUTH === 'none' ? { kind: 'none' } : { kind: 'azure', credential: azure() },
   refreshMs: config.RESOURCES_REFRESH_MS,
 });
-const lease = new SingleReaderLease({
+const lease = new LeaderLease({
   container: blobs.getContainerClient(config.LEASE_CONTAINER),
   blobName: config.LEASE_BLOB,
   logger,
+  role: 'the status-queue reader lease',
 });
 let checker: CompletionChecker | undefined;
 const checks = {
   serviceBus: () => transport.ready(),
-  statusTable: async () => (await store.get('readyz', '~readyz')) === undefined,
+  statusTable: cachedCheck(tableReadable(statusTable)),
   // An idle standby is ready (it takes over when the lease frees); the holder must be able to read the queues.
   statusQueues: async () => !lease.held || (checker?.healthy ?? false),
 };
@@ -66,6 +47,7 @@ await runService({
   graceMs: config.SHUTDOWN_GRACE_MS,
   telemetry,
   health,
+  fatal,
   async start() {
     try {
       await store.ensureTable();

@@ -1,27 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { IngestionResultMessage, IngestRequestMessage } from '@logferry/shared/messages/index';
 import type { BlobStatusRow } from '@logferry/shared/stores/blob-status';
+import { ingestRequestFor as sharedIngestRequestFor } from '@logferry/shared/stores/ingest-request';
 
-/** Same formula as blob-scanner's: one id per blob version and attempt, so duplicates are recognisable. */
-export function ingestRequestId(container: string, blobName: string, etag: string, attempt: number): string {
-  const digest = createHash('sha256').update(`${container}\n${blobName}\n${etag}\n${attempt}`).digest('hex');
-  return `ingest-${digest}`;
-}
-
+/** A requeue of the row's current attempt: the same id blob-scanner gave it, so duplicates are recognisable. */
 export function ingestRequestFor(row: BlobStatusRow, now = new Date()): IngestRequestMessage {
-  return {
-    type: 'ingest-request',
-    schemaVersion: 1,
-    id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts),
-    producer: 'completion-checker',
-    time: now.toISOString(),
-    container: row.container,
-    blobName: row.blobName,
-    etag: row.etag,
-    size: row.size,
-    attempt: row.attempts,
+  return sharedIngestRequestFor(row, 'completion-checker', {
+    now,
     ...(row.scanId !== undefined && row.scanId.length <= 128 ? { scanId: row.scanId } : {}),
-  };
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

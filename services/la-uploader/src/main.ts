@@ -1,52 +1,32 @@
 // Composition root of la-uploader: `staged-batches` messages in, records to the Logs Ingestion API.
-import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
-import { createLogger } from '@logferry/shared/logging/logger';
+import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
-import { startTelemetry } from '@logferry/shared/telemetry/start';
 import type { Subscription } from '@logferry/shared/transport/port';
-import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { createStagedBatchHandler } from './handle-staged-batch.ts';
 import { localStandInCredential } from './local-credential.ts';
 import { createLogsIngestionClient } from './logs-ingestion-client.ts';
 import { createStagedBatchSource } from './staged-batch-reader.ts';
-import { createStorageClients } from './storage-clients.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
-const logger = createLogger(service, { level: config.LOG_LEVEL });
-let azureCredential: TokenCredential | undefined;
-const azure = () => {
-  azureCredential ??= createAzureCredential(config);
-  return azureCredential;
-};
-const telemetry = startTelemetry({
-  service,
-  config,
-  logger,
-  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
-});
+const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
-
-const transport = createServiceBusTransport({
-  connection: config.SERVICEBUS_CONNECTION_STRING
-    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
-    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
-  logger,
-  service,
-});
+const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
 const health = await startHealthServer({
   port: config.HEALTH_PORT,
   logger,
   checks: {
     serviceBus: () => transport.ready(),
+    statusTable: cachedCheck(tableReadable(statusTable)),
     subscription: async () => subscription?.healthy ?? false,
   },
 });
@@ -57,8 +37,8 @@ await runService({
   graceMs: config.SHUTDOWN_GRACE_MS,
   telemetry,
   health,
+  fatal,
   async start() {
-    const { blobs, statusTable } = createStorageClients(config, azure);
     const status = new BatchStatusStore(statusTable);
     try {
       await status.ensureTable();

@@ -65,3 +65,18 @@ export function createAzureCredential(
   const [only] = credentials;
   return credentials.length === 1 && only !== undefined ? only : new ChainedTokenCredential(...credentials);
 }
+
+/**
+ * The process's one credential, built on first use: a service configured only with connection strings
+ * (local stand-ins) never builds an identity it does not use.
+ */
+export function lazyAzureCredential(
+  config: Partial<AzureAuthConfig>,
+  create: (config: Partial<AzureAuthConfig>) => TokenCredential = createAzureCredential,
+): () => TokenCredential {
+  let credential: TokenCredential | undefined;
+  return () => {
+    credential ??= create(config);
+    return credential;
+  };
+}

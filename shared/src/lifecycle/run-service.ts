@@ -16,6 +16,12 @@ export interface RunServiceOptions {
   readonly health?: { markStopping?(): void; close(): Promise<void> };
   /** How long past graceMs the watchdog waits before forcing exit 1. Default 5000 ms. */
   readonly watchdogMarginMs?: number;
+  /**
+   * Aborted when the service cannot go on (e.g. the transport's onUnrecoverable: entity gone, access
+   * revoked): shuts down as on SIGTERM, then exits 1 so the orchestrator restarts the pod. The abort
+   * reason is logged.
+   */
+  readonly fatal?: AbortSignal;
   /** Ends the process; replaced in tests. Default: flush the logger, then process.exit. */
   readonly exit?: (code: number) => void;
 }
@@ -58,12 +64,21 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Raised, never lowered, by a fatal failure that arrives while a signal's shutdown is already running.
+  let exitCode = 0;
+  const onFatal = () => {
+    log.fatal({ err: options.fatal?.reason }, 'unrecoverable failure; stopping so the service is restarted');
+    exitCode = 1;
+    stopping ??= shutdown('fatal');
+  };
+  if (options.fatal?.aborted) queueMicrotask(onFatal);
+  else options.fatal?.addEventListener('abort', onFatal, { once: true });
 
   const started = options.start();
   // A signal during start waits for start to finish, then stops what started.
   started.catch(() => {});
 
-  async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  async function shutdown(signal: NodeJS.Signals | 'fatal'): Promise<void> {
     const begun = Date.now();
     log.info({ signal, graceMs }, 'stopping: intake closed, finishing in-flight work');
     options.health?.markStopping?.();
@@ -96,6 +111,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
       log.warn({ err }, 'health server close failed');
     }
     clearTimeout(watchdog);
+    code = Math.max(code, exitCode);
     log.info({ elapsedMs: Date.now() - begun, code }, 'stopped');
     exitOnce(code);
   }

@@ -98,6 +98,21 @@ describe('runService', () => {
     assert.ok(messages(child).includes('shutdown overran the grace period; forcing exit'));
   });
 
+  it('a fatal failure (e.g. an unrecoverable transport) shuts down in order and exits 1 to be restarted', async () => {
+    const child = start('fatal', '5000', '200');
+    const { code } = await child.exited;
+    assert.equal(code, 1);
+    const order = messages(child);
+    const idx = (m: string) => order.indexOf(m);
+    const fatal = child.lines.find((l) => l.msg === 'unrecoverable failure; stopping so the service is restarted') as {
+      err?: { message?: string };
+    };
+    assert.equal(fatal?.err?.message, 'subscription gone');
+    assert.ok(idx('stop called') < idx('job finished'), 'in-flight work finished before exit');
+    assert.ok(idx('job finished') < idx('telemetry flushed'));
+    assert.equal(child.lines.find((l) => l.msg === 'stopped')?.code, 1);
+  });
+
   it('an uncaught exception is logged and exits 1', async () => {
     const child = start('crash', '1000', '10000');
     assert.equal((await child.exited).code, 1);

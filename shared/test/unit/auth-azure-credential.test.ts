@@ -7,9 +7,10 @@ import {
   ManagedIdentityCredential,
   WorkloadIdentityCredential,
 } from '@azure/identity';
-import { azureCredentialKinds, createAzureCredential } from '../../src/auth/azure-credential.ts';
+import { azureCredentialKinds, createAzureCredential, lazyAzureCredential } from '../../src/auth/azure-credential.ts';
 import { defineConfig, parseConfig } from '../../src/config/define.ts';
 import { azureAuthVars } from '../../src/config/parts.ts';
+import { serviceBusConnection } from '../../src/transport/servicebus/connection.ts';
 
 const principal = { AZURE_TENANT_ID: 'tenant-id', AZURE_CLIENT_ID: 'client-id' };
 
@@ -56,5 +57,37 @@ describe('createAzureCredential', () => {
 
   it('ignores a secret without its tenant (the config check reports it)', () => {
     assert.deepEqual(azureCredentialKinds({ AZURE_CLIENT_SECRET: 'x', AZURE_CLIENT_ID: 'c' }), ['managed-identity']);
+  });
+});
+
+describe('lazyAzureCredential', () => {
+  it('builds the one credential on first use and shares it', () => {
+    let built = 0;
+    const azure = lazyAzureCredential(principal, (config) => {
+      built++;
+      return createAzureCredential(config);
+    });
+    assert.equal(built, 0, 'nothing is built until a client asks');
+    const first = azure();
+    assert.equal(azure(), first);
+    assert.equal(built, 1);
+  });
+});
+
+describe('serviceBusConnection', () => {
+  const never = () => {
+    throw new Error('a connection string needs no Azure identity');
+  };
+
+  it('prefers the connection string and then builds no identity', () => {
+    const cs = 'Endpoint=sb://localhost;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true';
+    assert.deepEqual(serviceBusConnection({ SERVICEBUS_CONNECTION_STRING: cs }, never), { connectionString: cs });
+  });
+
+  it('uses the namespace with the Azure identity otherwise', () => {
+    const credential = createAzureCredential(principal);
+    const connection = serviceBusConnection({ SERVICEBUS_NAMESPACE: 'bus.servicebus.windows.net' }, () => credential);
+    assert.deepEqual(connection, { fullyQualifiedNamespace: 'bus.servicebus.windows.net', credential });
+    assert.throws(() => serviceBusConnection({}, () => credential), /SERVICEBUS_NAMESPACE is required/);
   });
 });

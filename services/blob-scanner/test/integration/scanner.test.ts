@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ingestRequestId } from '@logferry/shared/stores/ingest-request';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
-import { ingestRequestId } from '../../src/ingest-request.ts';
 import { EventBus, type LiveEvent } from '../../src/live/event-bus.ts';
 import { EMPTY_BLOB_REASON } from '../../src/scanner.ts';
 import { AWKWARD_NAMES, RecordingPublisher, storageFixture } from '../support/fixtures.ts';

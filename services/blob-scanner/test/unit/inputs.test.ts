@@ -1,32 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IngestRequestMessage } from '@logferry/shared/messages/ingest-request';
-import type { BlobStatusRow } from '@logferry/shared/stores/blob-status';
 import { BlobsQuery, MAX_PAGE_SIZE, parseQuery } from '../../src/http/request-input.ts';
-import { ingestRequestFor, ingestRequestId } from '../../src/ingest-request.ts';
 import { isScanId, newScanId } from '../../src/scan-records.ts';
-
-describe('ingest requests', () => {
-  const row = {
-    container: 'data',
-    blobName: 'a b+c#d.csv',
-    etag: '"0x8DC"',
-    size: 10,
-    attempts: 2,
-    status: 'queued',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    history: [],
-  } satisfies BlobStatusRow;
-
-  it('builds a valid message whose id depends only on blob version and attempt', () => {
-    const m = IngestRequestMessage.parse(ingestRequestFor(row, 'scan-1'));
-    assert.equal(m.attempt, 2);
-    assert.equal(m.blobName, 'a b+c#d.csv');
-    assert.equal(m.id, ingestRequestFor(row, 'scan-2', new Date(0)).id);
-    assert.notEqual(m.id, ingestRequestId('data', row.blobName, row.etag, 3));
-    assert.notEqual(m.id, ingestRequestId('data', row.blobName, '"0x8DD"', 2));
-  });
-});
 
 describe('scan ids', () => {
   it('are sortable by time and recognisable', () => {

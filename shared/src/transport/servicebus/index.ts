@@ -1,3 +1,4 @@
+export { serviceBusConnection } from './connection.ts';
 export { classifyError, type ErrorClass } from './errors.ts';
 export { PROP as SERVICE_BUS_PROPERTIES } from './properties.ts';
 export { MessageTooLargeError } from './publisher.ts';

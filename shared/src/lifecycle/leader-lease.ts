@@ -1,39 +1,47 @@
 import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { Logger } from '@logferry/shared/logging/logger';
+import type { Logger } from '../logging/logger.ts';
 
-export interface SingleReaderLeaseOptions {
+export interface LeaderLeaseOptions {
+  /** Container of the lock blob (created if missing); never a data container that scans list. */
   readonly container: ContainerClient;
   readonly blobName: string;
   readonly logger: Logger;
-  /** 15–60 s: how long a crashed holder blocks the next replica. */
+  /** What holding the lease means, for log lines: e.g. 'scheduled-scan leadership'. */
+  readonly role: string;
+  /** Blob leases last 15–60 s or forever; 60 s bounds how long a crashed holder blocks the others. */
   readonly durationSec?: number;
+  /** Renew (or try to acquire) this often; a third of the duration leaves two retries before expiry. */
   readonly intervalMs?: number;
+  readonly now?: () => number;
 }
 
 /**
- * The in-process guard behind the chart's single replica: a blob lease (60 s, renewed every 20 s) held by
- * the one instance allowed to read ADX's status queues. Any other instance (a surge pod during a rollout,
- * a second replica by mistake) idles until the lease is free. Holding is assumed lost once the lease may
- * have expired, even if only a renewal failed.
+ * Elects one replica, the holder of a blob lease, for work only one may do (scheduled scans, reading
+ * ADX's shared status queues). The holder renews the lease; the others try to acquire it at every
+ * interval, so a crashed holder is replaced within about a minute. Holding is assumed lost as soon as
+ * the lease may have expired, even if only a renewal failed.
  */
-export class SingleReaderLease {
-  readonly #o: SingleReaderLeaseOptions;
+export class LeaderLease {
+  readonly #o: LeaderLeaseOptions;
   readonly #leaseId = randomUUID();
   readonly #durationMs: number;
+  readonly #now: () => number;
   #validUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
   #prepared = false;
   #stopped = false;
 
-  constructor(options: SingleReaderLeaseOptions) {
+  constructor(options: LeaderLeaseOptions) {
     this.#o = options;
     this.#durationMs = (options.durationSec ?? 60) * 1000;
+    this.#now = options.now ?? Date.now;
   }
 
   get held(): boolean {
-    return Date.now() < this.#validUntil - 5_000;
+    // A safety margin: the lease service's clock and ours may disagree by a little.
+    return this.#now() < this.#validUntil - 5_000;
   }
 
   start(): void {
@@ -45,7 +53,7 @@ export class SingleReaderLease {
     this.#timer.unref();
   }
 
-  /** Resolves after the latest acquire/renew attempt. */
+  /** Resolves after the latest acquire/renew attempt (startup logs, tests). */
   settled(): Promise<void> {
     return this.#tick;
   }
@@ -56,10 +64,12 @@ export class SingleReaderLease {
     await this.#tick;
     if (this.#validUntil === 0) return;
     this.#validUntil = 0;
-    await this.#lease()
-      .releaseLease()
-      .catch(() => undefined); // it expires by itself
-    this.#o.logger.info('released the status-queue reader lease');
+    try {
+      await this.#lease().releaseLease();
+      this.#o.logger.info(`released ${this.#o.role}`);
+    } catch {
+      /* it expires on its own within the lease duration */
+    }
   }
 
   #lease() {
@@ -69,19 +79,20 @@ export class SingleReaderLease {
   async #attempt(): Promise<void> {
     if (this.#stopped) return;
     const wasHeld = this.held;
-    const startedAt = Date.now();
+    const startedAt = this.#now();
     try {
       await this.#prepare();
       if (this.#validUntil > 0) await this.#lease().renewLease();
       else await this.#lease().acquireLease(this.#durationMs / 1000);
       this.#validUntil = startedAt + this.#durationMs;
-      if (!wasHeld) this.#o.logger.info('holding the status-queue reader lease: reading ADX status queues');
+      if (!wasHeld) this.#o.logger.info(`acquired ${this.#o.role}`);
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
+      // 409/412: someone else holds it (or ours expired and was taken): we are a follower now.
       if (status === 409 || status === 412) this.#validUntil = 0;
-      else this.#o.logger.warn({ err: error }, 'reader lease request failed');
-      if (wasHeld && !this.held) this.#o.logger.warn('lost the status-queue reader lease: idling');
-      else if (!wasHeld && status === 409) this.#o.logger.debug('another instance reads the status queues; idling');
+      else this.#o.logger.warn({ err: error, role: this.#o.role }, 'leader lease request failed');
+      if (wasHeld && !this.held) this.#o.logger.warn(`lost ${this.#o.role}: idling`);
+      else if (!wasHeld && status === 409) this.#o.logger.debug(`another replica holds ${this.#o.role}; idling`);
     }
   }
 
@@ -89,6 +100,7 @@ export class SingleReaderLease {
     if (this.#prepared) return;
     await this.#o.container.createIfNotExists();
     try {
+      // Leases need the blob to exist; If-None-Match keeps replicas from overwriting a leased blob.
       await this.#o.container.getBlockBlobClient(this.#o.blobName).upload('', 0, { conditions: { ifNoneMatch: '*' } });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { type Corpus, type CorpusObject, directNotification, s3Record } from '../../test/src/s3-corpus.ts';
+import { FLOW_SERVICES, type FlowService, startFlow } from '../../test/src/s3-flow.ts';
+import { ndjsonChunks } from './fetcher-corpus.ts';
+import type { Row } from './table.ts';
+
+export interface E2eBenchOptions {
+  /** Records in the measured corpus (BENCH_E2E_RECORDS). */
+  readonly records: number;
+  /** gzip NDJSON objects the records are spread over, so the stages' concurrency plays. */
+  readonly objects: number;
+  readonly progress: (line: string) => void;
+}
+
+/**
+ * End-to-end throughput: sqs-poller, s3-fetcher and la-uploader as separate processes (as in production)
+ * against the local stack, from the first SQS notification to the last record accepted by the Logs
+ * Ingestion stand-in. The stand-ins (fauxqs, Service Bus, Logs Ingestion, which parses and keeps every
+ * record) run in this process and share the machine's cores with the services: the figure is a floor
+ * for what the services do on their own.
+ */
+export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
+  const { progress } = options;
+  progress('end to end: starting the local stack and the three services');
+  // Production's visibility timeout; the tests' 2 s only matters for bodies left to the redrive policy.
+  const flow = await startFlow({ env: { 'sqs-poller': { VISIBILITY_TIMEOUT_SECONDS: '360' } } });
+  try {
+    const bucket = flow.stack.endpoints.bucket;
+    progress('end to end: warm-up corpus (2,000 records)');
+    const { corpus: warm } = await ndjsonCorpus(bucket, 'warmup', 2_000, 2);
+    await flow.announce(warm, await flow.upload(warm));
+    await flow.waitDrained(warm.expectedCount, 120_000);
+    flow.stack.logsIngestion.reset();
+
+    progress(`end to end: ${options.records} records in ${options.objects} gzip NDJSON objects`);
+    const { corpus, rawBytes } = await ndjsonCorpus(bucket, 'measured', options.records, options.objects);
+    const etags = await flow.upload(corpus);
+    const cpuBefore = cpuSeconds(flow.services);
+    const startedAt = Date.now();
+    await flow.announce(corpus, etags);
+    await flow.waitDrained(corpus.expectedCount, 30 * 60_000);
+    const cpuAfter = cpuSeconds(flow.services);
+    const stats = flow.stack.logsIngestion.stats(flow.stream);
+    const seconds = ((stats.lastAcceptedAt ?? Date.now()) - startedAt) / 1000;
+    const rawMb = rawBytes / 1e6;
+    const rows: Row[] = [
+      [
+        'end to end (3 processes)',
+        `${fmt(options.records / seconds)} rec/s`,
+        `${(rawMb / seconds).toFixed(1)} MB/s raw; ${options.records} records (${rawMb.toFixed(0)} MB) in ${seconds.toFixed(1)} s, notification → last record accepted`,
+      ],
+      [
+        'first record in the sink',
+        `${fmt((stats.firstAcceptedAt ?? startedAt) - startedAt)} ms`,
+        `${stats.accepted} requests accepted, ${stats.recordCount - options.records} duplicate record(s)`,
+      ],
+    ];
+    for (const name of FLOW_SERVICES) {
+      const before = cpuBefore[name];
+      const after = cpuAfter[name];
+      if (before === undefined || after === undefined) continue;
+      const cpu = after - before;
+      rows.push([
+        `${name} CPU`,
+        `${cpu.toFixed(1)} s`,
+        cpu >= 0.1 ? `${fmt(options.records / cpu)} rec per CPU-second (user + system, /proc)` : 'user + system, /proc',
+      ]);
+    }
+    return rows;
+  } finally {
+    await flow.stop();
+  }
+}
+
+/** `count` Code42-like records (the fetcher bench's generator) over `objects` gzip NDJSON objects. */
+async function ndjsonCorpus(
+  bucket: string,
+  tag: string,
+  count: number,
+  objects: number,
+): Promise<{ corpus: Corpus; rawBytes: number }> {
+  const list: CorpusObject[] = [];
+  let rawBytes = 0;
+  const per = Math.ceil(count / objects);
+  for (let from = 0, i = 0; from < count; from += per, i++) {
+    const parts: Buffer[] = [];
+    for await (const chunk of ndjsonChunks(from, Math.min(count, from + per))) parts.push(chunk);
+    const raw = Buffer.concat(parts);
+    rawBytes += raw.length;
+    list.push({
+      bucket,
+      key: `bench/${tag}/part-${String(i).padStart(4, '0')}.json.gz`,
+      body: gzipSync(raw, { level: 6 }),
+      records: [],
+      shape: 'gzip NDJSON',
+    });
+  }
+  const corpus: Corpus = {
+    bucket,
+    objects: list,
+    notifications: list.map((o) => (etags) => directNotification([s3Record(bucket, o.key, etags.get(o.key))])),
+    deadLetters: [],
+    refused: { bucket: '', key: '' },
+    notNotifications: 0,
+    expectedCount: count,
+    expected: () => new Map(),
+  };
+  return { corpus, rawBytes };
+}
+
+/** CPU seconds (user + system) each service process has used so far; Linux only (else empty). */
+function cpuSeconds(
+  services: Readonly<Record<FlowService, { readonly pid: number }>>,
+): Partial<Record<FlowService, number>> {
+  const out: Partial<Record<FlowService, number>> = {};
+  for (const name of FLOW_SERVICES) {
+    try {
+      const stat = readFileSync(`/proc/${services[name].pid}/stat`, 'utf8');
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // No procfs: the CPU rows are left out.
+    }
+  }
+  return out;
+}
+
+// USER_HZ is 100 on every mainstream Linux build.
+const CLOCK_TICKS = 100;
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -1,0 +1,196 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { createAwsCredentialProvider } from '@logferry/shared/auth/aws-clients';
+import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { type ConfigDefinition, ConfigError, parseConfig, type VarSpecs } from '@logferry/shared/config/define';
+import { deriveTableUrl } from '@logferry/shared/config/parts';
+import { config as adxIngester, ingestUri } from '@logferry/shared/config/services/adx-ingester';
+import { config as blobScanner } from '@logferry/shared/config/services/blob-scanner';
+import { config as completionChecker } from '@logferry/shared/config/services/completion-checker';
+import { config as laUploader } from '@logferry/shared/config/services/la-uploader';
+import { config as s3Fetcher } from '@logferry/shared/config/services/s3-fetcher';
+import { config as sqsPoller } from '@logferry/shared/config/services/sqs-poller';
+import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
+import type { Service } from '../services.ts';
+import { type Probe, type ProbeResult, runProbe } from './probe.ts';
+import * as p from './probes.ts';
+
+export const DEFINITIONS: Record<Service, ConfigDefinition<VarSpecs>> = {
+  'sqs-poller': sqsPoller,
+  's3-fetcher': s3Fetcher,
+  'la-uploader': laUploader,
+  'blob-scanner': blobScanner,
+  'adx-ingester': adxIngester,
+  'completion-checker': completionChecker,
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Cfg = Record<string, unknown>;
+
+export interface ServiceReport {
+  readonly service: Service;
+  readonly results: readonly ProbeResult[];
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Parses the service's configuration from `env`, then reaches every endpoint it names. Never prints a value. */
+export async function checkService(service: Service, env: Env, timeoutMs: number): Promise<ServiceReport> {
+  let config: Cfg;
+  try {
+    config = parseConfig(DEFINITIONS[service], env) as Cfg;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { service, results: err.problems.map((problem) => ({ name: 'configuration', ok: false, detail: problem })) };
+  }
+  const results: ProbeResult[] = [{ name: 'configuration', ok: true, detail: 'parsed' }];
+  const closers: (() => unknown)[] = [];
+  try {
+    const probes = buildProbes(service, config, env, closers);
+    for (const probe of probes) results.push(await runProbe(probe, timeoutMs));
+  } finally {
+    await Promise.allSettled(closers.map((c) => c()));
+  }
+  return { service, results };
+}
+
+function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown)[]): Probe[] {
+  const probes: Probe[] = [];
+  let azure: TokenCredential | undefined;
+  const credential = () => {
+    azure ??= createAzureCredential(c);
+    return azure;
+  };
+  const str = (k: string) => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : undefined);
+
+  if (service === 'adx-ingester') probes.push(mappingsProbe(str('MAPPINGS_FILE') ?? 'mappings.json'));
+
+  // Service Bus: what the service consumes and publishes.
+  const sb = str('SERVICEBUS_CONNECTION_STRING')
+    ? new p.ServiceBusClient(str('SERVICEBUS_CONNECTION_STRING') ?? '', { retryOptions: { maxRetries: 0 } })
+    : new p.ServiceBusClient(str('SERVICEBUS_NAMESPACE') ?? '', credential(), { retryOptions: { maxRetries: 0 } });
+  closers.push(() => sb.close());
+  const consumes: Record<Service, [string, string | undefined][]> = {
+    'sqs-poller': [],
+    's3-fetcher': [['s3-objects', str('SUBSCRIPTION')]],
+    'la-uploader': [['staged-batches', 'la-uploader']],
+    'blob-scanner': [['ingestion-results', str('RESULTS_SUBSCRIPTION')]],
+    'adx-ingester': [
+      ['ingest-requests', str('INGEST_REQUESTS_SUBSCRIPTION')],
+      ['staged-batches', str('STAGED_BATCHES_SUBSCRIPTION')],
+    ],
+    'completion-checker': [],
+  };
+  const publishes: Record<Service, string[]> = {
+    'sqs-poller': ['s3-objects'],
+    's3-fetcher': ['staged-batches'],
+    'la-uploader': [],
+    'blob-scanner': ['ingest-requests'],
+    'adx-ingester': [],
+    'completion-checker': ['ingestion-results'],
+  };
+  for (const [topic, sub] of consumes[service]) if (sub) probes.push(p.serviceBusReceiveProbe(sb, topic, sub));
+  for (const topic of publishes[service]) probes.push(p.serviceBusSendProbe(sb, topic));
+
+  // Storage: the containers the service names and the status table.
+  if (service !== 'sqs-poller') {
+    const cs = str('STORAGE_CONNECTION_STRING');
+    // One try each: a check reports the first failure instead of retrying it past the timeout.
+    const blobOptions = { retryOptions: { maxTries: 1 } };
+    const tableOptions = { retryOptions: { maxRetries: 0 } };
+    const blobs = cs
+      ? p.BlobServiceClient.fromConnectionString(cs, blobOptions)
+      : new p.BlobServiceClient(str('STORAGE_ACCOUNT_URL') ?? '', credential(), blobOptions);
+    const tableName = str('STATUS_TABLE') ?? 'logferrystatus';
+    const table = cs
+      ? p.TableClient.fromConnectionString(cs, tableName, {
+          ...tableOptions,
+          allowInsecureConnection: /=http:\/\//i.test(cs),
+        })
+      : new p.TableClient(
+          deriveTableUrl(str('STORAGE_ACCOUNT_URL') ?? '', str('STORAGE_TABLE_URL')) ?? '',
+          tableName,
+          credential(),
+          tableOptions,
+        );
+    for (const k of ['STAGING_CONTAINER', 'DATA_CONTAINER']) {
+      const container = str(k);
+      if (container) probes.push(p.blobContainerProbe(blobs, container));
+    }
+    probes.push(p.tableProbe(table));
+  }
+
+  // AWS: credentials first (their failure explains the others), then the queue or the buckets.
+  if (service === 'sqs-poller' || service === 's3-fetcher') {
+    const keys = { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' };
+    const role = str('AWS_ROLE_ARN');
+    const provider =
+      !role && keys.accessKeyId && keys.secretAccessKey
+        ? async () => keys
+        : createAwsCredentialProvider(
+            c as unknown as Parameters<typeof createAwsCredentialProvider>[0],
+            role ? credential() : undefined,
+          );
+    probes.push(
+      p.awsCredentialsProbe(
+        provider,
+        role ? `STS web identity at ${str('AWS_ENDPOINT_URL_STS') ?? 'AWS STS'}` : 'default chain',
+      ),
+    );
+    const aws = {
+      region: str('AWS_REGION') ?? 'us-east-1',
+      credentials: provider,
+      ...(str('AWS_ENDPOINT_URL') ? { endpoint: str('AWS_ENDPOINT_URL') } : {}),
+      maxAttempts: 1,
+    };
+    if (service === 'sqs-poller') {
+      const sqs = new p.SQSClient(aws);
+      closers.push(() => sqs.destroy());
+      probes.push(p.sqsProbe(sqs, str('SQS_QUEUE_URL') ?? ''));
+    } else {
+      const s3 = new p.S3Client({ ...aws, forcePathStyle: c.AWS_S3_FORCE_PATH_STYLE === true });
+      closers.push(() => s3.destroy());
+      for (const bucket of (c.S3_ALLOWED_BUCKETS as string[] | undefined) ?? [])
+        probes.push(p.s3BucketProbe(s3, bucket));
+    }
+  }
+
+  if (service === 'la-uploader') {
+    const endpoint = str('LOGS_INGESTION_ENDPOINT') ?? '';
+    probes.push(p.httpsReachableProbe('Logs Ingestion endpoint', endpoint, env.NODE_EXTRA_CA_CERTS));
+    const local = c.LOGFERRY_LOCAL === true && LOOPBACK.has(new URL(endpoint).hostname);
+    if (!local) {
+      probes.push(
+        p.azureTokenProbe(
+          credential(),
+          `${str('LOGS_INGESTION_AUDIENCE') ?? 'https://monitor.azure.com'}/.default`,
+          'Logs Ingestion',
+        ),
+      );
+    }
+  }
+
+  if (service === 'adx-ingester' || service === 'completion-checker') {
+    const uri = ingestUri(c as { KUSTO_INGEST_URI?: string; KUSTO_URI?: string });
+    const token =
+      c.KUSTO_AUTH === 'azure'
+        ? async () => (await credential().getToken(`${new URL(uri).origin}/.default`))?.token ?? ''
+        : undefined;
+    probes.push(p.kustoProbe(uri, token));
+  }
+  return probes;
+}
+
+function mappingsProbe(path: string): Probe {
+  return {
+    name: `mappings file ${path}`,
+    async run() {
+      try {
+        const m = loadMappings(path);
+        return `${m.size} entries valid`;
+      } catch (err) {
+        if (err instanceof MappingsError) throw new Error(err.problems.join('; '));
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { SERVICE_BUS_PROPERTIES as PROP } from '@logferry/shared/transport/servicebus/index';
+import type { SubscriptionRef } from './topology.ts';
+
+export interface ReplayOptions {
+  readonly max: number;
+  /** Only the message with this id (its messageId, or the original id of a retry copy). */
+  readonly id?: string;
+  /** Messages looked at when searching for --id, at most. */
+  readonly scanLimit: number;
+  readonly onProgress?: (done: number, message: ServiceBusReceivedMessage) => void;
+}
+
+export interface ReplaySummary {
+  readonly replayed: number;
+  readonly failed: number;
+  readonly lastError?: string;
+}
+
+const DROPPED = new Set([
+  'DeadLetterReason',
+  'DeadLetterErrorDescription',
+  PROP.attempt,
+  PROP.lastError,
+  PROP.retryFor,
+]);
+
+/**
+ * The copy re-published to the topic. It carries `logferry-retry-for=<subscription>`, the same marker the
+ * transport puts on retry-later copies (shared/src/transport/servicebus/retry.ts): every other subscription's
+ * consumer completes and ignores it, so only the subscription that dead-lettered the message sees it again.
+ * Its attempt count starts over (the fix is why it is replayed). The message id is new — with duplicate
+ * detection on, reusing the original id inside the window would drop the copy silently — and names the original.
+ */
+export function buildReplayCopy(
+  m: ServiceBusReceivedMessage,
+  subscription: string,
+  now = new Date(),
+): ServiceBusMessage {
+  const props = (m.applicationProperties ?? {}) as Record<string, number | boolean | string | Date | null>;
+  const original =
+    typeof props[PROP.originalMessageId] === 'string'
+      ? String(props[PROP.originalMessageId])
+      : String(m.messageId ?? '');
+  const kept = Object.fromEntries(Object.entries(props).filter(([k]) => !DROPPED.has(k)));
+  const id = `${original}|replay|${subscription}|${now.getTime()}`;
+  const copy: ServiceBusMessage = {
+    body: m.body,
+    messageId: id.length <= 128 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`,
+    applicationProperties: {
+      ...kept,
+      [PROP.retryFor]: subscription,
+      [PROP.originalMessageId]: original,
+      'logferry-replayed-at': now.toISOString(),
+    },
+  };
+  if (m.contentType !== undefined) copy.contentType = m.contentType;
+  if (m.subject !== undefined) copy.subject = m.subject;
+  if (m.correlationId !== undefined) copy.correlationId = m.correlationId;
+  return copy;
+}
+
+export function matchesId(m: ServiceBusReceivedMessage, id: string): boolean {
+  const original = (m.applicationProperties as Record<string, unknown> | undefined)?.[PROP.originalMessageId];
+  return m.messageId === id || original === id;
+}
+
+/**
+ * Receives from the dead-letter queue (peek-lock), publishes each copy to the topic and completes the
+ * dead-lettered message only once the publish succeeded: a crash in between leaves a duplicate, never a loss.
+ * A failed publish abandons the message (it stays dead-lettered) and ends the replay.
+ * Messages skipped by --id stay locked until the end, then are abandoned, so one pass never sees them twice.
+ */
+export async function replayDeadLetters(
+  client: ServiceBusClient,
+  ref: SubscriptionRef,
+  o: ReplayOptions,
+): Promise<ReplaySummary> {
+  const receiver = client.createReceiver(ref.topic, ref.subscription, {
+    subQueueType: 'deadLetter',
+    receiveMode: 'peekLock',
+    skipParsingBodyAsJson: true,
+  });
+  const sender = client.createSender(ref.topic);
+  const skipped: ServiceBusReceivedMessage[] = [];
+  let replayed = 0;
+  let failed = 0;
+  let seen = 0;
+  let lastError: string | undefined;
+  try {
+    while (replayed < o.max && seen < o.scanLimit && failed === 0) {
+      const batch = await receiver.receiveMessages(Math.min(50, o.max - replayed, o.scanLimit - seen), {
+        maxWaitTimeInMs: 2_000,
+      });
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        seen += 1;
+        const wanted = (o.id === undefined || matchesId(m, o.id)) && replayed < o.max && failed === 0;
+        if (!wanted) {
+          skipped.push(m);
+          continue;
+        }
+        try {
+          await sender.sendMessages(buildReplayCopy(m, ref.subscription));
+        } catch (err) {
+          failed += 1;
+          lastError = (err as Error).message;
+          await receiver.abandonMessage(m).catch(() => undefined);
+          continue;
+        }
+        replayed += 1;
+        await receiver.completeMessage(m).catch((err: Error) => {
+          // Published but still dead-lettered (lock lost): a later replay would publish it again.
+          lastError = `published, but completing the dead-lettered copy failed (it may be replayed twice): ${err.message}`;
+        });
+        o.onProgress?.(replayed, m);
+      }
+    }
+  } finally {
+    await Promise.allSettled(skipped.map((m) => receiver.abandonMessage(m)));
+    await receiver.close().catch(() => undefined);
+    await sender.close().catch(() => undefined);
+  }
+  return { replayed, failed, ...(lastError ? { lastError } : {}) };
+}

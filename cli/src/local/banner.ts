@@ -1,0 +1,37 @@
+import { relative } from 'node:path';
+import type { LocalEndpoints } from '@logferry/standins';
+
+const CLI = 'node cli/src/main.ts';
+
+/** What a new user needs after `npm start`: where to look, how to add data, what to try. */
+export function banner(e: LocalEndpoints, logDir: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, logDir);
+  const logs = rel && !rel.startsWith('..') ? rel : logDir;
+  const query = (csl: string) =>
+    `curl -s ${e.adxEndpoint}/v1/rest/query -H 'content-type: application/json' -d '{"db":"${e.kustoDatabase}","csl":"${csl}"}'`;
+  return [
+    '',
+    'logferry is running locally: six services on stand-ins, no cloud account.',
+    '',
+    `  Status page        ${e.statusPageUrl}`,
+    `  Log Analytics      curl -sk ${e.logsIngestionEndpoint}/stand-in/streams/${e.dcrStream}   (Logs Ingestion stand-in)`,
+    `  ADX rows           ${query('TrafficFlows | take 10')}`,
+    '                     (tables: TrafficFlows, AuthEvents, DnsQueries; "T | count" works too)',
+    `  Service logs       ${logs}/<service>.log`,
+    '',
+    'Send more data:',
+    `  ${CLI} seed                  more Code42 events in S3 (announced on SQS) and ADX sample files`,
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${e.aws.endpoint} s3 cp events.json.gz s3://${e.bucket}/code42/`,
+    `    then ${CLI} backfill s3://${e.bucket}/code42/ --since <time of the copy>   (fauxqs sends no bucket notifications)`,
+    `  upload TrafficFlows-*.csv or AuthEvents-*.json to container "${e.dataContainer}", then "Scan now" on the page or ${CLI} scan`,
+    '',
+    'Try:',
+    `  ${CLI} status            counts per status and the failures`,
+    `  ${CLI} dlq list          dead-letter queues of every subscription`,
+    `  ${CLI} config check      every service's configuration and endpoints`,
+    `  ${CLI} --help            all commands`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}

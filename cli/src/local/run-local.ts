@@ -1,0 +1,160 @@
+import type { LocalStack, ServiceProcess, StackService } from '@logferry/standins';
+import { readSubscriptions } from '../dlq/topology.ts';
+import { EXIT } from '../help.ts';
+import { banner } from './banner.ts';
+import { formatLiveCounts, readLiveCounts } from './live-counts.ts';
+import { ServiceGroup } from './service-group.ts';
+import { defaultBaseDir } from './state.ts';
+
+export interface RunLocalOptions {
+  readonly baseDir?: string;
+  readonly statusPort: number;
+  readonly seed: boolean;
+  readonly verbose: boolean;
+  readonly liveIntervalMs: number;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * `npm start`: the stand-ins, sample data, the six services as child processes, a banner and a live line;
+ * Ctrl-C or SIGTERM stops the services first (they settle in-flight work), then the stand-ins.
+ */
+export async function runLocal(o: RunLocalOptions): Promise<number> {
+  const standins = await import('@logferry/standins');
+  const baseDir = o.baseDir ?? defaultBaseDir();
+  const existing = await standins.readStackState(baseDir);
+  if (existing) {
+    process.stderr.write(
+      `logferry: a local stack is already running (pid ${existing.pid}, status page ${existing.endpoints.statusPageUrl}).\n` +
+        'Stop it first, or pass --base-dir to run a second one.\n',
+    );
+    return EXIT.failure;
+  }
+  const started = Date.now();
+  say('Starting the stand-ins: fauxqs (SQS, S3), Azurite, Service Bus, Logs Ingestion, ADX, STS…');
+  // Ctrl-C while the stand-ins start must not orphan Azurite (its own process group): note it, stop after.
+  let early: NodeJS.Signals | undefined;
+  const onEarly = (signal: NodeJS.Signals) => {
+    early = signal;
+  };
+  process.on('SIGINT', onEarly);
+  process.on('SIGTERM', onEarly);
+  const stack: LocalStack = await standins.startLocalStack({ baseDir, ports: { statusPage: o.statusPort } });
+  process.off('SIGINT', onEarly);
+  process.off('SIGTERM', onEarly);
+  if (early) {
+    await stack.stop();
+    say(`${early}: stopped.`);
+    return EXIT.ok;
+  }
+  const group = new ServiceGroup();
+  let stopping: Promise<number> | undefined;
+  const shutdown = (signal: string): Promise<number> => {
+    stopping ??= (async () => {
+      say(`\n${signal}: stopping the services (they finish in-flight work), then the stand-ins…`);
+      const unclean = await group.stopAll(10_000);
+      await stack.stop();
+      await standins.removeStackState(baseDir);
+      for (const line of unclean) say(`  ${line}`);
+      say('Stopped.');
+      return unclean.some((l) => l.includes('killed')) ? EXIT.failure : EXIT.ok;
+    })();
+    return stopping;
+  };
+  const stopped = new Promise<number>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (stopping) {
+          say('Second signal: killing everything.');
+          group.killAll();
+          return;
+        }
+        void shutdown(signal).then(resolve);
+      });
+    }
+  });
+  process.on('exit', () => group.killAll());
+
+  try {
+    await standins.writeStackState({
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      baseDir,
+      endpoints: stack.endpoints,
+      ports: stack.ports,
+    });
+    say(`Stand-ins up in ${((Date.now() - started) / 1000).toFixed(1)} s. Starting the services…`);
+    for (const name of standins.STACK_SERVICES) {
+      group.add(
+        await standins.startServiceProcess(name, stack.serviceEnv(name), {
+          logDir: stack.logDir,
+          ...(o.verbose ? { echo: true } : {}),
+        }),
+      );
+    }
+    await group.waitReady(60_000);
+    say(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (o.seed) await seedAndScan(stack, standins.seedSampleData);
+  } catch (err) {
+    // A Ctrl-C during start makes services exit before they are ready: that is the stop asked for.
+    if (stopping) return stopping;
+    process.stderr.write(`logferry: the local run could not start: ${(err as Error).message}\n`);
+    await shutdown('start failed');
+    return EXIT.failure;
+  }
+  say(banner(stack.endpoints, stack.logDir));
+  group.onUnexpectedExit((p: ServiceProcess, code: number) => {
+    if (!stopping) say(`!! ${p.name} exited with code ${code}; its log: ${p.logFile}`);
+  });
+  const topology = readSubscriptions().map((s) => [s.topic, s.subscription] as const);
+  const live = setInterval(() => {
+    if (stopping) return;
+    readLiveCounts(stack, topology)
+      .then((c) => say(formatLiveCounts(c)))
+      .catch(() => undefined);
+  }, o.liveIntervalMs);
+  const code = await stopped;
+  clearInterval(live);
+  return code;
+}
+
+async function seedAndScan(
+  stack: LocalStack,
+  seedSampleData: typeof import('@logferry/standins').seedSampleData,
+): Promise<void> {
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const e = stack.endpoints;
+  const seeded = await seedSampleData(
+    {
+      s3: stack.fauxqs.s3(),
+      sqs: stack.fauxqs.sqs(),
+      queueUrl: e.sqsQueueUrl,
+      bucket: e.bucket,
+      region: e.aws.region,
+      dataContainer: BlobServiceClient.fromConnectionString(e.storageConnectionString).getContainerClient(
+        e.dataContainer,
+      ),
+    },
+    { problems: true },
+  );
+  say(
+    `Seeded ${seeded.objects.length} gzip NDJSON objects (${seeded.records} Code42 file events) in s3://${e.bucket}/, ` +
+      `announced on SQS, and ${seeded.blobs.length} files in container "${e.dataContainer}" (${seeded.blobs.map((b) => b.name).join(', ')}).`,
+  );
+  say(
+    `Also, as in real life: ${seeded.problems.join(', ')} — a truncated gzip (s3-fetcher dead-letters it: ` +
+      'logferry dlq show s3-objects/s3-fetcher), a CSV with a short row (fails in ADX) and a file no mapping names (skipped).',
+  );
+  // The schedule would find the files within a minute; a first scan now shows the ADX flow at once.
+  const res = await fetch(new URL('scans', e.statusPageUrl), { method: 'POST', signal: AbortSignal.timeout(5_000) });
+  const body = (await res.json().catch(() => ({}))) as { scanId?: string };
+  say(
+    res.ok
+      ? `Started scan ${body.scanId} of container "${e.dataContainer}".`
+      : `Could not start a scan: HTTP ${res.status}`,
+  );
+}
+
+export type { StackService };

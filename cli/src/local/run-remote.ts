@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { ServiceProcess } from '@logferry/standins';
+import { EXIT } from '../help.ts';
+import { SERVICES } from '../services.ts';
+import { ServiceGroup } from './service-group.ts';
+import { defaultBaseDir } from './state.ts';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * `run all` against real endpoints: the six services as child processes with this process's environment
+ * (each reads what it needs), no stand-ins. Every service binds HEALTH_PORT, so one machine needs a
+ * distinct port per service: HEALTH_PORT_BASE (default 8180) + index, unless HEALTH_PORT_<SERVICE> is set.
+ */
+export async function runRemote(o: { verbose: boolean; baseDir?: string }): Promise<number> {
+  const { startServiceProcess } = await import('@logferry/standins');
+  const logDir = join(o.baseDir ?? defaultBaseDir(), 'logs');
+  const group = new ServiceGroup();
+  const base = Number(process.env.HEALTH_PORT_BASE ?? 8180);
+  try {
+    for (const [i, name] of SERVICES.entries()) {
+      const own = process.env[`HEALTH_PORT_${name.toUpperCase().replaceAll('-', '_')}`];
+      group.add(
+        await startServiceProcess(
+          name,
+          { HEALTH_PORT: own ?? String(base + i) },
+          { logDir, baseEnv: process.env, ...(o.verbose ? { echo: true } : {}) },
+        ),
+      );
+    }
+    await group.waitReady(120_000);
+  } catch (err) {
+    process.stderr.write(`logferry run all: ${(err as Error).message}\n`);
+    await group.stopAll(10_000);
+    return EXIT.failure;
+  }
+  say(`All six services are ready (logs in ${logDir}). Ctrl-C stops them.`);
+  group.onUnexpectedExit((p: ServiceProcess, code: number) =>
+    say(`!! ${p.name} exited with code ${code}; its log: ${p.logFile}`),
+  );
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (stopping) return group.killAll();
+        stopping = true;
+        say(`${signal}: stopping the services…`);
+        void group.stopAll(30_000).then((problems) => {
+          for (const p of problems) say(`  ${p}`);
+          resolve(problems.length === 0 ? EXIT.ok : EXIT.failure);
+        });
+      });
+    }
+    process.on('exit', () => group.killAll());
+  });
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
+import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import type { Publisher } from '@logferry/shared/transport/port';
+
+export interface BackfillOptions {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly dryRun: boolean;
+  readonly batchSize: number;
+  readonly progressEvery: number;
+  readonly allowList: S3AllowList;
+  readonly onProgress?: (s: BackfillSummary) => void;
+  /** Called per object that would be (dry run) or was published. */
+  readonly onObject?: (key: string, size: number, lastModified: Date | undefined) => void;
+  readonly now?: () => Date;
+}
+
+export interface BackfillSummary {
+  listed: number;
+  matched: number;
+  published: number;
+  /** Outside --since/--until, folder markers. */
+  skipped: number;
+  /** Outside the allow-list's prefixes: never published (s3-fetcher would refuse them anyway). */
+  refused: number;
+  failed: number;
+  error?: string;
+}
+
+const PUBLISH_ATTEMPTS = 3;
+
+/** The same identity s3-fetcher dedupes on (`bucket/key@etag`), so a backfilled object already fetched is skipped there. */
+export function backfillMessage(
+  bucket: string,
+  key: string,
+  size: number,
+  etag: string | undefined,
+  lastModified: Date | undefined,
+  now: Date,
+): S3ObjectMessage {
+  const bare = etag?.replace(/^W\//, '').replace(/^"|"$/g, '') || undefined;
+  const identity = `${bucket}/${key}@${bare ?? ''}`;
+  return {
+    type: 's3-object',
+    schemaVersion: 1,
+    id: `backfill-${createHash('sha256').update(identity).digest('hex')}`,
+    producer: 'cli',
+    time: now.toISOString(),
+    bucket,
+    key,
+    size,
+    ...(bare ? { etag: bare } : {}),
+    ...(lastModified ? { eventTime: lastModified.toISOString() } : {}),
+    origin: 'backfill',
+  };
+}
+
+/**
+ * Lists the prefix page by page (memory bounded by the page and one publish batch, whatever the bucket's
+ * size), keeps objects modified in [since, until), and publishes them to `s3-objects` as if SQS had announced
+ * them. A batch that fails to publish is retried; if it still fails the backfill stops and reports how far it got.
+ */
+export async function backfill(s3: S3Client, publisher: Publisher, o: BackfillOptions): Promise<BackfillSummary> {
+  const s: BackfillSummary = { listed: 0, matched: 0, published: 0, skipped: 0, refused: 0, failed: 0 };
+  const now = o.now ?? (() => new Date());
+  let batch: S3ObjectMessage[] = [];
+  let nextProgress = o.progressEvery;
+  const flush = async () => {
+    if (batch.length === 0 || o.dryRun) {
+      batch = [];
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publisher.publish('s3-objects', batch);
+        s.published += batch.length;
+        batch = [];
+        return;
+      } catch (err) {
+        if (attempt >= PUBLISH_ATTEMPTS) {
+          s.failed += batch.length;
+          s.error = (err as Error).message;
+          batch = [];
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
+  };
+  try {
+    const pages = paginateListObjectsV2(
+      { client: s3, pageSize: 1000 },
+      { Bucket: o.bucket, Prefix: o.prefix || undefined },
+    );
+    for await (const page of pages) {
+      for (const obj of page.Contents ?? []) {
+        s.listed += 1;
+        const key = obj.Key ?? '';
+        const modified = obj.LastModified;
+        const inWindow =
+          (!o.since || (modified !== undefined && modified >= o.since)) &&
+          (!o.until || (modified !== undefined && modified < o.until));
+        if (!key || (key.endsWith('/') && (obj.Size ?? 0) === 0) || !inWindow) {
+          s.skipped += 1;
+          continue;
+        }
+        if (!o.allowList.check(o.bucket, key).allowed) {
+          s.refused += 1;
+          continue;
+        }
+        s.matched += 1;
+        o.onObject?.(key, obj.Size ?? 0, modified);
+        batch.push(backfillMessage(o.bucket, key, obj.Size ?? 0, obj.ETag, modified, now()));
+        if (batch.length >= o.batchSize) await flush();
+        if (s.listed >= nextProgress) {
+          nextProgress += o.progressEvery;
+          o.onProgress?.(s);
+        }
+      }
+    }
+    await flush();
+  } catch (err) {
+    s.error ??= (err as Error).message;
+  }
+  return s;
+}

@@ -1,0 +1,89 @@
+import { runningLocalStack } from '../local/state.ts';
+
+/** Reaches blob-scanner's status API the way an operator is allowed to: API key, Entra token, or loopback in local mode. */
+export interface StatusApi {
+  readonly baseUrl: string;
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body: unknown): Promise<{ status: number; body: T }>;
+}
+
+export class StatusApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'StatusApiError';
+    this.status = status;
+  }
+}
+
+/**
+ * BLOB_SCANNER_URL, else the running local stack's page, else http://127.0.0.1:8081. Auth: STATUS_API_KEY
+ * (X-Api-Key), else a token for BLOB_SCANNER_SCOPE from the Azure identity variables, else none (accepted only
+ * on loopback in local mode).
+ */
+export async function connectStatusApi(options: { timeoutMs?: number } = {}): Promise<StatusApi> {
+  const local = process.env.BLOB_SCANNER_URL ? undefined : await runningLocalStack();
+  const baseUrl = process.env.BLOB_SCANNER_URL || local?.endpoints.statusPageUrl || 'http://127.0.0.1:8081/';
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const headers = await authHeaders();
+  const call = async (method: string, path: string, body?: unknown) => {
+    const url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...headers,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new StatusApiError(
+        0,
+        `cannot reach the status API at ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.status >= 400 && res.status !== 409) {
+      const reason = (json as { error?: string } | undefined)?.error ?? text.slice(0, 200);
+      const hint =
+        res.status === 401 || res.status === 403
+          ? ' (set STATUS_API_KEY, or BLOB_SCANNER_SCOPE for an Entra token)'
+          : '';
+      throw new StatusApiError(res.status, `${method} ${url.pathname}: HTTP ${res.status} ${reason}${hint}`);
+    }
+    return { status: res.status, body: json };
+  };
+  return {
+    baseUrl,
+    get: async <T>(path: string) => (await call('GET', path)).body as T,
+    post: async <T>(path: string, body: unknown) => {
+      const r = await call('POST', path, body);
+      return { status: r.status, body: r.body as T };
+    },
+  };
+}
+
+async function authHeaders(): Promise<Record<string, string>> {
+  const key = process.env.STATUS_API_KEY;
+  if (key) return { 'x-api-key': key };
+  const scope = process.env.BLOB_SCANNER_SCOPE;
+  if (!scope) return {};
+  const { createAzureCredential } = await import('@logferry/shared/auth/azure-credential');
+  const { defineConfig, parseConfig } = await import('@logferry/shared/config/define');
+  const { azureAuthVars } = await import('@logferry/shared/config/parts');
+  const credential = createAzureCredential(parseConfig(defineConfig('logferry', azureAuthVars)));
+  const token = await credential.getToken(scope);
+  if (!token) throw new Error(`no Entra token for ${scope}`);
+  return { authorization: `Bearer ${token.token}` };
+}

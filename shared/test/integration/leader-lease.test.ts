@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { LeaderLease } from '../../src/lifecycle/leader-lease.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { type AzuriteHandle, startAzurite } from '../../src/testing/azurite.ts';
+
+const logger = createLogger('leader-lease-test', { level: 'silent' });
+
+async function eventually(probe: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('LeaderLease (blob lease on Azurite)', () => {
+  let azurite: AzuriteHandle;
+  before(async () => {
+    azurite = await startAzurite();
+  });
+  after(() => azurite.stop());
+
+  it('elects exactly one of several replicas, and hands over when the holder stops', async () => {
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('locks');
+    const make = () =>
+      new LeaderLease({
+        container,
+        blobName: 'election',
+        logger,
+        role: 'test leadership',
+        durationSec: 15,
+        intervalMs: 100,
+      });
+    const replicas = [make(), make(), make()];
+    try {
+      for (const r of replicas) r.start();
+      await Promise.all(replicas.map((r) => r.settled()));
+      await eventually(() => replicas.some((r) => r.held));
+      assert.equal(replicas.filter((r) => r.held).length, 1);
+
+      const holder = replicas.find((r) => r.held)!;
+      await holder.stop();
+      assert.equal(holder.held, false, 'a stopped replica no longer claims the lease');
+      const rest = replicas.filter((r) => r !== holder);
+      await eventually(() => rest.some((r) => r.held));
+      assert.equal(rest.filter((r) => r.held).length, 1);
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+
+  it('counts the lease as lost once it may have expired, even without hearing so', async () => {
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('locks');
+    let now = Date.now();
+    const lease = new LeaderLease({
+      container,
+      blobName: 'expiry',
+      logger,
+      role: 'test leadership',
+      durationSec: 15,
+      intervalMs: 60_000,
+      now: () => now,
+    });
+    try {
+      lease.start();
+      await lease.settled();
+      assert.equal(lease.held, true);
+      // Within the 5 s safety margin of the 15 s lease: no longer trusted.
+      now += 10_001;
+      assert.equal(lease.held, false);
+    } finally {
+      await lease.stop();
+    }
+  });
+});

@@ -1,0 +1,3 @@
+export { authEventsJson, dnsQueriesGzip, trafficFlowsCsv } from './adx-samples.ts';
+export { code42FileEvents, type FileEvent } from './code42-events.ts';
+export { type SeedOptions, type SeedResult, type SeedTarget, s3Notification, seedSampleData } from './seed.ts';

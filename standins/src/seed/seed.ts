@@ -1,0 +1,146 @@
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ContainerClient } from '@azure/storage-blob';
+import { authEventsJson, dnsQueriesGzip, trafficFlowsCsv } from './adx-samples.ts';
+import { code42FileEvents } from './code42-events.ts';
+
+export interface SeedTarget {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** The data container blob-scanner scans. */
+  readonly dataContainer: ContainerClient;
+}
+
+export interface SeedOptions {
+  /** gzip NDJSON objects of Code42 file events put in S3 (each announced on SQS). Default 3. */
+  readonly objects?: number;
+  readonly eventsPerObject?: number;
+  /** Also drop the ADX samples (TrafficFlows CSV, AuthEvents JSON, DnsQueries gzip multijson). Default true. */
+  readonly adxSamples?: boolean;
+  readonly rowsPerSample?: number;
+  /**
+   * Also add what operators meet in real life: a truncated gzip object (s3-fetcher dead-letters it), a CSV
+   * with a short row (ADX fails it) and a file no mapping names (skipped). Default false.
+   */
+  readonly problems?: boolean;
+  readonly seed?: number;
+  readonly now?: Date;
+}
+
+export interface SeedResult {
+  readonly objects: readonly { key: string; records: number; bytes: number }[];
+  readonly records: number;
+  readonly blobs: readonly { name: string; rows: number }[];
+  /** The problem cases added (S3 keys and blob names). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Sample data as production sees it: gzip NDJSON objects in S3, each announced on SQS by an S3 event
+ * notification (fauxqs has no bucket notifications, so the notification is sent the way S3 would), and
+ * files in the data container named by mappings.json's prefixes.
+ */
+export async function seedSampleData(target: SeedTarget, options: SeedOptions = {}): Promise<SeedResult> {
+  const now = options.now ?? new Date();
+  const seed = options.seed ?? now.getTime();
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  const objects: { key: string; records: number; bytes: number }[] = [];
+  for (let i = 0; i < (options.objects ?? 3); i++) {
+    const events = code42FileEvents(options.eventsPerObject ?? 50, { seed: seed + i, now });
+    const body = gzipSync(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const key = `code42/file-events/${day}/file-events ${stamp}-${i}.json.gz`;
+    const put = await target.s3.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }),
+    );
+    await target.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: target.queueUrl,
+        MessageBody: JSON.stringify(s3Notification(target, key, body.length, put.ETag ?? '', now, i)),
+      }),
+    );
+    objects.push({ key, records: events.length, bytes: body.length });
+  }
+  const blobs: { name: string; rows: number }[] = [];
+  if (options.adxSamples ?? true) {
+    const rows = options.rowsPerSample ?? 25;
+    const samples: [string, string | Buffer][] = [
+      [`TrafficFlows-${stamp}.csv`, trafficFlowsCsv(rows, { seed, now })],
+      [`AuthEvents-${stamp}.json`, authEventsJson(rows, { seed: seed + 1, now })],
+      [`DnsQueries-${stamp}.json.gz`, dnsQueriesGzip(rows, { seed: seed + 2, now })],
+    ];
+    for (const [name, content] of samples) {
+      const data = typeof content === 'string' ? Buffer.from(content) : content;
+      await target.dataContainer.getBlockBlobClient(name).uploadData(data);
+      blobs.push({ name, rows });
+    }
+  }
+  const problems: string[] = [];
+  if (options.problems) {
+    const whole = gzipSync(
+      `${code42FileEvents(20, { seed, now })
+        .map((e) => JSON.stringify(e))
+        .join('\n')}\n`,
+    );
+    const truncated = whole.subarray(0, Math.floor(whole.length / 2));
+    const key = `code42/file-events/${day}/truncated ${stamp}.json.gz`;
+    const put = await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: truncated }));
+    await target.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: target.queueUrl,
+        MessageBody: JSON.stringify(s3Notification(target, key, truncated.length, put.ETag ?? '', now, 999)),
+      }),
+    );
+    problems.push(`s3://${target.bucket}/${key}`);
+    const header = 'TimeGenerated,SrcIp,DstIp,SrcPort,DstPort,Protocol,Bytes,Packets,Action\n';
+    const broken: [string, string][] = [
+      [`TrafficFlows-${stamp}-malformed.csv`, `${header}${now.toISOString()},10.0.0.1\n`],
+      [`Firewall-${stamp}.log`, 'no entry of mappings.json names this prefix\n'],
+    ];
+    for (const [name, text] of broken) {
+      await target.dataContainer.getBlockBlobClient(name).uploadData(Buffer.from(text));
+      problems.push(name);
+    }
+  }
+  return { objects, records: objects.reduce((n, o) => n + o.records, 0), blobs, problems };
+}
+
+/** An S3 event notification as S3 sends it to SQS: keys form-encoded (space as '+'), one record per object. */
+export function s3Notification(
+  target: Pick<SeedTarget, 'bucket' | 'region'>,
+  key: string,
+  size: number,
+  etag: string,
+  when: Date,
+  n = 0,
+) {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: target.region,
+        eventTime: when.toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'logferry-local',
+          bucket: { name: target.bucket, arn: `arn:aws:s3:::${target.bucket}` },
+          object: {
+            key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+            size,
+            eTag: etag.replace(/"/g, ''),
+            sequencer: `${when.getTime().toString(16).toUpperCase()}${n.toString(16).padStart(4, '0')}`,
+          },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteHandle } from '@logferry/shared/testing/azurite';
+
+/**
+ * Azurite as the test kit's startAzurite runs it (in memory, telemetry off, random loopback ports), but in
+ * its own process group: Ctrl-C in a terminal signals the whole foreground group, and the local run must
+ * stop the services before the storage they are still writing to, not at the same moment.
+ */
+export async function startAzuriteDetached(options: { timeoutMs?: number } = {}): Promise<AzuriteHandle> {
+  const entry = createRequire(import.meta.url).resolve('azurite/dist/src/azurite.js');
+  const args = ['--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'];
+  for (const svc of ['blob', 'queue', 'table']) args.push(`--${svc}Host`, '127.0.0.1', `--${svc}Port`, '0');
+  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const ports: Partial<Record<'Blob' | 'Queue' | 'Table', string>> = {};
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const m of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
+      )) {
+        ports[m[1] as 'Blob' | 'Queue' | 'Table'] = m[2];
+      }
+      if (ports.Blob && ports.Queue && ports.Table) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited with ${code}:\n${output}`));
+    });
+  });
+  // Keep draining its output so a full pipe never blocks it; nothing more is needed from it.
+  child.stdout.resume();
+  child.stderr.resume();
+  const endpoint = (port: string | undefined) => `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const blobEndpoint = endpoint(ports.Blob);
+  const queueEndpoint = endpoint(ports.Queue);
+  const tableEndpoint = endpoint(ports.Table);
+  return {
+    blobEndpoint,
+    queueEndpoint,
+    tableEndpoint,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};TableEndpoint=${tableEndpoint};`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

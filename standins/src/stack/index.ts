@@ -1,0 +1,24 @@
+export * from '../seed/index.ts';
+export { startAzuriteDetached } from './azurite.ts';
+export { createStandInCertificate } from './certificate.ts';
+export { type LocalStack, type LocalStackOptions, type LocalStackPorts, startLocalStack } from './local-stack.ts';
+export { formatLogLine } from './log-format.ts';
+export { freePort, preferredPort } from './ports.ts';
+export { type AwsResources, provisionAws, provisionStorage } from './provision.ts';
+export {
+  isStackService,
+  type LocalEndpoints,
+  type ServicePorts,
+  STACK_SERVICES,
+  type StackService,
+  serviceEnvFor,
+} from './service-env.ts';
+export { REPO_ROOT, type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.ts';
+export {
+  type LocalStackState,
+  readStackState,
+  removeStackState,
+  STATE_FILE_NAME,
+  stateFilePath,
+  writeStackState,
+} from './state.ts';

@@ -1,0 +1,126 @@
+/** The six services, in the order the local run starts them (consumers before producers). */
+export const STACK_SERVICES = [
+  'blob-scanner',
+  'adx-ingester',
+  'completion-checker',
+  'la-uploader',
+  's3-fetcher',
+  'sqs-poller',
+] as const;
+export type StackService = (typeof STACK_SERVICES)[number];
+
+export function isStackService(name: string): name is StackService {
+  return (STACK_SERVICES as readonly string[]).includes(name);
+}
+
+/** Where each stand-in listens and the resources the stack created: everything a service or a CLI needs. */
+export interface LocalEndpoints {
+  readonly aws: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
+  readonly sqsQueueUrl: string;
+  readonly sqsDeadLetterQueueUrl: string;
+  readonly bucket: string;
+  readonly storageConnectionString: string;
+  readonly blobEndpoint: string;
+  readonly queueEndpoint: string;
+  readonly tableEndpoint: string;
+  readonly dataContainer: string;
+  readonly stagingContainer: string;
+  readonly statusTable: string;
+  readonly serviceBusConnectionString: string;
+  /** https://127.0.0.1:PORT, self-signed: trust caCertPath. */
+  readonly logsIngestionEndpoint: string;
+  readonly caCertPath: string;
+  readonly dcrImmutableId: string;
+  readonly dcrStream: string;
+  readonly adxEndpoint: string;
+  readonly kustoDatabase: string;
+  readonly stsEndpoint: string;
+  readonly mappingsFile: string;
+  /** blob-scanner's page and API (http://127.0.0.1:PORT). */
+  readonly statusPageUrl: string;
+}
+
+export interface ServicePorts {
+  /** HEALTH_PORT of each service (/livez, /readyz). */
+  readonly health: Readonly<Record<StackService, number>>;
+  /** blob-scanner's HTTP_PORT. */
+  readonly statusPage: number;
+}
+
+/**
+ * The environment each service needs to run against the stand-ins. Every name here is one the service's
+ * config schema (shared/src/config/services/<name>.ts) declares, except AWS_ACCESS_KEY_ID/SECRET (read by the
+ * AWS SDK's default chain) and NODE_EXTRA_CA_CERTS (read by Node); a unit test holds it to that.
+ * Retries and polls are shorter than production's defaults so a demo shows results in seconds.
+ */
+export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: ServicePorts): Record<string, string> {
+  const common = {
+    SERVICEBUS_CONNECTION_STRING: e.serviceBusConnectionString,
+    LOGFERRY_LOCAL: 'true',
+    HEALTH_PORT: String(ports.health[name]),
+    SHUTDOWN_GRACE_MS: '5000',
+    LOG_LEVEL: 'info',
+  };
+  const storage = { STORAGE_CONNECTION_STRING: e.storageConnectionString, STATUS_TABLE: e.statusTable };
+  const consumer = { RETRY_BASE_MS: '500', RETRY_MAX_MS: '15000' };
+  const aws = {
+    AWS_REGION: e.aws.region,
+    AWS_ENDPOINT_URL: e.aws.endpoint,
+    AWS_ENDPOINT_URL_STS: e.stsEndpoint,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    S3_ALLOWED_BUCKETS: e.bucket,
+    AWS_ACCESS_KEY_ID: e.aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: e.aws.secretAccessKey,
+  };
+  const kusto = { KUSTO_URI: e.adxEndpoint, KUSTO_INGEST_URI: e.adxEndpoint, KUSTO_AUTH: 'none' };
+  switch (name) {
+    case 'sqs-poller':
+      return { ...common, ...aws, SQS_QUEUE_URL: e.sqsQueueUrl };
+    case 's3-fetcher':
+      return { ...common, ...storage, ...consumer, ...aws, STAGING_CONTAINER: e.stagingContainer };
+    case 'la-uploader':
+      return {
+        ...common,
+        ...storage,
+        ...consumer,
+        LOGS_INGESTION_ENDPOINT: e.logsIngestionEndpoint,
+        DCR_IMMUTABLE_ID: e.dcrImmutableId,
+        DCR_STREAM: e.dcrStream,
+        NODE_EXTRA_CA_CERTS: e.caCertPath,
+      };
+    case 'blob-scanner':
+      return {
+        ...common,
+        ...storage,
+        ...consumer,
+        DATA_CONTAINER: e.dataContainer,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(ports.statusPage),
+        SCAN_SCHEDULE: '1m',
+        COUNTS_REFRESH_MS: '2000',
+      };
+    case 'adx-ingester':
+      return {
+        ...common,
+        ...storage,
+        ...consumer,
+        ...kusto,
+        KUSTO_DATABASE: e.kustoDatabase,
+        MAPPINGS_FILE: e.mappingsFile,
+      };
+    case 'completion-checker':
+      return {
+        ...common,
+        ...storage,
+        ...kusto,
+        STATUS_POLL_INTERVAL_MS: '500',
+        STALE_AFTER_MS: '300000',
+        STALE_CHECK_INTERVAL_MS: '30000',
+      };
+  }
+}
