@@ -141,7 +141,10 @@ describe('Dockerfile', () => {
         timeout: 30_000,
       });
       assert.equal(r.status, 78, `exit ${r.status}\n${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`^${service}: configuration error: .*\\b[A-Z][A-Z0-9_]{3,}\\b.* is required`, 'm'));
+      assert.match(
+        r.stderr,
+        new RegExp(`^${service}: configuration error: .*\\b[A-Z][A-Z0-9_]{3,}\\b.* is required`, 'm'),
+      );
       assert.doesNotMatch(r.stderr, /ERR_MODULE_NOT_FOUND|Cannot find/);
     });
   }
