@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { Mapping } from '@logferry/shared/mappings/index';
 import type { IngestionResultMessage } from '@logferry/shared/messages/index';
@@ -55,19 +55,16 @@ export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<
     return outcome.success();
   }
   if (!blob.mapping) {
-    await deps.store.markSkipped(
-      blob.container,
-      blob.name,
-      `NoMapping: no entry in mappings.json for "${blob.routingKey}"`,
-      {
-        etag: blob.etag,
-      },
-    );
+    const reason = `NoMapping: no entry in mappings.json for "${blob.routingKey}"`;
+    const skipped = await deps.store.markSkipped(blob.container, blob.name, reason, { etag: blob.etag });
     log.info({ routingKey: blob.routingKey }, 'skipped: no mapping');
+    if (skipped.applied) await publishSkipped(deps, blob, reason);
     return outcome.success();
   }
   if (row.size === 0) {
-    await deps.store.markSkipped(blob.container, blob.name, 'empty blob (0 bytes)', { etag: blob.etag });
+    const reason = 'empty blob (0 bytes)';
+    const skipped = await deps.store.markSkipped(blob.container, blob.name, reason, { etag: blob.etag });
+    if (skipped.applied) await publishSkipped(deps, blob, reason);
     return outcome.success();
   }
   const sourceId = randomUUID();
@@ -143,5 +140,28 @@ async function publishFailure(
   };
   await deps.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
     deps.logger.warn({ err: error }, 'could not publish the ingestion result (the status row holds it)');
+  });
+}
+
+/**
+ * Tells the page (other processes) a blob will not be ingested; without it the row changes only on a refresh.
+ * Best effort: the status row is the record. The id is stable per blob version, so a resend is a duplicate.
+ */
+async function publishSkipped(deps: IngestDeps, blob: BlobToIngest, reason: string): Promise<void> {
+  const version = createHash('sha256').update(`${blob.container}\n${blob.name}\n${blob.etag}`).digest('hex');
+  const message: IngestionResultMessage = {
+    type: 'ingestion-result',
+    schemaVersion: 1,
+    id: `skipped:${version}`,
+    producer: 'adx-ingester',
+    time: new Date().toISOString(),
+    container: blob.container,
+    blobName: blob.name,
+    status: 'skipped',
+    ...(blob.mapping ? { table: blob.mapping.table } : {}),
+    details: reason.slice(0, 4096),
+  };
+  await deps.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
+    deps.logger.warn({ err: error }, 'could not publish the skipped result (the status row holds it)');
   });
 }

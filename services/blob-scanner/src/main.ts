@@ -103,6 +103,7 @@ await runService({
             blobName: `${service}-schedule-${config.DATA_CONTAINER}`,
             logger,
             role: 'scheduled-scan leadership',
+            durationSec: config.SCAN_LEASE_DURATION_S,
           })
         : undefined;
     lease?.start();

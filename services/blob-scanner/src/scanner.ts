@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
+import type { IngestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
 import type { Publisher } from '@logferry/shared/transport/port';
@@ -57,7 +59,7 @@ export class Scanner {
 
   constructor(options: ScannerOptions) {
     this.#o = options;
-    this.#replica = options.replica ?? hostname();
+    this.#replica = options.replica ?? `${hostname()}:${process.pid}`;
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -152,6 +154,7 @@ export class Scanner {
           if (outcome === 'claimed') {
             counts.skipped++;
             this.#o.events.publish({ type: 'blob', container: blob.container, blobName: blob.name, status: 'skipped' });
+            await this.#publishSkipped(blob, log);
           } else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
           return;
         }
@@ -187,6 +190,28 @@ export class Scanner {
       }
     }
     running.record = { ...running.record, counts };
+  }
+
+  /**
+   * Other replicas' pages hear of a skipped blob through `ingestion-results`, as of any other final status.
+   * Best effort: the row is the record. The id is stable per blob version, so a rescan's resend is a duplicate.
+   */
+  async #publishSkipped(blob: BlobRef, log: Logger): Promise<void> {
+    const version = createHash('sha256').update(`${blob.container}\n${blob.name}\n${blob.etag}`).digest('hex');
+    const message: IngestionResultMessage = {
+      type: 'ingestion-result',
+      schemaVersion: 1,
+      id: `skipped:${version}`,
+      producer: 'blob-scanner',
+      time: this.#now().toISOString(),
+      container: blob.container,
+      blobName: blob.name,
+      status: 'skipped',
+      details: EMPTY_BLOB_REASON,
+    };
+    await this.#o.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
+      log.warn({ err: error, blobName: blob.name }, 'could not publish the skipped result (the status row holds it)');
+    });
   }
 
   async #release(rows: readonly BlobStatusRow[], cause: unknown, log: Logger): Promise<void> {

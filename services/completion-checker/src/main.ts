@@ -31,6 +31,7 @@ const lease = new LeaderLease({
   blobName: config.LEASE_BLOB,
   logger,
   role: 'the status-queue reader lease',
+  durationSec: config.LEASE_DURATION_S,
 });
 let checker: CompletionChecker | undefined;
 const checks = {

@@ -19,6 +19,11 @@ export interface StagedBatchHandlerDeps {
   readonly client: Pick<LogsIngestionClient, 'upload'>;
   readonly stream: string;
   readonly retention: 'delete' | 'keep';
+  /**
+   * True for a source whose staged blobs adx-ingester also reads (mappings.json routes it to ADX): deleting
+   * after our upload could pull the blob from under it, so it is kept whatever `retention` says.
+   */
+  readonly sharedSource?: (source: string) => boolean;
   readonly policy: UploadPolicy;
   readonly logger: Logger;
   readonly metrics?: UploaderMetrics;
@@ -160,9 +165,14 @@ async function handle(
   }
 }
 
-/** After the row says uploaded: remove the staged blob unless retention keeps it. */
+/** After the row says uploaded: remove the staged blob unless retention keeps it or ADX still needs it. */
 async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log: Logger): Promise<Outcome> {
-  if (deps.retention === 'delete') {
+  if (deps.retention === 'delete' && deps.sharedSource?.(msg.source)) {
+    log.debug(
+      { source: msg.source },
+      'keeping the staged blob: adx-ingester also reads it; the lifecycle rule removes it',
+    );
+  } else if (deps.retention === 'delete') {
     try {
       await deps.staging.delete(msg.blobContainer, msg.blobName);
     } catch (err) {

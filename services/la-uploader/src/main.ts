@@ -6,6 +6,7 @@ import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
+import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
@@ -17,6 +18,15 @@ import { createStagedBatchSource } from './staged-batch-reader.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
+// Only to tell which staged blobs adx-ingester also reads; a bad file stops the start, as in adx-ingester.
+let mappings: ReturnType<typeof loadMappings> | undefined;
+try {
+  mappings = config.MAPPINGS_FILE === undefined ? undefined : loadMappings(config.MAPPINGS_FILE);
+} catch (error) {
+  if (!(error instanceof MappingsError)) throw error;
+  for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
+  process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
+}
 const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
@@ -46,7 +56,7 @@ await runService({
       // With a data-plane role that cannot create tables, the table must already exist; reads will tell.
       logger.warn({ err }, 'could not ensure the status table exists');
     }
-    const sinkCredential = (config.LOGFERRY_LOCAL && localStandInCredential(config.LOGS_INGESTION_ENDPOINT)) || azure();
+    const sinkCredential = localStandInCredential(config.LOGFERRY_LOCAL, config.LOGS_INGESTION_ENDPOINT) ?? azure();
     const client = createLogsIngestionClient({
       endpoint: config.LOGS_INGESTION_ENDPOINT,
       ruleId: config.DCR_IMMUTABLE_ID,
@@ -57,6 +67,7 @@ await runService({
     });
     logger.info({ url: client.url, retention: config.STAGING_RETENTION }, 'uploading to the Logs Ingestion API');
     const metrics = stageMetrics(service);
+    const routes = mappings;
     const consumer = consumerOptions(config);
     subscription = transport.subscribe({
       topic: 'staged-batches',
@@ -68,6 +79,7 @@ await runService({
         client,
         stream,
         retention: config.STAGING_RETENTION,
+        ...(routes ? { sharedSource: (source: string) => mappingForSource(routes, source) !== undefined } : {}),
         policy: {
           maxRequestBytes: config.LOGS_INGESTION_MAX_REQUEST_BYTES,
           inlineRetryMs: Math.min(config.UPLOAD_INLINE_RETRY_MS, config.MAX_LOCK_RENEWAL_MS),

@@ -1,52 +1,30 @@
 // Composition root of s3-fetcher: `s3-objects` messages in, staged batch blobs and `staged-batches` messages out.
-
-import type { TokenCredential } from '@azure/core-auth';
 import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/auth/aws-clients';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
+import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
-import { createLogger } from '@logferry/shared/logging/logger';
+import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
-import { startTelemetry } from '@logferry/shared/telemetry/start';
 import type { Subscription } from '@logferry/shared/transport/port';
-import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createFetchObjectHandler } from './fetch-object.ts';
-import { createStorageClients } from './storage-clients.ts';
 
 const service = 's3-fetcher';
 const config = loadConfigOrExit(definition);
-const logger = createLogger(service, { level: config.LOG_LEVEL });
-let azureCredential: TokenCredential | undefined;
-const azure = () => {
-  azureCredential ??= createAzureCredential(config);
-  return azureCredential;
-};
-const telemetry = startTelemetry({
-  service,
-  config,
-  logger,
-  ...(config.APPLICATIONINSIGHTS_CONNECTION_STRING && !config.LOGFERRY_LOCAL ? { azureCredential: azure() } : {}),
-});
-
-const transport = createServiceBusTransport({
-  connection: config.SERVICEBUS_CONNECTION_STRING
-    ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
-    : { fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '', credential: azure() },
-  logger,
-  service,
-});
+const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
 const health = await startHealthServer({
   port: config.HEALTH_PORT,
   logger,
   checks: {
     serviceBus: () => transport.ready(),
+    statusTable: cachedCheck(tableReadable(statusTable)),
     subscription: async () => subscription?.healthy ?? false,
   },
 });
@@ -57,8 +35,8 @@ await runService({
   graceMs: config.SHUTDOWN_GRACE_MS,
   telemetry,
   health,
+  fatal,
   async start() {
-    const { blobs, statusTable } = createStorageClients(config, azure);
     const container = blobs.getContainerClient(config.STAGING_CONTAINER);
     const status = new ObjectStatusStore(statusTable);
     try {
@@ -71,7 +49,8 @@ await runService({
     const credentials = createAwsCredentialProvider(config, config.AWS_ROLE_ARN ? azure() : undefined, { logger });
     const s3 = createS3Client(config, credentials, {
       // The socket idle timeout catches a download that stalls mid-object; the retry starts it again.
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: config.S3_REQUEST_TIMEOUT_MS }),
+      // Plain handler options: the SDK builds its NodeHttpHandler from them, so no @smithy import is needed.
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: config.S3_REQUEST_TIMEOUT_MS },
     });
     logger.info(
       {

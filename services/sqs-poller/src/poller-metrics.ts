@@ -1,5 +1,5 @@
+import { type Meter, metrics } from '@logferry/shared/telemetry/api';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
-import { type Meter, metrics } from '@opentelemetry/api';
 
 /** Counts what the poller did, for operators (OpenTelemetry, a no-op until telemetry starts) and tests (stats()). */
 export interface PollerMetrics {

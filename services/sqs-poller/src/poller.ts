@@ -1,9 +1,9 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import type { Logger } from '@logferry/shared/logging/logger';
+import { SpanKind, SpanStatusCode, trace } from '@logferry/shared/telemetry/api';
 import { backoffDelay, sleep } from '@logferry/shared/transport/backoff';
 import type { Publisher } from '@logferry/shared/transport/port';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { checkQueue } from './check-queue.ts';
 import { deleteMessages } from './delete-messages.ts';
 import { handleSqsMessage, type MessageDecision } from './handle-message.ts';

@@ -81,7 +81,9 @@ export async function startServiceProcess(
     });
     const current = child;
     exited = new Promise<number>((resolve) => {
-      current.once('exit', (code, signal) => {
+      // 'close', not 'exit': 'exit' can come before stdout/stderr are drained, and a waitForLog after
+      // stop would then miss the last lines (the shutdown summary).
+      current.once('close', (code, signal) => {
         resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
       });
       // spawn failures (ENOENT, EMFILE) come as 'error' without 'exit'.

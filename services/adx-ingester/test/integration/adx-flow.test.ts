@@ -228,6 +228,17 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
     assert.equal(skipped?.status, 'skipped');
     assert.match(skipped?.lastError ?? '', /^NoMapping: .*"Unknown"/);
     assert.ok(!adx.ingestions().some((i) => i.blobName === 'Unknown-1.csv'));
+    const skippedResult = publisher.of('ingestion-results').find((r) => r.blobName === 'Unknown-1.csv');
+    assert.equal(skippedResult?.status, 'skipped');
+    assert.equal(skippedResult?.sourceId, undefined);
+    assert.match(skippedResult?.details ?? '', /^NoMapping: /);
+
+    assert.equal((await uploadAndRequest('TrafficFlows-empty.csv', '')).outcome.kind, 'success');
+    assert.equal((await store.get('data', 'TrafficFlows-empty.csv'))?.status, 'skipped');
+    assert.equal(
+      publisher.of('ingestion-results').find((r) => r.blobName === 'TrafficFlows-empty.csv')?.status,
+      'skipped',
+    );
 
     await uploadAndRequest('TrafficFlows-bad.csv', `${FLOWS_HEADER}2024-05-01T10:00:00Z,10.0.0.1\n`);
     const failed = await settle('TrafficFlows-bad.csv');

@@ -43,6 +43,14 @@ describe('scanner on Azurite', () => {
     const empty = await fx.store.get(fx.container.containerName, 'TrafficFlows-empty.csv');
     assert.equal(empty?.status, 'skipped');
     assert.equal(empty?.lastError, EMPTY_BLOB_REASON);
+    const results = publisher.published.filter((p) => p.topic === 'ingestion-results').map((p) => p.message);
+    assert.deepEqual(
+      results.map((r) => {
+        const { blobName, status, sourceId } = r as { blobName: string; status: string; sourceId?: string };
+        return { blobName, status, sourceId };
+      }),
+      [{ blobName: 'TrafficFlows-empty.csv', status: 'skipped', sourceId: undefined }],
+    );
 
     // The page hears about every queued/skipped blob and the scan's progress.
     const blobEvents = heard.filter((e) => e.type === 'blob');

@@ -26,6 +26,12 @@ describe('blob-scanner configuration', () => {
     assert.equal(parseConfig(config, BASE).DATA_CONTAINER, 'data');
   });
 
+  it('keeps the scheduled-scan lease 60 s by default, within what blob leases allow', () => {
+    assert.equal(parseConfig(config, BASE).SCAN_LEASE_DURATION_S, 60);
+    assert.equal(parseConfig(config, { ...BASE, SCAN_LEASE_DURATION_S: '20' }).SCAN_LEASE_DURATION_S, 20);
+    assert.throws(() => parseConfig(config, { ...BASE, SCAN_LEASE_DURATION_S: '90' }), /SCAN_LEASE_DURATION_S/);
+  });
+
   it('names each bad variable and never echoes the API key', () => {
     const error = (() => {
       try {

@@ -50,6 +50,22 @@ describe('live feeds', () => {
     ]);
   });
 
+  it('relays a skipped result, which has no source id, even when the row cannot be read', async () => {
+    const events = new EventBus();
+    const heard: LiveEvent[] = [];
+    events.subscribe((e) => heard.push(e));
+    const store = {
+      get: async (): Promise<BlobStatusRow | undefined> => {
+        throw new Error('table unavailable');
+      },
+    };
+    const { sourceId: _, ...skipped } = delivery('data', 'skipped').body;
+    const handler = resultsFeedHandler({ container: 'data', store, events, logger });
+    const result = await handler({ ...delivery('data', 'skipped'), body: { ...skipped, producer: 'adx-ingester' } });
+    assert.deepEqual(result, { kind: 'success' });
+    assert.deepEqual(heard, [{ type: 'blob', container: 'data', blobName: 'x.csv', status: 'skipped' }]);
+  });
+
   it('publishes counts only when they change', async () => {
     const events = new EventBus();
     const heard: LiveEvent[] = [];

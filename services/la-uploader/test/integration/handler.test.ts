@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger, type Delivery, type Outcome, type StagedBatchMessage } from '@logferry/shared';
+import { mappingForSource, parseMappings } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '@logferry/standins';
@@ -131,6 +132,17 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
     const msg = await stage(events(3, 'keep'));
     assert.equal((await deliver(msg, { retention: 'keep' })).kind, 'success');
     assert.equal(await blobExists(msg), true);
+  });
+
+  it('keeps the staged blob of a source mappings.json routes to ADX, and deletes the others', async () => {
+    const mappings = parseMappings({ TrafficFlows: { table: 'TrafficFlows', format: 'multijson' } });
+    const sharedSource = (source: string) => mappingForSource(mappings, source) !== undefined;
+    const routed = { ...(await stage(events(2, 'adx'))), source: 'TrafficFlows' };
+    const unrouted = await stage(events(2, 'la-only'));
+    assert.equal((await deliver(routed, { sharedSource })).kind, 'success');
+    assert.equal((await deliver(unrouted, { sharedSource })).kind, 'success');
+    assert.equal(await blobExists(routed), true);
+    assert.equal(await blobExists(unrouted), false);
   });
 
   it('waits for Retry-After on 429 in place, then delivers everything once', async () => {

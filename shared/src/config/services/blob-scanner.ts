@@ -71,6 +71,11 @@ export const blobScannerVars = defineVars(
       description:
         'Container holding the lease blob that elects one replica to run scheduled scans (created if missing).',
     },
+    SCAN_LEASE_DURATION_S: {
+      schema: env.int(15, 60).default(60),
+      description:
+        'Seconds the scheduled-scan lease lasts (renewed every third of it): how long another replica waits to take over scheduled scans after the leader crashes.',
+    },
     HTTP_HOST: {
       schema: z.string().min(1).default('0.0.0.0'),
       description:

@@ -57,6 +57,11 @@ export const completionCheckerVars = defineVars({
     schema: env.string().default('completion-checker.lock'),
     description: 'Name of that lease blob.',
   },
+  LEASE_DURATION_S: {
+    schema: env.int(15, 60).default(60),
+    description:
+      'Seconds the single-reader lease lasts (renewed every third of it): how long a replacement waits to take over after the reader crashes.',
+  },
 });
 
 export const config = defineConfig(

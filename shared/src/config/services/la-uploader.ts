@@ -80,6 +80,12 @@ export const laUploaderVars = defineVars(
       description:
         'What to do with a staged batch blob after a successful upload: delete it, or keep it (for audit or replay).',
     },
+    MAPPINGS_FILE: {
+      schema: env.string().optional(),
+      description:
+        'The mappings.json adx-ingester uses. When set, a staged batch whose source it routes to ADX is kept after upload even with STAGING_RETENTION=delete, because adx-ingester reads the same blob, perhaps later; the staging lifecycle rule removes it. Leave unset when no source goes to ADX.',
+      example: '/etc/logferry/mappings.json',
+    },
     MAX_STAGED_BATCH_BYTES: {
       schema: env.int(1_024, 1_073_741_824).default(67_108_864),
       description:
