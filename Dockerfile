@@ -40,7 +40,7 @@ COPY --from=build --chown=root:root /app /app
 USER node
 EXPOSE 8080 8081
 # --max-semi-space-size=8 keeps V8's young generation small under s3-fetcher's allocation rate (bench: peak RSS
-# on a 1 GB object: 267 MB with Node's defaults, 182 MB with the flag).
+# on a 1 GB object: 296 MB with Node's defaults, 180 MB with the flag; see README, Benchmarks).
 # Node is PID 1 and handles SIGTERM itself (runService: stop intake, drain, settle, flush, exit 0).
 ENTRYPOINT ["node", "cli/src/main.ts", "run"]
 CMD ["--help"]

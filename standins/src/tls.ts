@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -15,20 +15,29 @@ export interface LoopbackCertificate {
   dispose(): Promise<void>;
 }
 
+export interface CertificateOptions {
+  /** Host names besides localhost it must be valid for (on a compose network: `standins`). */
+  readonly hostNames?: readonly string[];
+  /** Where to write ca.pem, kept after dispose (other containers mount it); default a temp dir that dispose removes. */
+  readonly dir?: string;
+  readonly validDays?: number;
+}
+
 /**
- * Makes a throw-away certificate for 127.0.0.1, ::1 and localhost at stand-in start.
+ * Makes a throw-away certificate for 127.0.0.1, ::1, localhost (and any `hostNames`) at stand-in start.
  * Stand-ins must be HTTPS because the Azure SDK's bearer-token policy refuses http:// URLs, and a
  * fresh certificate per run means no key ever lives in the repository. Children trust it through
  * NODE_EXTRA_CA_CERTS=<caCertPath>; in-process clients pass caCertPem as their `ca`.
  */
-export async function createLoopbackCertificate(): Promise<LoopbackCertificate> {
+export async function createLoopbackCertificate(options: CertificateOptions = {}): Promise<LoopbackCertificate> {
   const notBeforeDate = new Date(Date.now() - 60_000);
+  const names = [...new Set(['localhost', ...(options.hostNames ?? [])])];
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
     notBeforeDate,
-    notAfterDate: new Date(notBeforeDate.getTime() + 7 * 24 * 3600_000),
+    notAfterDate: new Date(notBeforeDate.getTime() + (options.validDays ?? 7) * 24 * 3600_000),
     extensions: [
       // A self-signed leaf trusted as a root must be allowed to act as its own CA for OpenSSL to accept it.
       { name: 'basicConstraints', cA: true },
@@ -37,14 +46,16 @@ export async function createLoopbackCertificate(): Promise<LoopbackCertificate> 
       {
         name: 'subjectAltName',
         altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
+          ...names.map((value) => ({ type: 2 as const, value })),
+          { type: 7 as const, ip: '127.0.0.1' },
+          { type: 7 as const, ip: '::1' },
         ],
       },
     ],
   });
-  const dir = await mkdtemp(join(tmpdir(), 'logferry-tls-'));
+  const temporary = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'logferry-tls-')));
+  await mkdir(dir, { recursive: true });
   const caCertPath = join(dir, 'ca.pem');
   await writeFile(caCertPath, pems.cert, { mode: 0o644 });
   return {
@@ -52,6 +63,8 @@ export async function createLoopbackCertificate(): Promise<LoopbackCertificate> 
     keyPem: pems.private,
     caCertPem: pems.cert,
     caCertPath,
-    dispose: () => rm(dir, { recursive: true, force: true }),
+    dispose: async () => {
+      if (temporary) await rm(dir, { recursive: true, force: true });
+    },
   };
 }

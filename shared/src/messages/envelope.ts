@@ -1,18 +1,12 @@
 import { z } from 'zod';
+import { SERVICES } from '../services.ts';
 
 /** Every topic a service may publish to or consume from; mirrors deploy/servicebus/Config.json. */
 export const TOPICS = ['s3-objects', 'staged-batches', 'ingest-requests', 'ingestion-results'] as const;
 export type TopicName = (typeof TOPICS)[number];
 
-export const SERVICE_NAMES = [
-  'sqs-poller',
-  's3-fetcher',
-  'la-uploader',
-  'blob-scanner',
-  'adx-ingester',
-  'completion-checker',
-  'cli',
-] as const;
+/** Who may publish: a service, or the operator CLI (dlq replay, backfill). */
+export const SERVICE_NAMES = [...SERVICES, 'cli'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**

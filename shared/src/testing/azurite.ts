@@ -16,67 +16,66 @@ export interface AzuriteHandle {
   stop(): Promise<void>;
 }
 
+export interface AzuriteOptions {
+  readonly timeoutMs?: number;
+  /**
+   * In its own process group. Ctrl-C in a terminal signals the whole foreground group, and the local run must
+   * stop the services before the storage they are still writing to, not at the same moment.
+   */
+  readonly detached?: boolean;
+}
+
 /**
  * Starts Azurite (Blob, Queue, Table) as a child process on random loopback ports, in memory, telemetry off.
  * The real ports are read from its stdout.
  */
-export async function startAzurite(options: { timeoutMs?: number } = {}): Promise<AzuriteHandle> {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('azurite/dist/src/azurite.js');
-  const child = spawn(
-    process.execPath,
-    [
-      entry,
-      '--inMemoryPersistence',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--loose',
-      '--blobHost',
-      '127.0.0.1',
-      '--queueHost',
-      '127.0.0.1',
-      '--tableHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--queuePort',
-      '0',
-      '--tablePort',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
+  const entry = createRequire(import.meta.url).resolve('azurite/dist/src/azurite.js');
+  const args = ['--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'];
+  for (const svc of ['blob', 'queue', 'table']) args.push(`--${svc}Host`, '127.0.0.1', `--${svc}Port`, '0');
+  const child = spawn(process.execPath, [entry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const ports: Partial<Record<'Blob' | 'Queue' | 'Table', string>> = {};
   let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`Azurite did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`)),
-      options.timeoutMs ?? 20_000,
-    );
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const m of output.matchAll(
-        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
-      )) {
-        ports[m[1] as 'Blob' | 'Queue' | 'Table'] = m[2];
-      }
-      if (ports.Blob && ports.Queue && ports.Table) {
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`));
+      }, timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => {
+        collect(chunk);
+        for (const m of output.matchAll(
+          /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
+        )) {
+          ports[m[1] as 'Blob' | 'Queue' | 'Table'] = m[2];
+        }
+        if (ports.Blob && ports.Queue && ports.Table) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr.on('data', collect);
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        resolve();
-      }
+        reject(new Error(`Azurite exited with ${code}:\n${output}`));
+      });
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite exited with ${code}:\n${output}`));
-    });
-  });
-  await ready;
-  const blobEndpoint = `http://127.0.0.1:${ports.Blob}/${AZURITE_ACCOUNT}`;
-  const queueEndpoint = `http://127.0.0.1:${ports.Queue}/${AZURITE_ACCOUNT}`;
-  const tableEndpoint = `http://127.0.0.1:${ports.Table}/${AZURITE_ACCOUNT}`;
+  } finally {
+    // Keep draining its output so a full pipe never blocks it, without holding on to it.
+    child.stdout.removeAllListeners('data').resume();
+    child.stderr.removeAllListeners('data').resume();
+  }
+  const endpoint = (port: string | undefined) => `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const blobEndpoint = endpoint(ports.Blob);
+  const queueEndpoint = endpoint(ports.Queue);
+  const tableEndpoint = endpoint(ports.Table);
   return {
     blobEndpoint,
     queueEndpoint,

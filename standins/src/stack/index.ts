@@ -1,5 +1,4 @@
 export * from '../seed/index.ts';
-export { startAzuriteDetached } from './azurite.ts';
 export { createStandInCertificate } from './certificate.ts';
 export { type LocalStack, type LocalStackOptions, type LocalStackPorts, startLocalStack } from './local-stack.ts';
 export { formatLogLine } from './log-format.ts';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@logferry/shared/logging/logger';
-import type { AzuriteHandle } from '@logferry/shared/testing/azurite';
+import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing/azurite';
 import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing/fauxqs';
 import { pino } from 'pino';
 import { type AdxStandIn, startAdxStandIn } from '../adx/index.ts';
@@ -10,7 +10,6 @@ import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '../logs-in
 import { type ServiceBusStandIn, startServiceBusStandIn } from '../servicebus/index.ts';
 import { type StsStandIn, startStsStandIn } from '../sts/index.ts';
 import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
-import { startAzuriteDetached } from './azurite.ts';
 import { freePort, preferredPort } from './ports.ts';
 import { provisionAws, provisionStorage } from './provision.ts';
 import {
@@ -100,7 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cert = certificate;
     const [fauxqs, azurite, serviceBus, logsIngestion, sts] = await Promise.all([
       startFauxqsServer().then(track),
-      startAzuriteDetached().then(track),
+      startAzurite({ detached: true }).then(track),
       startServiceBusStandIn({
         port: ports.serviceBus ?? 0,
         logger,

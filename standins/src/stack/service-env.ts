@@ -1,17 +1,9 @@
-/** The six services, in the order the local run starts them (consumers before producers). */
-export const STACK_SERVICES = [
-  'blob-scanner',
-  'adx-ingester',
-  'completion-checker',
-  'la-uploader',
-  's3-fetcher',
-  'sqs-poller',
-] as const;
-export type StackService = (typeof STACK_SERVICES)[number];
+import { isService, SERVICES, type Service } from '@logferry/shared/services';
 
-export function isStackService(name: string): name is StackService {
-  return (STACK_SERVICES as readonly string[]).includes(name);
-}
+/** The six services, in the order the local run starts them (consumers before producers). */
+export const STACK_SERVICES = SERVICES;
+export type StackService = Service;
+export const isStackService = isService;
 
 /** Where each stand-in listens and the resources the stack created: everything a service or a CLI needs. */
 export interface LocalEndpoints {
