@@ -6,6 +6,12 @@ import { UsageError } from './args.ts';
 import { COMMANDS } from './commands/index.ts';
 import { EXIT, printHelp } from './help.ts';
 
+// `logferry dlq list | head` closes the pipe early: the reader has what it wanted, so stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
+
 const [name, ...rest] = process.argv.slice(2);
 if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
   printHelp(COMMANDS);

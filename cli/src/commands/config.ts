@@ -72,6 +72,8 @@ export const config: Command = {
       }
     }
     console.log(failures === 0 ? '\nAll checks passed.' : `\n${failures} check(s) failed.`);
+    if (failures > 0 && !values.local && (await runningLocalStack()))
+      console.log('A local stack is running (npm start): `logferry config check --local` checks its services.');
     return failures === 0 ? EXIT.ok : EXIT.failure;
   },
 };

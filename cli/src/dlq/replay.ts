@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { SERVICE_BUS_PROPERTIES as PROP } from '@logferry/shared/transport/servicebus/index';
 import type { SubscriptionRef } from './topology.ts';
@@ -18,7 +18,11 @@ export interface ReplaySummary {
   readonly lastError?: string;
 }
 
+/** Marks the copies one replay run publishes, so that run never replays its own copy dead-lettered again. */
+const REPLAY_RUN = 'logferry-replay-run';
+
 const DROPPED = new Set([
+  REPLAY_RUN,
   'DeadLetterReason',
   'DeadLetterErrorDescription',
   PROP.attempt,
@@ -37,6 +41,7 @@ export function buildReplayCopy(
   m: ServiceBusReceivedMessage,
   subscription: string,
   now = new Date(),
+  run?: string,
 ): ServiceBusMessage {
   const props = (m.applicationProperties ?? {}) as Record<string, number | boolean | string | Date | null>;
   const original =
@@ -53,6 +58,7 @@ export function buildReplayCopy(
       [PROP.retryFor]: subscription,
       [PROP.originalMessageId]: original,
       'logferry-replayed-at': now.toISOString(),
+      ...(run ? { [REPLAY_RUN]: run } : {}),
     },
   };
   if (m.contentType !== undefined) copy.contentType = m.contentType;
@@ -71,6 +77,8 @@ export function matchesId(m: ServiceBusReceivedMessage, id: string): boolean {
  * dead-lettered message only once the publish succeeded: a crash in between leaves a duplicate, never a loss.
  * A failed publish abandons the message (it stays dead-lettered) and ends the replay.
  * Messages skipped by --id stay locked until the end, then are abandoned, so one pass never sees them twice.
+ * A copy the handler dead-letters again (the fix did not help) comes back into this queue while the run goes on:
+ * it carries this run's id and is left there, so a run replays each message at most once.
  */
 export async function replayDeadLetters(
   client: ServiceBusClient,
@@ -88,6 +96,7 @@ export async function replayDeadLetters(
   let failed = 0;
   let seen = 0;
   let lastError: string | undefined;
+  const run = randomUUID();
   try {
     while (replayed < o.max && seen < o.scanLimit && failed === 0) {
       const batch = await receiver.receiveMessages(Math.min(50, o.max - replayed, o.scanLimit - seen), {
@@ -96,13 +105,17 @@ export async function replayDeadLetters(
       if (batch.length === 0) break;
       for (const m of batch) {
         seen += 1;
+        if ((m.applicationProperties as Record<string, unknown> | undefined)?.[REPLAY_RUN] === run) {
+          skipped.push(m);
+          continue;
+        }
         const wanted = (o.id === undefined || matchesId(m, o.id)) && replayed < o.max && failed === 0;
         if (!wanted) {
           skipped.push(m);
           continue;
         }
         try {
-          await sender.sendMessages(buildReplayCopy(m, ref.subscription));
+          await sender.sendMessages(buildReplayCopy(m, ref.subscription, new Date(), run));
         } catch (err) {
           failed += 1;
           lastError = (err as Error).message;

@@ -109,10 +109,20 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
     if (!stopping) say(`!! ${p.name} exited with code ${code}; its log: ${p.logFile}`);
   });
   const topology = readSubscriptions().map((s) => [s.topic, s.subscription] as const);
+  // A line when the counts change, and a heartbeat a minute otherwise: a quiet stack keeps the terminal readable.
+  let lastLine = '';
+  let lastSaidAt = 0;
   const live = setInterval(() => {
     if (stopping) return;
     readLiveCounts(stack, topology)
-      .then((c) => say(formatLiveCounts(c)))
+      .then((c) => {
+        const line = formatLiveCounts(c);
+        const counts = line.slice(line.indexOf(']'));
+        if (counts === lastLine && Date.now() - lastSaidAt < 60_000) return;
+        lastLine = counts;
+        lastSaidAt = Date.now();
+        say(line);
+      })
       .catch(() => undefined);
   }, o.liveIntervalMs);
   const code = await stopped;

@@ -102,6 +102,19 @@ describe('logferry dlq against the Service Bus stand-in', () => {
     assert.equal(bus.counts('staged-batches', 'la-uploader').deadLetter, 1, 'the skipped message stays dead-lettered');
   });
 
+  it('replay before the fix replays each message once, and leaves the copy dead-lettered again for later', async () => {
+    const laBefore = la.records.length;
+    const r = await runCli(['dlq', 'replay', 'staged-batches/la-uploader'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Replayed 1 message\(s\) from staged-batches\/la-uploader/);
+    await la.waitForCount(laBefore + 1, () => true, 10_000);
+    await bus.waitFor(() => bus.counts('staged-batches', 'la-uploader').deadLetter === 1, 10_000);
+    assert.equal(la.records.length, laBefore + 1, 'the handler saw the replay once, not in a loop');
+    const shown = await runCli(['dlq', 'show', 'staged-batches/la-uploader'], env);
+    assert.match(shown.stdout, /reason {10}SinkRejected/);
+    assert.match(shown.stdout, /batch-dlq-1\|replay\|la-uploader\|/);
+  });
+
   it('replay after the fix delivers the message again to that subscription only, then empties its DLQ', async () => {
     fixed = true;
     const adxBefore = adx.records.length;
