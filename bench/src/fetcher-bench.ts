@@ -176,7 +176,7 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-interface ChildReport {
+export interface ChildReport {
   outcome: string;
   ms: number;
   rssBeforeBytes: number;
@@ -186,7 +186,7 @@ interface ChildReport {
 
 export const SEMI_SPACE_FLAG = '--max-semi-space-size=8';
 
-function runChild(env: Record<string, string>, flags: readonly string[]): Promise<ChildReport> {
+export function runChild(env: Record<string, string>, flags: readonly string[]): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...flags, new URL('./fetcher-rss-child.ts', import.meta.url).pathname], {
       env: { ...process.env, ...env },

@@ -9,14 +9,14 @@ interface ErrorLike {
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket', 'NoSuchVersion']);
-const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'InvalidObjectState', 'AccountProblem']);
+const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem']);
 // 400s that S3 uses for transient conditions.
 const TRANSIENT_400 = new Set(['RequestTimeout', 'RequestTimeTooSkewed', 'ExpiredToken', 'TokenRefreshRequired']);
 
 /**
- * What to do about an error from GetObject (or its body stream): a missing or forbidden object cannot
- * appear by retrying (dead-letter with a reason an operator can act on); throttling, 5xx, network faults
- * and timeouts are retried. Never echoes credentials: S3 error messages do not carry them.
+ * What to do about an error from GetObject (or its body stream): a missing or archived object cannot
+ * appear by retrying (dead-letter with a reason an operator can act on); access denied, throttling, 5xx,
+ * network faults and timeouts are retried. Never echoes credentials: S3 error messages do not carry them.
  */
 export function classifyS3Error(err: unknown, where: string): Outcome {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
@@ -32,11 +32,11 @@ export function classifyS3Error(err: unknown, where: string): Outcome {
       `${where}: the object no longer has the announced ETag (overwritten since the notification; its new version is announced separately)`,
     );
   }
+  if (name === 'InvalidObjectState') return outcome.deadLetter('ObjectArchived', `${where}: ${name} (${message})`);
   if (DENIED.has(name) || status === 403) {
-    return outcome.deadLetter(
-      name === 'InvalidObjectState' ? 'ObjectArchived' : 'AccessDenied',
-      `${where}: ${name} (${message})`,
-    );
+    // Usually the role, its trust policy or a KMS grant, not the object: an IAM change mid-rollout would
+    // otherwise dead-letter every object at once. Retried with backoff; past the attempts it is dead-lettered.
+    return outcome.retryLater(`AccessDenied: ${where}: ${name} (${message})`);
   }
   if (
     status !== undefined &&

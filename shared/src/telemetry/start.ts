@@ -118,7 +118,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   if (options.logger) {
     const log = options.logger.child({ component: 'opentelemetry' });
-    const warn = (message: string, ...args: unknown[]) => log.warn({ args }, message);
+    const warn = (message: string, ...args: unknown[]) => {
+      // InstrumentationBase warns that @azure/core-tracing loaded first; patchLoadedCoreTracing below covers it.
+      if (args.some((a) => typeof a === 'string' && a.includes('@azure/core-tracing has been loaded before'))) return;
+      log.warn({ args }, message);
+    };
     const noop = () => {};
     diag.setLogger({ error: warn, warn, info: noop, debug: noop, verbose: noop }, DiagLogLevel.WARN);
   }

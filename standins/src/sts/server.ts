@@ -18,6 +18,8 @@ export interface StsIssue {
   readonly audience: string;
   readonly accessKeyId: string;
   readonly expiration: Date;
+  /** When it was issued (epoch ms). */
+  readonly issuedAt: number;
 }
 
 export interface StsStandIn {
@@ -82,6 +84,7 @@ export async function startStsStandIn(options: StsStandInOptions = {}): Promise<
         audience: role.audience,
         accessKeyId: creds.accessKeyId,
         expiration: creds.expiration,
+        issuedAt: Date.now(),
       });
       send(res, 200, assumeRoleWithWebIdentityXml(role, creds));
     } catch (err) {

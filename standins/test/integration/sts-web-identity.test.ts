@@ -131,7 +131,14 @@ describe('AWS web identity credentials from an Azure token', () => {
       await new Promise((r) => setTimeout(r, 100));
       next = await provider();
     }
-    assert.notEqual(next.accessKeyId, a?.accessKeyId, 'refreshed before expiry');
+    assert.notEqual(next.accessKeyId, a?.accessKeyId, 'refreshed');
+    // Before expiry: the second exchange happened while the first credentials were still valid.
+    const second = sts.issues()[1];
+    assert.ok(second && a?.expiration, 'a second exchange and an expiring first credential');
+    assert.ok(
+      second.issuedAt < a.expiration.getTime(),
+      `refreshed ${second.issuedAt - a.expiration.getTime()} ms after expiry`,
+    );
     assert.ok((next.expiration?.getTime() ?? 0) > Date.now(), 'never hands out expired credentials');
     assert.equal(azure.scopes.length, sts.issued(), 'a fresh Azure token per exchange');
   });
