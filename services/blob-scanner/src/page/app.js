@@ -2,6 +2,12 @@
 
 const STATUSES = ['queued', 'ingesting', 'succeeded', 'failed', 'skipped', 'unknown', 'new'];
 const KEY_STORAGE = 'logferry.accessKey';
+/**
+ * How often the rows on display are read again. Live events only reach pages of the replica that consumed
+ * them (`ingestion-results` is one subscription shared by all replicas) and some changes publish nothing
+ * (`ingesting`), so the page re-reads its current view rather than trusting the stream to be complete.
+ */
+const VIEW_REFRESH_MS = 5000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -13,6 +19,13 @@ const state = {
   scanId: null,
   refreshTimer: null,
   counts: null,
+  /** Bumped by every read of the table; a read answered after a newer one started is dropped. */
+  viewSeq: 0,
+  viewRefreshing: false,
+  /** The last periodic refresh failed (its banner is cleared by the next one that succeeds). */
+  refreshFailed: false,
+  /** The API refused our credentials: no periodic reads until a key is saved or the stream is back. */
+  denied: false,
 };
 
 // ---- credentials -------------------------------------------------------------------------------
@@ -28,10 +41,14 @@ function authHeaders() {
 async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers || {}) } });
   if (res.status === 401 || res.status === 403) {
-    showBanner('Access denied. Enter an API key or a bearer token under “Access key”.');
-    $('access').open = true;
+    if (!state.denied) {
+      showBanner('Access denied. Enter an API key or a bearer token under “Access key”.');
+      $('access').open = true;
+    }
+    state.denied = true;
     throw new Error(`HTTP ${res.status}`);
   }
+  state.denied = false;
   const body = res.headers.get('content-type')?.includes('application/json') ? await res.json() : null;
   if (!res.ok && res.status !== 409) throw new Error(body?.error ? `${body.error}` : `HTTP ${res.status}`);
   return { status: res.status, body };
@@ -163,13 +180,42 @@ function renderRow(row) {
   return tr;
 }
 
+/** A row's content as the table shows it (history, present in live events only, is loaded on demand). */
+function rowKey(row) {
+  return JSON.stringify({ ...row, history: undefined });
+}
+
+function shownRow(name) {
+  return [...$('blob-rows').children].find((tr) => tr.dataset.name === name);
+}
+
+/** The row drawn anew, highlighted, with its details still open if they were (which reloads the history). */
+function redrawRow(row, old) {
+  const fresh = renderRow(row);
+  fresh.classList.add('flash');
+  if (old?.querySelector('details')?.open) fresh.querySelector('details').open = true;
+  return fresh;
+}
+
+/** Shows `rows`, keeping the elements of rows that did not change (no flicker, open details stay open). */
 function renderTable(rows) {
+  const before = state.rows;
   state.rows = new Map(rows.map((r) => [r.blobName, r]));
   const tbody = $('blob-rows');
   if (rows.length === 0) {
-    tbody.replaceChildren(el('tr', {}, el('td', { colSpan: 7, class: 'empty', text: 'No blobs match.' })));
+    if (!tbody.querySelector('td.empty')) {
+      tbody.replaceChildren(el('tr', {}, el('td', { colSpan: 7, class: 'empty', text: 'No blobs match.' })));
+    }
   } else {
-    tbody.replaceChildren(...rows.map(renderRow));
+    const current = new Map([...tbody.children].filter((tr) => tr.dataset.name).map((tr) => [tr.dataset.name, tr]));
+    const next = rows.map((row) => {
+      const tr = current.get(row.blobName);
+      const old = before.get(row.blobName);
+      if (tr && old && rowKey(old) === rowKey(row)) return tr;
+      return tr ? redrawRow(row, tr) : renderRow(row);
+    });
+    const same = next.length === tbody.children.length && next.every((tr, i) => tbody.children[i] === tr);
+    if (!same) tbody.replaceChildren(...next);
   }
   const page = state.tokens.length;
   $('page-number').textContent = `Page ${page}`;
@@ -186,9 +232,32 @@ async function loadPage() {
   q.set('pageSize', String(pageSize));
   const token = state.tokens[state.tokens.length - 1];
   if (token) q.set('continuationToken', token);
+  const seq = ++state.viewSeq;
   const { body } = await api(`/blobs?${q}`);
+  // Another filter, page or refresh was asked for meanwhile: its answer is the one to show.
+  if (seq !== state.viewSeq) return;
   state.next = body.continuationToken;
   renderTable(body.items);
+}
+
+/**
+ * Reads the rows on display again (same filter, same page), and the counts while the event stream is down
+ * (when it is up the server pushes them). One read at a time; none while the tab is hidden or access denied.
+ */
+async function refreshView() {
+  if (state.viewRefreshing || state.denied || document.hidden) return;
+  state.viewRefreshing = true;
+  try {
+    await loadPage();
+    if ($('live').dataset.state !== 'live') await loadCounts();
+    if (state.refreshFailed) showBanner('');
+    state.refreshFailed = false;
+  } catch (err) {
+    state.refreshFailed = true;
+    report(err);
+  } finally {
+    state.viewRefreshing = false;
+  }
 }
 
 function refreshSoon() {
@@ -214,11 +283,10 @@ function matchesFilter(name, status) {
 function onBlobEvent(event) {
   const shown = state.rows.has(event.blobName);
   if (shown && event.row && matchesFilter(event.blobName, event.row.status)) {
+    const old = shownRow(event.blobName);
+    const same = rowKey(state.rows.get(event.blobName)) === rowKey(event.row);
     state.rows.set(event.blobName, event.row);
-    const old = document.querySelector(`tr[data-name="${CSS.escape(event.blobName)}"]`);
-    const fresh = renderRow(event.row);
-    fresh.classList.add('flash');
-    old?.replaceWith(fresh);
+    if (old && !same) old.replaceWith(redrawRow(event.row, old));
   } else if (shown || matchesFilter(event.blobName, event.status)) {
     refreshSoon();
   }
@@ -389,6 +457,7 @@ function init() {
     else sessionStorage.removeItem(KEY_STORAGE);
     $('access').open = false;
     showBanner('');
+    state.denied = false;
     keyChanged();
     loadCounts().catch(report);
     loadPage().catch(report);
@@ -398,6 +467,10 @@ function init() {
     $('key-input').value = '';
   });
   listen();
+  setInterval(refreshView, VIEW_REFRESH_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) refreshView();
+  });
 }
 
 init();

@@ -1,3 +1,7 @@
+// The status page in Debian's Chromium (playwright-core). First on the running pipeline: the local stack's
+// stand-ins and blob-scanner, adx-ingester and completion-checker as separate processes (the end-to-end
+// helpers of test/), so every change the page shows was made by a real stage. Then in-process, for what
+// the pipeline cannot stage on demand: an API that needs a key, and a result consumed by another replica.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -6,18 +10,16 @@ import { IngestionResultMessage } from '@logferry/shared/messages/index';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import type { Delivery } from '@logferry/shared/transport/port';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { corpus, MALFORMED_NAME, ODD_NAME } from '../../../../test/src/blob-corpus.ts';
+import { type BlobFlow, startBlobFlow } from '../../../../test/src/blob-stack.ts';
+import type { LiveEvent } from '../../src/live/event-bus.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/blob-scanner/', import.meta.url));
 const KEY = 'browser-test-key-0123456789abcdef';
-const BLOBS: Record<string, string> = {
-  'TrafficFlows-2024-05-01.csv': 'src,dst,bytes\n10.0.0.1,10.0.0.2,512\n',
-  'TrafficFlows-2024-05-02 copy.csv': 'src,dst,bytes\nbroken"row\n',
-  'Json-events+1#a.json': '{"a":1}\n',
-  'Unmapped-report.txt': 'hello\n',
-  'empty.csv': '',
-};
+/** Deadline of every wait on the page (playwright's own waiting: no fixed sleeps). */
+const WAIT_MS = 30_000;
 
 function launch(): Promise<Browser> {
   // CI installs Debian's chromium; a missing browser is a broken environment, not a reason to skip.
@@ -39,25 +41,104 @@ function launch(): Promise<Browser> {
   });
 }
 
-/** What the completion checker announces on `ingestion-results` after it saved the row. */
-function result(app: TestApp, blobName: string, sourceId: string, status: 'succeeded' | 'failed') {
-  const body = IngestionResultMessage.parse({
-    type: 'ingestion-result',
-    schemaVersion: 1,
-    id: `r-${sourceId}`,
-    producer: 'completion-checker',
-    time: new Date().toISOString(),
-    container: app.fx.container.containerName,
-    blobName,
-    sourceId,
-    status,
-  });
-  return app.resultsHandler({ body, messageId: body.id, deliveryCount: 1, attempt: 1 } as Delivery<typeof body>);
+const row = (page: Page, name: string) => page.locator(`#blob-rows tr[data-name="${name.replace(/"/g, '\\"')}"]`);
+const rowIn = (page: Page, name: string, status: string) =>
+  row(page, name).and(page.locator(`[data-status="${status}"]`));
+const chip = (page: Page, status: string, value: number) =>
+  page.locator(`.chip-${status} .chip-value`).getByText(String(value), { exact: true });
+
+/** Opens a page that records its script errors and its navigations (a reload would count as one). */
+async function openPage(browser: Browser, url: string, height = 900) {
+  const page = await browser.newPage({ viewport: { width: 1280, height } });
+  page.setDefaultTimeout(WAIT_MS);
+  const errors: string[] = [];
+  let navigations = 0;
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('framenavigated', (f) => f === page.mainFrame() && navigations++);
+  await page.goto(url);
+  return { page, errors, navigations: () => navigations };
 }
 
-const row = (page: Page, name: string) => page.locator(`#blob-rows tr[data-name="${name.replace(/"/g, '\\"')}"]`);
+describe('status page in headless Chromium, on the running pipeline', { timeout: 180_000 }, () => {
+  let flow: BlobFlow;
+  let browser: Browser;
+  const names = ['TrafficFlows-2024-05-01.csv', ODD_NAME, MALFORMED_NAME, 'Firewall-2024-05-01.log'];
+  const [good, odd, malformed, unmapped] = names as [string, string, string, string];
 
-describe('status page in headless Chromium', () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [flow, browser] = await Promise.all([startBlobFlow(), launch()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await flow?.stop();
+  });
+
+  it('scans on click and shows rows reaching succeeded and failed live, without a reload', async (t) => {
+    const blobs = corpus().filter((b) => names.includes(b.name));
+    assert.equal(blobs.length, names.length);
+    await Promise.all(blobs.map((b) => flow.data.getBlockBlobClient(b.name).uploadData(b.body)));
+    // Without the checker, ADX's reports wait in its status queues: rows stay `ingesting` until it is back,
+    // so the page is seen between the two stages (otherwise the stand-ins settle everything in about a second).
+    await flow.service('completion-checker').stop();
+
+    const { page, errors, navigations } = await openPage(browser, flow.api.base.href);
+    t.after(() => page.close());
+    try {
+      await page.locator('#live[data-state="live"]').waitFor();
+      await page.getByText('No blobs match.').waitFor();
+      await page.screenshot({ path: `${ARTIFACTS}before-scan.png`, fullPage: true });
+      const loaded = navigations();
+
+      await page.getByRole('button', { name: 'Scan now' }).click();
+      await page.locator('#scan-progress').getByText('Scan completed').waitFor();
+      assert.match(
+        (await page.locator('#scan-progress').textContent()) ?? '',
+        /4\s+listed[\s\S]*4\s+queued[\s\S]*0\s+unchanged[\s\S]*0\s+skipped/,
+      );
+      // adx-ingester posted three blobs to ADX and skipped the one no mapping covers.
+      for (const name of [good, odd, malformed]) await rowIn(page, name, 'ingesting').waitFor();
+      await rowIn(page, unmapped, 'skipped').waitFor();
+      await chip(page, 'ingesting', 3).waitFor();
+      await page.screenshot({ path: `${ARTIFACTS}during-ingestion.png`, fullPage: true });
+
+      // completion-checker reads ADX's reports, saves each row and announces it on `ingestion-results`.
+      await flow.start('completion-checker');
+      await rowIn(page, good, 'succeeded').waitFor();
+      await rowIn(page, odd, 'succeeded').waitFor();
+      await rowIn(page, malformed, 'failed').waitFor();
+      await chip(page, 'succeeded', 2).waitFor();
+      await chip(page, 'failed', 1).waitFor();
+      await chip(page, 'skipped', 1).waitFor();
+      assert.match((await row(page, good).textContent()) ?? '', /TrafficFlows/);
+
+      // The failed row tells why: ADX's error code, its permanence, the record at fault, and the trail.
+      const failed = row(page, malformed);
+      await failed.locator('summary').getByText('Stream_WrongNumberOfFields · Permanent').waitFor();
+      await failed.locator('summary').click();
+      await failed.locator('.error-text').getByText('record 2 has 7 fields; expected 9').waitFor();
+      await failed.locator('.history li').filter({ hasText: 'failed' }).first().waitFor();
+      await failed.locator('.history li').filter({ hasText: 'ingesting' }).first().waitFor();
+      await row(page, unmapped).locator('summary').click();
+      await row(page, unmapped).locator('.error-text').getByText('NoMapping: no entry in mappings.json').waitFor();
+      await page.screenshot({ path: `${ARTIFACTS}settled.png`, fullPage: true });
+
+      await page.getByRole('button', { name: /^failed/i }).click();
+      await page.locator('#blob-rows tr').first().and(page.locator('[data-status="failed"]')).waitFor();
+      await page.getByText('1 blob shown').waitFor();
+      assert.equal(await page.locator('#blob-rows tr').count(), 1);
+
+      assert.equal(navigations(), loaded, 'the page was never reloaded');
+      assert.deepEqual(errors, []);
+    } catch (err) {
+      await page.screenshot({ path: `${ARTIFACTS}pipeline-failure.png`, fullPage: true }).catch(() => undefined);
+      throw new Error(`${(err as Error).message}\n${flow.logTails()}`, { cause: err });
+    }
+  });
+});
+
+describe('status page in headless Chromium, in-process server', () => {
   let azurite: AzuriteHandle;
   let browser: Browser;
   const apps: TestApp[] = [];
@@ -72,65 +153,55 @@ describe('status page in headless Chromium', () => {
     await azurite?.stop();
   });
 
-  it('scans on click and shows rows reaching succeeded and failed live', async () => {
-    const app = await startTestApp(azurite, { auth: { localMode: true }, countsMs: 1_000 });
-    apps.push(app);
-    for (const [name, body] of Object.entries(BLOBS)) await app.fx.upload(name, body);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(app.url);
+  it('shows a change whose result another replica consumed, with no event on its own replica', async () => {
+    // Two replicas on one status table; the page is on A. B scans and B's subscription takes the result,
+    // so A's event bus carries nothing at all (and A re-reads counts only every minute): only the page's
+    // own re-reading of the rows it shows can bring the change.
+    const a = await startTestApp(azurite, { auth: { localMode: true } });
+    apps.push(a);
+    const b = await startTestApp(azurite, { auth: { localMode: true }, fx: a.fx });
+    apps.push(b);
+    const heard: LiveEvent[] = [];
+    const unsubscribe = a.events.subscribe((e) => heard.push(e));
+    const ok = 'TrafficFlows replica #1.csv';
+    const other = 'TrafficFlows-untouched.csv';
+    await a.fx.upload(ok, 'src,dst,bytes\n10.0.0.1,10.0.0.2,512\n');
+    await a.fx.upload(other, 'src,dst,bytes\n10.0.0.3,10.0.0.4,64\n');
+    const scan = b.scanner.start({ trigger: 'manual' });
+    assert.equal(scan.kind, 'started');
+    assert.equal((await (scan.kind === 'started' ? scan.done : undefined))?.counts.queued, 2);
+
+    const { page, errors, navigations } = await openPage(browser, a.url, 600);
     await page.locator('#live[data-state="live"]').waitFor();
-    await page.getByText('No blobs match.').waitFor();
+    await rowIn(page, ok, 'queued').waitFor();
+    await rowIn(page, other, 'queued').waitFor();
+    await row(page, ok).locator('summary').click();
+    await row(page, ok).locator('.history li').filter({ hasText: 'queued' }).waitFor();
+    const loaded = navigations();
+    const untouched = await row(page, other).elementHandle();
 
-    await page.getByRole('button', { name: 'Scan now' }).click();
-    await page.locator('#scan-progress').getByText('Scan completed').waitFor();
-    await page.locator('#blob-rows tr[data-status="queued"]').nth(3).waitFor();
-    assert.equal(await page.locator('#blob-rows tr[data-status="queued"]').count(), 4);
-    assert.equal(await row(page, 'empty.csv').getAttribute('data-status'), 'skipped');
-    assert.match(
-      (await page.locator('#scan-progress').textContent()) ?? '',
-      /5\s+listed[\s\S]*4\s+queued[\s\S]*1\s+skipped/,
+    // What adx-ingester and completion-checker write, and the result B's subscription consumed.
+    const c = a.fx.container.containerName;
+    const sourceId = '0b6f5a1e-3c2d-4e8f-9a7b-1c2d3e4f5a6b';
+    await a.fx.store.markIngesting(c, ok, { sourceId, table: 'TrafficFlows', format: 'csv' });
+    await a.fx.store.markSucceeded(c, ok, sourceId, 'ingested into TrafficFlows');
+    await b.resultsHandler(resultDelivery(c, ok, sourceId));
+
+    await rowIn(page, ok, 'succeeded').waitFor();
+    // Its open details stayed open with the new trail; the row nothing happened to is the same element.
+    await row(page, ok)
+      .locator('details[open] .history li')
+      .filter({ hasText: 'ingested into TrafficFlows' })
+      .waitFor();
+    assert.ok(await untouched?.evaluate((tr) => tr.isConnected && tr.getAttribute('data-status') === 'queued'));
+    await page.screenshot({ path: `${ARTIFACTS}other-replica-change.png` });
+    unsubscribe();
+    assert.deepEqual(
+      heard.filter((e) => e.type === 'blob' || e.type === 'counts'),
+      [],
+      'replica A relayed nothing about the change: the page read it from the table',
     );
-    await page.screenshot({ path: `${ARTIFACTS}after-scan.png`, fullPage: true });
-
-    // The ingester and completion checker (other processes) move rows; the page follows without reloading.
-    const c = app.fx.container.containerName;
-    const ok = 'TrafficFlows-2024-05-01.csv';
-    const bad = 'TrafficFlows-2024-05-02 copy.csv';
-    const okId = '0b6f5a1e-3c2d-4e8f-9a7b-1c2d3e4f5a6b';
-    const badId = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
-    await app.fx.store.markIngesting(c, ok, { sourceId: okId, table: 'TrafficFlows', format: 'csv' });
-    await app.fx.store.markIngesting(c, bad, { sourceId: badId, table: 'TrafficFlows', format: 'csv' });
-    await app.fx.store.markSucceeded(c, ok, okId);
-    await app.fx.store.markFailed(
-      c,
-      bad,
-      {
-        reason: 'Stream_InputStreamTooLarge: mapping mismatch on line 2 (unterminated quote)',
-        errorCode: 'BadRequest_MappingMismatch',
-        failureStatus: 'Permanent',
-        retryable: false,
-      },
-      { sourceId: badId },
-    );
-    await result(app, ok, okId, 'succeeded');
-    await result(app, bad, badId, 'failed');
-    await row(page, ok).and(page.locator('[data-status="succeeded"]')).waitFor();
-    await row(page, bad).and(page.locator('[data-status="failed"]')).waitFor();
-    assert.match((await row(page, ok).textContent()) ?? '', /TrafficFlows/);
-    await page.locator('.chip-succeeded .chip-value').getByText('1', { exact: true }).waitFor();
-    await page.locator('.chip-failed .chip-value').getByText('1', { exact: true }).waitFor();
-
-    await row(page, bad).locator('summary').click();
-    await row(page, bad).locator('.error-text').getByText('mapping mismatch on line 2').waitFor();
-    await row(page, bad).locator('.history li').filter({ hasText: 'failed' }).first().waitFor();
-    await page.screenshot({ path: `${ARTIFACTS}live-statuses.png`, fullPage: true });
-
-    await page.getByRole('button', { name: /failed/i }).click();
-    await page.locator('#blob-rows tr').first().and(page.locator('[data-status="failed"]')).waitFor();
-    assert.equal(await page.locator('#blob-rows tr').count(), 1);
+    assert.equal(navigations(), loaded, 'the page was never reloaded');
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -139,15 +210,30 @@ describe('status page in headless Chromium', () => {
     const app = await startTestApp(azurite, { auth: { apiKey: KEY } });
     apps.push(app);
     await app.fx.upload('Json-keyed.json', '{"k":1}');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
-    await page.goto(app.url);
+    const { page } = await openPage(browser, app.url, 700);
     await page.getByRole('alert').getByText('Access denied').waitFor();
     await page.getByLabel('API key or bearer token').fill(KEY);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#live[data-state="live"]').waitFor();
     await page.getByRole('button', { name: 'Scan now' }).click();
-    await row(page, 'Json-keyed.json').and(page.locator('[data-status="queued"]')).waitFor();
+    await rowIn(page, 'Json-keyed.json', 'queued').waitFor();
     await page.screenshot({ path: `${ARTIFACTS}with-key.png` });
     await page.close();
   });
 });
+
+/** What completion-checker announces on `ingestion-results` after it saved the row. */
+function resultDelivery(container: string, blobName: string, sourceId: string) {
+  const body = IngestionResultMessage.parse({
+    type: 'ingestion-result',
+    schemaVersion: 1,
+    id: `r-${sourceId}`,
+    producer: 'completion-checker',
+    time: new Date().toISOString(),
+    container,
+    blobName,
+    sourceId,
+    status: 'succeeded',
+  });
+  return { body, messageId: body.id, deliveryCount: 1, attempt: 1 } as Delivery<typeof body>;
+}
