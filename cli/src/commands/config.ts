@@ -12,10 +12,11 @@ export const config: Command = {
     summary: [
       "Parses each service's configuration from the environment as the service would at start (problems name the",
       'variable and the fix, never a secret value), then reaches every endpoint it names with a short timeout:',
-      'Service Bus (each subscription consumed, each topic published), the Blob containers and the status table,',
-      'AWS credentials (STS web identity when AWS_ROLE_ARN is set), the SQS queue (GetQueueAttributes), the S3',
-      'buckets (HeadBucket), the Logs Ingestion endpoint (TLS handshake) and its token, ADX data management',
-      '(.get ingestion resources), and mappings.json. Each line is `ok` or the precise failure.',
+      'Service Bus (each subscription consumed, each topic published), the Blob containers, the lease blobs and the',
+      'status table, AWS credentials (STS web identity when AWS_ROLE_ARN is set), the SQS queue (GetQueueAttributes),',
+      'the S3 buckets (HeadBucket), the Logs Ingestion endpoint, its token and the DCR stream (an empty upload, which',
+      'ingests nothing), ADX data management (.get ingestion resources) and its status queues (peeked), the Entra',
+      'signing keys when AUTH_TENANT_ID is set, and mappings.json. Each line is `ok` or the precise failure.',
     ].join('\n'),
     options: [
       ['--service NAME|all', `one of ${SERVICES.join(', ')}, or all (default)`],

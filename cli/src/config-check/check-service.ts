@@ -1,12 +1,13 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { createAwsCredentialProvider } from '@logferry/shared/auth/aws-clients';
 import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { entraJwksUrl } from '@logferry/shared/auth/http-auth';
 import { type ConfigDefinition, ConfigError, parseConfig, type VarSpecs } from '@logferry/shared/config/define';
 import { deriveTableUrl } from '@logferry/shared/config/parts';
 import { config as adxIngester, ingestUri } from '@logferry/shared/config/services/adx-ingester';
 import { config as blobScanner } from '@logferry/shared/config/services/blob-scanner';
 import { config as completionChecker } from '@logferry/shared/config/services/completion-checker';
-import { config as laUploader } from '@logferry/shared/config/services/la-uploader';
+import { config as laUploader, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { config as s3Fetcher } from '@logferry/shared/config/services/s3-fetcher';
 import { config as sqsPoller } from '@logferry/shared/config/services/sqs-poller';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
@@ -31,7 +32,10 @@ export interface ServiceReport {
   readonly results: readonly ProbeResult[];
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+/** Logs Ingestion hosts of the Azure clouds: la-uploader never sends its local placeholder token there. */
+const AZURE_MONITOR_HOST = /\.monitor\.azure\.(com|us|cn)$/i;
+/** The bearer token la-uploader sends a local stand-in instead of an Azure identity's (LOGFERRY_LOCAL). */
+const LOCAL_STAND_IN_TOKEN = 'logferry-local-stand-in';
 
 /** Parses the service's configuration from `env`, then reaches every endpoint it names. Never prints a value. */
 export async function checkService(service: Service, env: Env, timeoutMs: number): Promise<ServiceReport> {
@@ -117,6 +121,13 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
       if (container) probes.push(p.blobContainerProbe(blobs, container));
     }
     probes.push(p.tableProbe(table));
+    // The lease blobs that elect one replica (names as services/*/src/main.ts give them).
+    if (service === 'blob-scanner' && (c.SCAN_SCHEDULE as number) > 0)
+      probes.push(
+        p.leaseBlobProbe(blobs, str('SCAN_LEASE_CONTAINER') ?? '', `blob-scanner-schedule-${str('DATA_CONTAINER')}`),
+      );
+    if (service === 'completion-checker')
+      probes.push(p.leaseBlobProbe(blobs, str('LEASE_CONTAINER') ?? '', str('LEASE_BLOB') ?? ''));
   }
 
   // AWS: credentials first (their failure explains the others), then the queue or the buckets.
@@ -157,17 +168,29 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
   if (service === 'la-uploader') {
     const endpoint = str('LOGS_INGESTION_ENDPOINT') ?? '';
     probes.push(p.httpsReachableProbe('Logs Ingestion endpoint', endpoint, env.NODE_EXTRA_CA_CERTS));
-    const local = c.LOGFERRY_LOCAL === true && LOOPBACK.has(new URL(endpoint).hostname);
-    if (!local) {
-      probes.push(
-        p.azureTokenProbe(
-          credential(),
-          `${str('LOGS_INGESTION_AUDIENCE') ?? 'https://monitor.azure.com'}/.default`,
-          'Logs Ingestion',
-        ),
-      );
-    }
+    // As la-uploader decides (local-credential.ts): a local run sends a stand-in a placeholder token.
+    const local = c.LOGFERRY_LOCAL === true && !AZURE_MONITOR_HOST.test(new URL(endpoint).hostname);
+    const scope = `${str('LOGS_INGESTION_AUDIENCE') ?? 'https://monitor.azure.com'}/.default`;
+    if (!local) probes.push(p.azureTokenProbe(credential(), scope, 'Logs Ingestion'));
+    probes.push(
+      p.dcrStreamProbe({
+        endpoint,
+        ruleId: str('DCR_IMMUTABLE_ID') ?? '',
+        stream: resolveStream(c as { DCR_STREAM?: string; LOG_ANALYTICS_TABLE?: string }),
+        token: local
+          ? async () => LOCAL_STAND_IN_TOKEN
+          : async () => {
+              const token = await credential().getToken(scope);
+              if (!token) throw new Error(`no token for ${scope}`);
+              return token.token;
+            },
+        caFile: env.NODE_EXTRA_CA_CERTS,
+      }),
+    );
   }
+
+  if (service === 'blob-scanner' && str('AUTH_TENANT_ID'))
+    probes.push(p.entraKeysProbe(entraJwksUrl(str('AUTH_TENANT_ID') ?? ''), env.NODE_EXTRA_CA_CERTS));
 
   if (service === 'adx-ingester' || service === 'completion-checker') {
     const uri = ingestUri(c as { KUSTO_INGEST_URI?: string; KUSTO_URI?: string });
@@ -175,7 +198,13 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
       c.KUSTO_AUTH === 'azure'
         ? async () => (await credential().getToken(`${new URL(uri).origin}/.default`))?.token ?? ''
         : undefined;
-    probes.push(p.kustoProbe(uri, token));
+    const resources = p.ingestionResources(uri, token);
+    probes.push(p.kustoProbe(uri, resources));
+    // completion-checker reads ADX's status queues through the SAS URLs the resources list.
+    if (service === 'completion-checker') {
+      probes.push(p.statusQueueProbe('FailedIngestionsQueue', resources));
+      if (c.REPORT_LEVEL !== 'FailuresOnly') probes.push(p.statusQueueProbe('SuccessfulIngestionsQueue', resources));
+    }
   }
   return probes;
 }
