@@ -60,6 +60,16 @@ export function backfillMessage(
 }
 
 /**
+ * Whether an object last modified at `modified` falls in [since, until) (S3 LastModified, what --since/--until
+ * filter on). With either bound set, an object without LastModified is outside: its age is unknown.
+ */
+export function inTimeWindow(modified: Date | undefined, since?: Date, until?: Date): boolean {
+  if (!since && !until) return true;
+  if (modified === undefined) return false;
+  return (!since || modified.getTime() >= since.getTime()) && (!until || modified.getTime() < until.getTime());
+}
+
+/**
  * Lists the prefix page by page (memory bounded by the page and one publish batch, whatever the bucket's
  * size), keeps objects modified in [since, until), and publishes them to `s3-objects` as if SQS had announced
  * them. A batch that fails to publish is retried; if it still fails the backfill stops and reports how far it got.
@@ -101,10 +111,7 @@ export async function backfill(s3: S3Client, publisher: Publisher, o: BackfillOp
         s.listed += 1;
         const key = obj.Key ?? '';
         const modified = obj.LastModified;
-        const inWindow =
-          (!o.since || (modified !== undefined && modified >= o.since)) &&
-          (!o.until || (modified !== undefined && modified < o.until));
-        if (!key || (key.endsWith('/') && (obj.Size ?? 0) === 0) || !inWindow) {
+        if (!key || (key.endsWith('/') && (obj.Size ?? 0) === 0) || !inTimeWindow(modified, o.since, o.until)) {
           s.skipped += 1;
           continue;
         }

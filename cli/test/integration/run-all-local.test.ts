@@ -1,5 +1,9 @@
-// `npm start` as a new user runs it: the banner names the status page, data flows through both flows,
-// Ctrl-C stops everything with exit 0 and leaves no process behind.
+// `npm start` as a new user runs it, then the operator commands against that one running stack: the banner
+// names the status page; every seeded Code42 record reaches the Logs Ingestion stand-in and every seeded ADX row
+// its table; the status API and `logferry status` show the malformed CSV failed and the unmapped file skipped;
+// a batch the sink refused is dead-lettered and `logferry dlq replay` delivers it; `logferry backfill` publishes
+// objects S3 never announced, only those inside --since/--until; `logferry scan` ends with a summary; Ctrl-C
+// stops everything with exit 0 and leaves no process behind.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,29 +12,46 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { CLI_MAIN } from '../support/cli.ts';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { code42FileEvents, type LocalEndpoints } from '@logferry/standins';
+import { CLI_MAIN, type CliResult, runCli } from '../support/cli.ts';
 import { descendants, isAlive } from '../support/processes.ts';
 
-const DEADLINE_MS = 120_000;
+/** From `npm start` to data through both flows, as the issue promises a new user. */
+const FLOWS_DEADLINE_MS = 120_000;
+/**
+ * Each later step: its commands and what they should cause. Alone a step takes 2-15 s (each CLI process starts
+ * in 1-2 s); the margin is for a loaded machine running other test files alongside.
+ */
+const STEP_DEADLINE_MS = 120_000;
+/** Rows per ADX sample file: seedSampleData's default, which `run all --local` and `logferry seed` use. */
+const ROWS_PER_SAMPLE = 25;
+const ADX_TABLES = ['TrafficFlows', 'AuthEvents', 'DnsQueries'] as const;
 
-function httpsJson(url: string, ca: string): Promise<unknown> {
+interface StreamPage {
+  recordCount: number;
+  records: Record<string, unknown>[];
+}
+
+function httpsJson(url: string, ca: string, method = 'GET', body?: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    request(url, { ca }, (res) => {
-      let body = '';
+    const req = request(url, { ca, method, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
       res.on('data', (d) => {
-        body += String(d);
+        text += String(d);
       });
       res.on('end', () => {
+        if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${url}: HTTP ${res.statusCode} ${text}`));
         try {
-          resolve(JSON.parse(body));
+          resolve(JSON.parse(text));
         } catch (err) {
           reject(err);
         }
       });
-    })
-      .on('error', reject)
-      .end();
+    }).on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -48,72 +69,297 @@ async function until<T>(what: string, deadline: number, probe: () => Promise<T |
   throw new Error(`${what} did not happen before the deadline (${String(last ?? 'no error')})`);
 }
 
-describe('logferry run all --local (npm start)', () => {
+describe('logferry run all --local (npm start) and the CLI against it', () => {
   let child: ChildProcess | undefined;
+  let exited: Promise<[number | null, NodeJS.Signals | null]>;
   let baseDir = '';
   let output = '';
   let tree: number[] = [];
+  let page = '';
+  let e: LocalEndpoints;
+  let ca = '';
+  let s3: S3Client | undefined;
+  let streamUrl = '';
+  /** Code42 records the Logs Ingestion stand-in must hold once everything sent so far has arrived. */
+  let expectedRecords = 0;
+  let started = 0;
 
-  after(async () => {
-    // Only on failure is anything left; leave nothing running either way.
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const pid of tree) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    if (baseDir) await rm(baseDir, { recursive: true, force: true });
-  });
+  const cli = (args: readonly string[]): Promise<CliResult> => runCli(args, { LOGFERRY_STATE_DIR: baseDir });
+  const fail = (err: Error): never => assert.fail(`${err.message}\n--- npm start output ---\n${output}`);
+  const stream = async (limit = 0) =>
+    (await httpsJson(`${streamUrl}?limit=${limit}`, ca)) as StreamPage & { statuses: Record<string, number> };
+  const blobCounts = async () =>
+    ((await (await fetch(new URL('counts', page))).json()) as { counts: Record<string, number> }).counts;
+  const adxCount = async (table: string): Promise<number> => {
+    const res = await fetch(`${e.adxEndpoint}/v1/rest/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ db: e.kustoDatabase, csl: `${table} | count` }),
+    });
+    if (!res.ok) throw new Error(`ADX query ${table}: HTTP ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { Tables: { Rows: number[][] }[] };
+    return Number(body.Tables[0]?.Rows[0]?.[0]);
+  };
+  const dlqCount = (listing: string, ref: string): number | undefined => {
+    const m = new RegExp(`^${ref}\\s+(\\d+)\\s`, 'm').exec(listing);
+    return m ? Number(m[1]) : undefined;
+  };
+  /** Waits until the stand-in holds exactly `expectedRecords`, then checks none arrived twice. */
+  const allRecordsArrived = async (deadline: number) => {
+    await until(`${expectedRecords} records in the Logs Ingestion stand-in`, deadline, async () => {
+      const n = (await stream()).recordCount;
+      if (n > expectedRecords) throw new Error(`more records than sent: ${n} > ${expectedRecords}`);
+      return n === expectedRecords ? n : undefined;
+    }).catch(fail);
+    const all = await stream(10_000);
+    assert.equal(all.records.length, expectedRecords);
+    const ids = new Set(all.records.map((r) => r.eventId));
+    assert.equal(ids.size, expectedRecords, 'no record arrived twice');
+    return all.records;
+  };
 
-  it('shows data flowing through both flows, then stops cleanly on Ctrl-C', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
+  before(async () => {
+    started = Date.now();
+    const deadline = started + FLOWS_DEADLINE_MS;
     baseDir = await mkdtemp(join(tmpdir(), 'logferry-npm-start-'));
-    const cli = spawn(
+    const proc = spawn(
       process.execPath,
       [CLI_MAIN, 'run', 'all', '--local', '--base-dir', baseDir, '--status-port', '0', '--live-interval', '2'],
       { env: { PATH: process.env.PATH ?? '', HOME: baseDir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    child = cli;
-    cli.stdout?.on('data', (d) => {
+    child = proc;
+    proc.stdout?.on('data', (d) => {
       output += String(d);
     });
-    cli.stderr?.on('data', (d) => {
+    proc.stderr?.on('data', (d) => {
       output += String(d);
     });
-    const exited = once(cli, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-
-    const page = await until('the banner', deadline, async () => {
-      if (cli.exitCode !== null) throw new Error(`exited early with ${cli.exitCode}:\n${output}`);
+    exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    page = await until('the banner', deadline, async () => {
+      if (proc.exitCode !== null) throw new Error(`exited early with ${proc.exitCode}`);
       return /Status page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
-    }).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
+    }).catch(fail);
+    const state = JSON.parse(readFileSync(join(baseDir, 'local-stack.json'), 'utf8')) as { endpoints: LocalEndpoints };
+    e = state.endpoints;
+    ca = readFileSync(e.caCertPath, 'utf8');
+    streamUrl = `${e.logsIngestionEndpoint}/stand-in/streams/${e.dcrStream}`;
+    s3 = new S3Client({
+      endpoint: e.aws.endpoint,
+      region: e.aws.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: e.aws.accessKeyId, secretAccessKey: e.aws.secretAccessKey },
+    });
+  });
+
+  after(async () => {
+    s3?.destroy();
+    // Only on failure is anything left; leave nothing running either way (children listed before the parent goes).
+    const running = child && child.exitCode === null && child.signalCode === null;
+    const left = tree.length > 0 || !running ? tree : descendants(child?.pid ?? -1);
+    if (running) child?.kill('SIGKILL');
+    for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (baseDir) await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it('shows every seeded record and row on the way through both flows, within two minutes', async () => {
+    const deadline = started + FLOWS_DEADLINE_MS;
+    assert.ok(page, 'the banner names the status page');
     assert.match(
       output,
       /Log Analytics\s+curl -sk https:\/\/127\.0\.0\.1:\d+\/stand-in\/streams\/Custom-Code42FileEvents_CL/,
     );
+    assert.match(output, /ADX rows\s+curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/rest\/query /);
     assert.match(output, /node cli\/src\/main\.ts seed/);
-
     const res = await fetch(page);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     await res.body?.cancel();
 
-    const state = JSON.parse(readFileSync(join(baseDir, 'local-stack.json'), 'utf8')) as {
-      endpoints: { logsIngestionEndpoint: string; caCertPath: string; dcrStream: string };
+    const seeded = /Seeded \d+ gzip NDJSON objects \((\d+) Code42 file events\)/.exec(output);
+    assert.ok(seeded?.[1], `the start reports what it seeded\n${output}`);
+    expectedRecords = Number(seeded[1]);
+    assert.ok(expectedRecords > 0);
+    const records = await allRecordsArrived(deadline);
+    assert.ok(records.every((r) => typeof r.eventType === 'string' && typeof r.TimeGenerated === 'string'));
+    assert.equal((await stream()).statuses['400'] ?? 0, 0, 'the sink refused nothing yet');
+
+    for (const table of ADX_TABLES) {
+      await until(`${ROWS_PER_SAMPLE} rows in ADX table ${table}`, deadline, async () => {
+        const n = await adxCount(table);
+        if (n > ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
+        return n === ROWS_PER_SAMPLE ? n : undefined;
+      }).catch(fail);
+    }
+    // The malformed CSV fails in ADX and the file no mapping names is skipped; the three samples succeed.
+    await until('succeeded ≥ 3, failed 1, skipped 1 on the status API', deadline, async () => {
+      const c = await blobCounts();
+      return (c.succeeded ?? 0) >= 3 && c.failed === 1 && c.skipped === 1 ? c : undefined;
+    }).catch(fail);
+    assert.ok(Date.now() - started < FLOWS_DEADLINE_MS);
+  });
+
+  it('logferry status prints the failed malformed CSV with its reason', async () => {
+    const r = await cli(['status']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Number(/succeeded (\d+)/.exec(r.stdout)?.[1]) >= 3, r.stdout);
+    assert.match(r.stdout, /\bfailed 1\s+skipped 1\b/);
+    assert.match(r.stdout, /Failed or unknown: 1\n/);
+    const m =
+      /^ {2}(TrafficFlows-\S+-malformed\.csv) {2}\[failed, attempt \d+(?:\/\d+)?[^\]]*\]\n {6}(\S[^\n]*)$/m.exec(
+        r.stdout,
+      );
+    assert.ok(m, `the malformed CSV and its reason:\n${r.stdout}`);
+    assert.match(m[2] ?? '', /fields/i, 'the reason says what is wrong with the row');
+  });
+
+  it('dlq replay delivers a batch the Logs Ingestion API refused once, and empties the DLQ', async () => {
+    const deadline = Date.now() + STEP_DEADLINE_MS;
+    const ref = 'staged-batches/la-uploader';
+    const before = await cli(['dlq', 'list']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(dlqCount(before.stdout, ref), 0, before.stdout);
+
+    const faults = (await httpsJson(`${e.logsIngestionEndpoint}/stand-in/faults`, ca, 'POST', [
+      { status: 400, count: 1 },
+    ])) as { pending: number };
+    assert.equal(faults.pending, 1);
+    const seeded = await cli(['seed']);
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const added = /Added \d+ objects \((\d+) events\) announced on SQS/.exec(seeded.stdout);
+    assert.ok(added?.[1], seeded.stdout);
+    const total = expectedRecords + Number(added[1]);
+
+    const listing = await until(`1 dead-letter in ${ref}`, deadline, async () => {
+      const r = await cli(['dlq', 'list']);
+      if (r.code !== 0) throw new Error(`dlq list exited ${r.code}: ${r.stderr}`);
+      return dlqCount(r.stdout, ref) === 1 ? r.stdout : undefined;
+    }).catch(fail);
+    assert.match(listing, /^staged-batches\/la-uploader\s+1\s+\S+\s+LogsIngestionRejected \(1\)$/m);
+    const s = await stream();
+    assert.equal(s.statuses['400'], 1, 'the fault answered one request');
+    // Everything but the refused batch arrives; the refused one waits in the DLQ.
+    await until('the other batches of the seed', deadline, async () => {
+      const n = (await stream()).recordCount;
+      return n > expectedRecords && n < total ? n : undefined;
+    }).catch(fail);
+
+    const replay = await cli(['dlq', 'replay', ref]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /Replayed 1 message\(s\) from staged-batches\/la-uploader/);
+    expectedRecords = total;
+    await allRecordsArrived(deadline);
+    const empty = await until(`an empty ${ref} DLQ`, deadline, async () => {
+      const r = await cli(['dlq', 'list']);
+      return dlqCount(r.stdout, ref) === 0 ? r.stdout : undefined;
+    }).catch(fail);
+    assert.equal(dlqCount(empty, 'staged-batches/adx-ingester'), 0, 'adx-ingester did not dead-letter the replay');
+  });
+
+  it('logferry scan exits 0 with a summary, and the files seed added reach ADX', async () => {
+    // A scheduled scan (every minute) that began before the files may be the one joined: allow for the next.
+    const deadline = Date.now() + STEP_DEADLINE_MS + 60_000;
+    const r = await cli(['scan', '--interval', '0.2']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^(Started scan|Joined the running scan) \S+ on http:\/\/127\.0\.0\.1:\d+\/$/m);
+    const summary =
+      /^Scan completed in [\d.]+ s: listed (\d+), queued \d+, unchanged \d+, skipped \d+, claimed by another scan \d+, failed 0\.$/m.exec(
+        r.stdout,
+      );
+    assert.ok(summary, r.stdout);
+    // Five files from the start, and (unless a scheduled scan that began earlier was joined) three from seed.
+    assert.ok([5, 8].includes(Number(summary[1])), r.stdout);
+    for (const table of ADX_TABLES) {
+      await until(`${2 * ROWS_PER_SAMPLE} rows in ADX table ${table}`, deadline, async () => {
+        const n = await adxCount(table);
+        if (n > 2 * ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
+        return n === 2 * ROWS_PER_SAMPLE ? n : undefined;
+      }).catch(fail);
+    }
+    await until('succeeded ≥ 6, failed 1, skipped 1', deadline, async () => {
+      const c = await blobCounts();
+      return (c.succeeded ?? 0) >= 6 && c.failed === 1 && c.skipped === 1 ? c : undefined;
+    }).catch(fail);
+  });
+
+  it('logferry backfill publishes objects S3 never announced, only those inside --since/--until', async () => {
+    const deadline = Date.now() + STEP_DEADLINE_MS;
+    assert.ok(s3);
+    const client = s3;
+    const run = Date.now().toString(36);
+    const put = async (key: string, events: number) => {
+      const body = gzipSync(
+        `${code42FileEvents(events, { seed: events })
+          .map((x) => JSON.stringify(x))
+          .join('\n')}\n`,
+      );
+      await client.send(new PutObjectCommand({ Bucket: e.bucket, Key: key, Body: body }));
     };
-    const ca = readFileSync(state.endpoints.caCertPath, 'utf8');
-    const streamUrl = `${state.endpoints.logsIngestionEndpoint}/stand-in/streams/${state.endpoints.dcrStream}`;
-    const records = await until('records in the Logs Ingestion stand-in', deadline, async () => {
-      const s = (await httpsJson(streamUrl, ca)) as { recordCount?: number; records?: Record<string, unknown>[] };
-      return (s.recordCount ?? 0) > 0 ? s.records : undefined;
-    }).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
-    assert.ok(records?.some((r) => typeof r.eventType === 'string' && typeof r.TimeGenerated === 'string'));
+    const lastModified = async (prefix: string) => {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: e.bucket, Prefix: prefix }));
+      return new Map((listed.Contents ?? []).map((o) => [o.Key ?? '', o.LastModified?.getTime() ?? Number.NaN]));
+    };
+    const perKey = (records: readonly Record<string, unknown>[]) => {
+      const n = new Map<unknown, number>();
+      for (const r of records) n.set(r._SourceKey, (n.get(r._SourceKey) ?? 0) + 1);
+      return n;
+    };
 
-    const counts = await until('a blob in a terminal status', deadline, async () => {
-      const c = (await (await fetch(new URL('counts', page))).json()) as { counts: Record<string, number> };
-      const done = (c.counts.succeeded ?? 0) + (c.counts.failed ?? 0) + (c.counts.skipped ?? 0);
-      return done > 0 ? c.counts : undefined;
-    }).catch((err: Error) => assert.fail(`${err.message}\n${output}`));
-    assert.ok(counts);
+    // A whole prefix: two objects, no window.
+    const whole = `code42/backfill-${run}/all/`;
+    const wholeKeys = [`${whole}one.json.gz`, `${whole}two.json.gz`] as const;
+    await put(wholeKeys[0], 4);
+    await put(wholeKeys[1], 6);
+    const all = await cli(['backfill', `s3://${e.bucket}/${whole}`]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /listed 2, published 2, outside the time window 0, refused by the allow-list 0\./);
+    expectedRecords += 10;
+    let counts = perKey(await allRecordsArrived(deadline));
+    assert.equal(counts.get(wholeKeys[0]), 4);
+    assert.equal(counts.get(wholeKeys[1]), 6);
 
-    tree = descendants(cli.pid ?? -1);
+    // Two objects modified at different times (past a whole second apart, in case the store rounds to seconds);
+    // the later one's LastModified splits them: --until it keeps the first, --since it keeps the second.
+    const windowed = `code42/backfill-${run}/window/`;
+    const early = `${windowed}early.json.gz`;
+    const late = `${windowed}late.json.gz`;
+    await put(early, 7);
+    const earlyAt = (await lastModified(windowed)).get(early) ?? Number.NaN;
+    assert.ok(Number.isFinite(earlyAt), 'fauxqs lists the first object with its LastModified');
+    await until("the clock to pass the first object's second", deadline, async () =>
+      Math.floor(Date.now() / 1000) > Math.floor(earlyAt / 1000) ? true : undefined,
+    );
+    await put(late, 11);
+    const lateAt = (await lastModified(windowed)).get(late) ?? Number.NaN;
+    assert.ok(
+      lateAt > earlyAt,
+      `LastModified ${new Date(lateAt).toISOString()} after ${new Date(earlyAt).toISOString()}`,
+    );
+    const split = new Date(lateAt).toISOString();
+
+    const first = await cli(['backfill', `s3://${e.bucket}/${windowed}`, '--until', split]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /listed 2, published 1, outside the time window 1, refused by the allow-list 0\./);
+    expectedRecords += 7;
+    counts = perKey(await allRecordsArrived(deadline));
+    assert.equal(counts.get(early), 7, 'the object before --until arrived');
+    assert.equal(counts.get(late), undefined, 'the object at --until was not published');
+
+    const second = await cli(['backfill', `s3://${e.bucket}/${windowed}`, '--since', split]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /listed 2, published 1, outside the time window 1, refused by the allow-list 0\./);
+    expectedRecords += 11;
+    counts = perKey(await allRecordsArrived(deadline));
+    assert.equal(counts.get(late), 11, 'the object at --since arrived');
+    assert.equal(counts.get(early), 7, 'the object before --since was not published again');
+  });
+
+  it('stops cleanly on Ctrl-C: exit 0, no process left, state file removed', async () => {
+    const proc = child;
+    assert.ok(proc?.pid, 'npm start is running');
+    assert.equal(proc.exitCode, null, `npm start is still running\n${output}`);
+    tree = descendants(proc.pid);
     assert.ok(tree.length >= 7, `six services and Azurite run as children (saw ${tree.length})`);
-    cli.kill('SIGINT');
+    proc.kill('SIGINT');
     const [code] = await exited;
     assert.equal(code, 0, output);
     assert.match(output, /Stopped\./);

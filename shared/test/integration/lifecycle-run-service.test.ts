@@ -62,13 +62,14 @@ describe('runService', () => {
   });
 
   it('on SIGTERM finishes the in-flight job, flushes telemetry, and exits 0 within the grace period', async () => {
-    const child = start('normal', '5000', '400');
+    // The job outlasts the signal by a wide margin even on a loaded machine (the signal follows 'job started').
+    const child = start('normal', '10000', '2500');
     await child.waitFor('job started');
     const sent = Date.now();
     child.proc.kill('SIGTERM');
     const { code } = await child.exited;
     assert.equal(code, 0);
-    assert.ok(Date.now() - sent < 5000, 'exited within the grace period');
+    assert.ok(Date.now() - sent < 10000, 'exited within the grace period');
     const order = messages(child);
     const idx = (m: string) => order.indexOf(m);
     assert.ok(idx('fake-service started') >= 0);
