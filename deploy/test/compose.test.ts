@@ -92,6 +92,40 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('waits with service_healthy only on services that have a health check', () => {
+    const problems: string[] = [];
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const deps = svc.depends_on;
+      if (deps === undefined || Array.isArray(deps)) continue; // the short form means service_started
+      for (const [dep, how] of Object.entries(deps as Record<string, { condition?: string }>)) {
+        const target = compose.services[dep];
+        if (!target) problems.push(`${name} depends on ${dep}, which is not a service`);
+        else if (how?.condition === 'service_healthy' && !target.healthcheck) {
+          problems.push(`${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('waits for the emulators and stand-ins to be healthy before starting the pipeline', () => {
+    for (const name of SERVICES) {
+      const deps = compose.services[name]?.depends_on as Record<string, { condition?: string }>;
+      for (const dep of ['servicebus-health', 'azurite', 'standins']) {
+        assert.equal(deps?.[dep]?.condition, 'service_healthy', `${name} waits for ${dep}`);
+      }
+    }
+    // The emulator image has no shell or HTTP client; servicebus-health probes the emulator's /health port.
+    const probe = JSON.stringify(compose.services['servicebus-health']?.healthcheck);
+    assert.match(probe, /http:\/\/servicebus:5300\/health/);
+    assert.equal(
+      (compose.services.servicebus as { environment?: Record<string, string> }).environment?.EMULATOR_HTTP_PORT,
+      '5300',
+    );
+    for (const name of ['sqledge', 'azurite'])
+      assert.ok(compose.services[name]?.healthcheck, `${name} has a health check`);
+  });
+
   it('points image builds at Dockerfile targets that exist', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)/gim)].map((m) => m[1]));

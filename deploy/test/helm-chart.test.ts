@@ -1,12 +1,20 @@
-// No helm binary exists here: these tests check what can be checked without rendering —
-// values and examples against values.schema.json, every `.Values.*` a template reads exists,
-// every value is documented with @param, template blocks balance, and per-service resources exist.
+// No helm binary exists here. These tests check values and examples against values.schema.json, that every
+// `.Values.*` a template reads exists and every value is documented, and then render the chart with a model of
+// Go templates and Sprig (./helm-render.ts) to check the manifests: each service's container environment parses
+// with that service's own config schema, KEDA triggers match the subscriptions each service drains, and the
+// PodDisruptionBudget, Ingress, ConfigMap and ServiceAccount exist when (and only when) their values say so and
+// reference the right names. `helm template` itself has not run here; see the chart README.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { createRequestAuthenticator } from '../../shared/src/auth/http-auth.ts';
+import { type ConfigDefinition, parseConfig, type VarSpec, type VarSpecs } from '../../shared/src/config/define.ts';
+import { parseMappings } from '../../shared/src/mappings/index.ts';
+import { coalesceValues, goFloat, loadChart, Renderer, TemplateError } from './helm-render.ts';
 
 const chart = join(import.meta.dirname, '../helm/logferry');
 const read = (p: string) => readFileSync(join(chart, p), 'utf8');
@@ -14,6 +22,11 @@ const values = parse(read('values.yaml')) as Record<string, unknown>;
 const schema = JSON.parse(read('values.schema.json')) as object;
 const templates = readdirSync(join(chart, 'templates')).map((f) => ({ name: f, text: read(`templates/${f}`) }));
 const SERVICES = ['sqsPoller', 's3Fetcher', 'laUploader', 'blobScanner', 'adxIngester', 'completionChecker'];
+interface KedaValues {
+  topic: string;
+  subscription: string;
+  additionalSubscriptions: { topic: string; subscription: string }[];
+}
 
 function deepMerge(a: unknown, b: unknown): unknown {
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
@@ -52,6 +65,10 @@ describe('helm chart values', () => {
       deepMerge(values, { laUploader: { keda: { topic: 'no-such-topic' } } }),
       deepMerge(values, { sqsPoller: { env: { 'bad name': 'x' } } }),
       deepMerge(values, { unknownTopLevel: true }),
+      // The API key only ever comes from a Secret: no literal value in the values.
+      deepMerge(values, { blobScanner: { auth: { apiKey: { value: 'a-literal-key-in-values' } } } }),
+      deepMerge(values, { blobScanner: { auth: { audience: 'api://not-a-list' } } }),
+      deepMerge(values, { adxIngester: { keda: { additionalSubscriptions: [{ topic: 'nope', subscription: 'x' }] } } }),
     ];
     for (const v of bad) assert.equal(validate(v), false, JSON.stringify(v).slice(0, 200));
   });
@@ -127,8 +144,573 @@ describe('helm chart templates', () => {
     for (const topic of config.UserConfig.Namespaces[0].Topics)
       for (const sub of topic.Subscriptions) subs.add(`${topic.Name}/${sub.Name}`);
     for (const s of ['s3Fetcher', 'laUploader', 'adxIngester']) {
-      const keda = (values[s] as { keda: { topic: string; subscription: string } }).keda;
-      assert.ok(subs.has(`${keda.topic}/${keda.subscription}`), `${keda.topic}/${keda.subscription} is in Config.json`);
+      const keda = (values[s] as { keda: KedaValues }).keda;
+      for (const { topic, subscription } of [keda, ...keda.additionalSubscriptions]) {
+        assert.ok(subs.has(`${topic}/${subscription}`), `${topic}/${subscription} is in Config.json`);
+      }
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------ rendered manifests
+
+const renderer = loadChart(chart);
+const RELEASE = { name: 'rel', namespace: 'logferry' };
+const FULLNAME = 'rel-logferry';
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+interface Container {
+  name: string;
+  args?: string[];
+  env?: EnvVar[];
+  ports?: { name: string; containerPort: number }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  containers: Container[];
+  volumes?: { name: string; configMap?: { name: string } }[];
+}
+interface Trigger {
+  type: string;
+  metadata: Record<string, string>;
+  authenticationRef?: { name: string };
+}
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+    maxUnavailable?: number | string;
+    scaleTargetRef?: { name: string };
+    triggers?: Trigger[];
+    podIdentity?: { provider: string; identityId?: string };
+    ingressClassName?: string;
+    tls?: { hosts: string[]; secretName: string }[];
+    rules?: {
+      host: string;
+      http: { paths: { path: string; backend: { service: { name: string; port: { name?: string } } } }[] };
+    }[];
+    ports?: { name: string; port: number; targetPort: string | number }[];
+  };
+  data?: Record<string, string>;
+}
+
+function mergedValues(overrides: readonly unknown[]): Record<string, unknown> {
+  return overrides.reduce<unknown>((acc, o) => coalesceValues(acc, o), values) as Record<string, unknown>;
+}
+
+/** `helm template` as modelled by ./helm-render.ts, parsed into manifests. */
+function renderChart(overrides: readonly unknown[]): Manifest[] {
+  const docs: Manifest[] = [];
+  for (const [file, text] of renderer.render(mergedValues(overrides), RELEASE)) {
+    for (const doc of parseAllDocuments(text)) {
+      assert.deepEqual(doc.errors, [], `${file} renders valid YAML`);
+      const m = doc.toJS() as Manifest | null;
+      if (m === null) continue;
+      assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a document without apiVersion, kind or name`);
+      docs.push(m);
+    }
+  }
+  const ids = docs.map((d) => `${d.kind}/${d.metadata.name}`);
+  assert.deepEqual(
+    ids.filter((n, i) => ids.indexOf(n) !== i),
+    [],
+    'no two resources share a kind and name',
+  );
+  return docs;
+}
+
+const ofKind = (docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind);
+const named = (docs: Manifest[], kind: string, name: string) =>
+  docs.find((d) => d.kind === kind && d.metadata.name === name);
+
+/** What values.yaml leaves to the installer (docs/deployment.md's `helm upgrade --install … --set …`). */
+const REQUIRED = {
+  azure: {
+    tenantId: '00000000-0000-0000-0000-000000000000',
+    serviceBusNamespace: 'logferry-test.servicebus.windows.net',
+    storageAccountUrl: 'https://logferrytest.blob.core.windows.net',
+    storageTableUrl: 'https://logferrytest.table.core.windows.net',
+  },
+  aws: {
+    region: 'us-east-1',
+    roleArn: 'arn:aws:iam::123456789012:role/logferry-reader',
+    allowedBuckets: ['incydr-logs'],
+  },
+  adx: {
+    clusterUri: 'https://test.westeurope.kusto.windows.net',
+    ingestUri: 'https://ingest-test.westeurope.kusto.windows.net',
+    database: 'SecurityLogs',
+  },
+  serviceAccount: { workloadIdentity: { clientId: '11111111-1111-1111-1111-111111111111' } },
+  sqsPoller: { env: { SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/incydr-events' } },
+  laUploader: {
+    env: {
+      LOGS_INGESTION_ENDPOINT: 'https://logferry-test.westeurope-1.ingest.monitor.azure.com',
+      DCR_IMMUTABLE_ID: `dcr-${'0'.repeat(32)}`,
+      DCR_STREAM: 'Custom-Code42FileEvents_CL',
+    },
+  },
+  blobScanner: { auth: { apiKey: { secretName: 'logferry-status-api-key' } } },
+};
+const EXAMPLES = readdirSync(join(chart, 'examples')).map((f) => ({
+  name: `examples/${f}`,
+  overrides: [parse(read(`examples/${f}`))] as unknown[],
+}));
+const SOURCES = [{ name: 'values.yaml with the required settings', overrides: [REQUIRED] as unknown[] }, ...EXAMPLES];
+const PRODUCTION = [parse(read('examples/production.yaml'))] as unknown[];
+
+const configs = new Map<string, ConfigDefinition<VarSpecs>>();
+async function configOf(service: string): Promise<ConfigDefinition<VarSpecs>> {
+  let config = configs.get(service);
+  if (!config) {
+    const mod = (await import(`../../shared/src/config/services/${service}.ts`)) as {
+      config: ConfigDefinition<VarSpecs>;
+    };
+    config = mod.config;
+    configs.set(service, config);
+  }
+  return config;
+}
+
+// Read by Node itself, not by a service's config.
+const RUNTIME_VARS = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
+
+/** What the AKS workload identity webhook adds to a pod labelled azure.workload.identity/use=true. */
+function webhookEnv(sa: Manifest | undefined): Record<string, string> {
+  const annotations = sa?.metadata.annotations ?? {};
+  return {
+    AZURE_CLIENT_ID: annotations['azure.workload.identity/client-id'] ?? '11111111-1111-1111-1111-111111111111',
+    // Without the annotation the webhook uses the cluster's tenant.
+    AZURE_TENANT_ID: annotations['azure.workload.identity/tenant-id'] ?? '99999999-9999-9999-9999-999999999999',
+    AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
+    AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
+  };
+}
+
+/** A variable from a secretKeyRef is present at runtime; its value is unknown, so use one of the right shape. */
+function secretValue(spec: VarSpec | undefined): string {
+  const candidates = [
+    spec?.example,
+    'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.invalid/',
+    'a-value-from-a-kubernetes-secret',
+  ].filter((c): c is string => c !== undefined);
+  return candidates.find((c) => spec?.schema.safeParse(c).success) ?? candidates.at(-1)!;
+}
+
+interface ServiceEnv {
+  service: string;
+  deployment: Manifest;
+  container: Container;
+  env: Record<string, string>;
+  parsed: Record<string, unknown> | undefined;
+  problems: string[];
+}
+
+/**
+ * Each Deployment's container environment as the pod would see it, parsed with that service's config schema
+ * (as the service does at start, exit 78 on failure); blob-scanner also builds its request authenticator,
+ * which refuses to start without a usable method.
+ */
+async function serviceEnvs(docs: Manifest[]): Promise<ServiceEnv[]> {
+  const sa = ofKind(docs, 'ServiceAccount')[0];
+  const out: ServiceEnv[] = [];
+  for (const deployment of ofKind(docs, 'Deployment')) {
+    const pod = deployment.spec!.template!;
+    const container = pod.spec.containers[0]!;
+    const service = container.args?.[0] ?? '';
+    const config = await configOf(service);
+    const problems: string[] = [];
+    const env = pod.metadata.labels['azure.workload.identity/use'] === 'true' ? webhookEnv(sa) : {};
+    const seen = new Set<string>();
+    for (const e of container.env ?? []) {
+      if (seen.has(e.name)) problems.push(`${e.name} is set twice (the later one wins, silently)`);
+      seen.add(e.name);
+      if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(config.vars[e.name]);
+      else if (e.valueFrom) problems.push(`${e.name}: only value and secretKeyRef are modelled`);
+      else env[e.name] = e.value ?? '';
+    }
+    const known = new Set(Object.entries(config.vars).flatMap(([k, v]) => [k, ...(v.aliases ?? [])]));
+    for (const name of seen) {
+      if (!known.has(name) && !RUNTIME_VARS.has(name)) problems.push(`${name} is not a variable ${service} reads`);
+    }
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = parseConfig(config, env) as Record<string, unknown>;
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    if (parsed && service === 'blob-scanner') {
+      try {
+        createRequestAuthenticator({
+          tenantId: parsed.AUTH_TENANT_ID as string | undefined,
+          audience: parsed.AUTH_AUDIENCE as string[] | undefined,
+          requiredRole: parsed.AUTH_REQUIRED_ROLE as string | undefined,
+          requiredScope: parsed.AUTH_REQUIRED_SCOPE as string | undefined,
+          apiKey: parsed.STATUS_API_KEY as string | undefined,
+          localMode: parsed.LOGFERRY_LOCAL as boolean,
+          listenHost: parsed.HTTP_HOST as string,
+        });
+      } catch (err) {
+        problems.push(`status API: ${(err as Error).message}`);
+      }
+    }
+    out.push({ service, deployment, container, env, parsed, problems });
+  }
+  return out;
+}
+
+/** The topic/subscription pairs a service drains, as its main.ts subscribes with the parsed config. */
+function drained(service: string, c: Record<string, unknown>): string[] {
+  switch (service) {
+    case 's3-fetcher':
+      return [`s3-objects/${String(c.SUBSCRIPTION)}`];
+    case 'la-uploader':
+      return ['staged-batches/la-uploader']; // subscribes as its own name
+    case 'adx-ingester':
+      return [
+        `ingest-requests/${String(c.INGEST_REQUESTS_SUBSCRIPTION)}`,
+        ...(c.STAGED_BATCHES_SUBSCRIPTION && c.STAGED_BATCHES_SUBSCRIPTION !== 'off' ? [`staged-batches/${String(c.STAGED_BATCHES_SUBSCRIPTION)}`] : []),
+      ];
+    case 'blob-scanner':
+      return [`ingestion-results/${String(c.RESULTS_SUBSCRIPTION)}`];
+    default:
+      return [];
+  }
+}
+
+const topology = (() => {
+  const config = JSON.parse(readFileSync(join(chart, '../../servicebus/Config.json'), 'utf8'));
+  const subs = new Set<string>();
+  for (const topic of config.UserConfig.Namespaces[0].Topics)
+    for (const sub of topic.Subscriptions) subs.add(`${topic.Name}/${sub.Name}`);
+  return subs;
+})();
+
+describe('the Go template model (./helm-render.ts)', () => {
+  const one = (text: string, v: Record<string, unknown> = {}) =>
+    new Renderer({ chart: { name: 't' }, templates: new Map([['x.yaml', text]]) }).render(v).get('x.yaml');
+
+  it('trims, scopes and short-circuits as text/template does', () => {
+    assert.equal(one('a  {{- "b" -}}  c\n'), 'abc\n');
+    assert.equal(one('{{- if and .Values.m .Values.m.x }}yes{{ else }}no{{ end }}', { m: null }), 'no');
+    assert.throws(() => one('{{ .Values.m.x }}'), TemplateError, 'a field of nil is an error');
+    assert.equal(one('{{ .Values.missing }}'), '', 'a missing key prints nothing');
+    assert.equal(one('{{ range $k, $v := .Values.m }}{{ $k }}={{ $v }};{{ end }}', { m: { b: 2, a: 1 } }), 'a=1;b=2;');
+  });
+
+  it("follows Sprig's required, default and arithmetic, and Go's float formatting", () => {
+    assert.equal(one('{{ required "no" .Values.l | len }}', { l: [] }), '0', 'required lets an empty list through');
+    assert.throws(() => one('{{ required "no" (join "," .Values.l) }}', { l: [] }), /no/);
+    assert.equal(one('{{ default "d" .Values.s }}', { s: '' }), 'd');
+    assert.equal(one('{{ mul (sub .Values.n 5) 1000 | quote }}', { n: 60 }), '"55000"');
+    assert.equal(goFloat(1_000_000), '1e+06');
+    assert.equal(goFloat(123_456), '123456');
+    assert.equal(goFloat(0.5), '0.5');
+  });
+});
+
+describe('helm chart rendered', () => {
+  it('refuses values.yaml alone, naming the first missing value', () => {
+    assert.throws(
+      () => renderChart([]),
+      (err: unknown) => err instanceof TemplateError && /is required/.test(err.message),
+    );
+  });
+
+  for (const source of SOURCES) {
+    describe(source.name, () => {
+      it('gives every service an environment its config schema accepts (secretKeyRef values count as set)', async () => {
+        const envs = await serviceEnvs(renderChart(source.overrides));
+        assert.ok(envs.length > 0, 'renders Deployments');
+        for (const s of envs) assert.deepEqual(s.problems, [], s.service);
+      });
+
+      it('mounts mappings.json where MAPPINGS_FILE points, with contents the services accept', async () => {
+        const docs = renderChart(source.overrides);
+        const envs = await serviceEnvs(docs);
+        for (const s of envs) {
+          const file = s.env.MAPPINGS_FILE;
+          const mount = s.container.volumeMounts?.find((m) => m.mountPath === (file ? dirname(file) : '/etc/logferry'));
+          if (!file) {
+            assert.equal(mount, undefined, `${s.service} mounts the ConfigMap without reading it`);
+            continue;
+          }
+          assert.ok(mount?.readOnly, `${s.service}: ${dirname(file)} is mounted read-only`);
+          const volume = s.deployment.spec!.template!.spec.volumes?.find((v) => v.name === mount.name);
+          const cm = named(docs, 'ConfigMap', volume?.configMap?.name ?? '');
+          const text = cm?.data?.[basename(file)];
+          assert.ok(text, `${s.service}: ${file} comes from a ConfigMap key`);
+          assert.doesNotThrow(() => parseMappings(JSON.parse(text)));
+        }
+        // la-uploader keeps staged batches adx-ingester routes only if it reads the same mappings.
+        const adx = envs.some((s) => s.service === 'adx-ingester');
+        const la = envs.find((s) => s.service === 'la-uploader');
+        if (la)
+          assert.equal(
+            la.env.MAPPINGS_FILE !== undefined,
+            adx,
+            'la-uploader reads mappings.json iff adx-ingester runs',
+          );
+      });
+
+      it('scales each Service Bus consumer on exactly the subscriptions it drains, with workload identity', async () => {
+        const docs = renderChart(source.overrides);
+        const envs = await serviceEnvs(docs);
+        const auth = ofKind(docs, 'TriggerAuthentication')[0];
+        for (const so of ofKind(docs, 'ScaledObject')) {
+          const s = envs.find((e) => e.deployment.metadata.name === so.spec?.scaleTargetRef?.name);
+          assert.ok(s?.parsed, `${so.metadata.name} targets a rendered Deployment`);
+          assert.equal(s.deployment.spec?.replicas, undefined, `${s.service}: KEDA, not the Deployment, sets replicas`);
+          const sb = (so.spec?.triggers ?? []).filter((t) => t.type === 'azure-servicebus');
+          if (s.service === 'sqs-poller' || s.service === 'blob-scanner') {
+            assert.deepEqual(sb, [], `${s.service} does not scale on Service Bus`);
+            continue;
+          }
+          const pairs = sb.map((t) => `${t.metadata.topicName}/${t.metadata.subscriptionName}`);
+          assert.deepEqual(pairs.sort(), drained(s.service, s.parsed).sort(), s.service);
+          for (const t of sb) {
+            assert.ok(topology.has(`${t.metadata.topicName}/${t.metadata.subscriptionName}`), 'in Config.json');
+            assert.equal(t.metadata.namespace, String(s.parsed.SERVICEBUS_NAMESPACE).split('.')[0]);
+            assert.equal(t.authenticationRef?.name, auth?.metadata.name, 'uses the chart TriggerAuthentication');
+            assert.equal(auth?.spec?.podIdentity?.provider, 'azure-workload');
+          }
+        }
+      });
+    });
+  }
+
+  it('refuses an empty aws.allowedBuckets (Sprig `required` lets an empty list through, so the chart checks the join)', () => {
+    assert.throws(() => renderChart([REQUIRED, { aws: { allowedBuckets: [] } }]), /needs at least one bucket/);
+  });
+
+  it('scales adx-ingester on ingest-requests and staged-batches (production example)', () => {
+    const so = named(renderChart(PRODUCTION), 'ScaledObject', `${FULLNAME}-adx-ingester`);
+    assert.deepEqual(
+      so?.spec?.triggers?.map((t) => [
+        t.type,
+        t.metadata.topicName,
+        t.metadata.subscriptionName,
+        t.authenticationRef?.name,
+      ]),
+      [
+        ['azure-servicebus', 'ingest-requests', 'adx-ingester', `${FULLNAME}-servicebus`],
+        ['azure-servicebus', 'staged-batches', 'adx-ingester', `${FULLNAME}-servicebus`],
+      ],
+    );
+  });
+
+  it('catches a missing companion variable: AUTH_TENANT_ID without AUTH_AUDIENCE', async () => {
+    const docs = renderChart([
+      ...PRODUCTION,
+      {
+        blobScanner: {
+          auth: { audience: [], requiredRole: '', apiKey: { secretName: 'k' } },
+          env: { AUTH_TENANT_ID: '00000000-0000-0000-0000-000000000000' },
+        },
+      },
+    ]);
+    const scanner = (await serviceEnvs(docs)).find((s) => s.service === 'blob-scanner');
+    assert.match(scanner?.problems.join('\n') ?? '', /AUTH_TENANT_ID is set but AUTH_AUDIENCE is not/);
+  });
+});
+
+describe('helm chart: blob-scanner status API authentication', () => {
+  const scannerEnv = (overrides: unknown[]) => {
+    const d = named(renderChart(overrides), 'Deployment', `${FULLNAME}-blob-scanner`);
+    return d?.spec?.template?.spec.containers[0]?.env ?? [];
+  };
+  const withAuth = (auth: Record<string, unknown>, more: Record<string, unknown> = {}) => [
+    REQUIRED,
+    { blobScanner: { auth: { apiKey: { secretName: '' }, ...auth } }, ...more },
+  ];
+
+  it('refuses to render a status API nobody can authenticate to', () => {
+    assert.throws(() => renderChart(withAuth({})), /needs a way to authenticate callers/);
+  });
+
+  it('refuses an audience without a required role or scope, or without a tenant', () => {
+    assert.throws(() => renderChart(withAuth({ audience: ['api://x'] })), /requiredRole or requiredScope/);
+    assert.throws(
+      () => renderChart(withAuth({ audience: ['api://x'], requiredRole: 'R' }, { azure: { tenantId: '' } })),
+      /needs a tenant/,
+    );
+  });
+
+  it('emits the AUTH_* variables together, with auth.tenantId over azure.tenantId', () => {
+    const env = scannerEnv(
+      withAuth({
+        tenantId: 'contoso.onmicrosoft.com',
+        audience: ['api://a', 'a'],
+        requiredScope: 'Status.Read',
+      }),
+    );
+    const byName = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    assert.equal(byName.AUTH_TENANT_ID, 'contoso.onmicrosoft.com');
+    assert.equal(byName.AUTH_AUDIENCE, 'api://a,a');
+    assert.equal(byName.AUTH_REQUIRED_SCOPE, 'Status.Read');
+    assert.ok(!('AUTH_REQUIRED_ROLE' in byName));
+    assert.ok(!('STATUS_API_KEY' in byName));
+  });
+
+  it('takes the API key from a Secret only, and sets no AUTH_* without an audience', () => {
+    const env = scannerEnv(withAuth({ apiKey: { secretName: 'status-key', secretKey: 'key' } }));
+    const key = env.find((e) => e.name === 'STATUS_API_KEY');
+    assert.deepEqual(key, { name: 'STATUS_API_KEY', valueFrom: { secretKeyRef: { name: 'status-key', key: 'key' } } });
+    assert.deepEqual(
+      env.filter((e) => e.name.startsWith('AUTH_')),
+      [],
+      'AUTH_TENANT_ID is not emitted just because azure.tenantId is set',
+    );
+  });
+});
+
+describe('helm chart: PodDisruptionBudget', () => {
+  it('protects every enabled service but completion-checker, selecting exactly its pods', () => {
+    const docs = renderChart(PRODUCTION);
+    const deployments = ofKind(docs, 'Deployment');
+    const pdbs = ofKind(docs, 'PodDisruptionBudget');
+    assert.deepEqual(
+      pdbs.map((p) => p.metadata.name).sort(),
+      deployments
+        .map((d) => d.metadata.name)
+        .filter((n) => n !== `${FULLNAME}-completion-checker`)
+        .sort(),
+    );
+    for (const pdb of pdbs) {
+      const d = named(docs, 'Deployment', pdb.metadata.name)!;
+      assert.deepEqual(pdb.spec?.selector?.matchLabels, d.spec?.selector?.matchLabels, pdb.metadata.name);
+      for (const [k, v] of Object.entries(pdb.spec?.selector?.matchLabels ?? {})) {
+        assert.equal(d.spec?.template?.metadata.labels[k], v, `${pdb.metadata.name} selects its pods by ${k}`);
+      }
+      assert.equal(pdb.spec?.maxUnavailable, 1);
+    }
+  });
+
+  it('follows pdb.enabled, pdb.maxUnavailable and the service switch', () => {
+    const docs = renderChart([
+      ...PRODUCTION,
+      {
+        s3Fetcher: { pdb: { enabled: false } },
+        laUploader: { pdb: { maxUnavailable: '50%' } },
+        adxIngester: { enabled: false },
+      },
+    ]);
+    assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-s3-fetcher`), undefined);
+    assert.ok(named(docs, 'Deployment', `${FULLNAME}-s3-fetcher`));
+    assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-la-uploader`)?.spec?.maxUnavailable, '50%');
+    assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-adx-ingester`), undefined);
+    assert.equal(named(docs, 'Deployment', `${FULLNAME}-adx-ingester`), undefined);
+    assert.equal(named(docs, 'ScaledObject', `${FULLNAME}-adx-ingester`), undefined);
+  });
+});
+
+describe('helm chart: Ingress and Service of the status page', () => {
+  it('is absent unless blobScanner.ingress.enabled', () => {
+    const docs = renderChart([REQUIRED]);
+    assert.deepEqual(ofKind(docs, 'Ingress'), []);
+    assert.ok(named(docs, 'Service', `${FULLNAME}-blob-scanner`));
+  });
+
+  it("routes the host to blob-scanner's Service, whose port reaches the container's http port", () => {
+    const docs = renderChart(PRODUCTION);
+    const ingress = named(docs, 'Ingress', `${FULLNAME}-blob-scanner`);
+    assert.ok(ingress);
+    assert.equal(ingress.spec?.ingressClassName, 'webapprouting.kubernetes.azure.com');
+    assert.deepEqual(ingress.spec?.tls, [{ hosts: ['logferry.example.com'], secretName: 'logferry-tls' }]);
+    const rule = ingress.spec?.rules?.[0];
+    assert.equal(rule?.host, 'logferry.example.com');
+    const backend = rule?.http.paths[0]?.backend.service;
+    const service = named(docs, 'Service', backend?.name ?? '');
+    assert.ok(service, 'the backend Service exists');
+    const port = service.spec?.ports?.find((p) => p.name === backend?.port.name);
+    assert.ok(port, `the Service has the port named ${backend?.port.name}`);
+    const pod = named(docs, 'Deployment', `${FULLNAME}-blob-scanner`)?.spec?.template;
+    for (const [k, v] of Object.entries(service.spec?.selector ?? {})) {
+      assert.equal(pod?.metadata.labels[k], v, `the Service selects blob-scanner pods by ${k}`);
+    }
+    const container = pod?.spec.containers[0];
+    const target = container?.ports?.find((p) => p.name === port.targetPort);
+    assert.equal(target?.containerPort, 8081);
+    assert.equal(container?.env?.find((e) => e.name === 'HTTP_PORT')?.value, '8081', 'the service listens there');
+  });
+
+  it('is not rendered without blob-scanner, and needs a host', () => {
+    const off = renderChart([...PRODUCTION, { blobScanner: { enabled: false } }]);
+    assert.deepEqual(ofKind(off, 'Ingress'), []);
+    assert.equal(named(off, 'Service', `${FULLNAME}-blob-scanner`), undefined);
+    assert.throws(() => renderChart([...PRODUCTION, { blobScanner: { ingress: { host: '' } } }]), /host is required/);
+  });
+});
+
+describe('helm chart: ConfigMap', () => {
+  it('carries the mappings value as mappings.json, and pods roll when it changes', () => {
+    const mappings = JSON.parse(readFileSync(join(chart, '../../../mappings.json'), 'utf8'));
+    for (const overrides of [[REQUIRED], [REQUIRED, { mappings }]]) {
+      const rendered = renderer.render(mergedValues(overrides), RELEASE);
+      const docs = renderChart(overrides);
+      const cm = named(docs, 'ConfigMap', `${FULLNAME}-config`);
+      assert.ok(cm, 'the ConfigMap exists');
+      assert.deepEqual(JSON.parse(cm.data?.['mappings.json'] ?? ''), mergedValues(overrides).mappings);
+      const checksum = createHash('sha256')
+        .update(rendered.get('configmap.yaml') ?? '')
+        .digest('hex');
+      for (const d of ofKind(docs, 'Deployment')) {
+        assert.equal(d.spec?.template?.metadata.annotations?.['checksum/config'], checksum, d.metadata.name);
+      }
+    }
+  });
+});
+
+describe('helm chart: ServiceAccount', () => {
+  it('is created with the workload identity annotations, and every pod runs as it', () => {
+    const docs = renderChart(PRODUCTION);
+    const [sa, ...more] = ofKind(docs, 'ServiceAccount');
+    assert.deepEqual(more, []);
+    assert.equal(sa?.metadata.name, FULLNAME);
+    assert.equal(
+      sa?.metadata.annotations?.['azure.workload.identity/client-id'],
+      '11111111-1111-1111-1111-111111111111',
+    );
+    assert.equal(
+      sa?.metadata.annotations?.['azure.workload.identity/tenant-id'],
+      '00000000-0000-0000-0000-000000000000',
+    );
+    for (const d of ofKind(docs, 'Deployment')) {
+      assert.equal(d.spec?.template?.spec.serviceAccountName, FULLNAME, d.metadata.name);
+      assert.equal(d.spec?.template?.metadata.labels['azure.workload.identity/use'], 'true', d.metadata.name);
+    }
+  });
+
+  it('follows serviceAccount.create, name, annotations and workloadIdentity.enabled', () => {
+    const custom = renderChart([...PRODUCTION, { serviceAccount: { name: 'ferry', annotations: { team: 'secops' } } }]);
+    assert.equal(ofKind(custom, 'ServiceAccount')[0]?.metadata.name, 'ferry');
+    assert.equal(ofKind(custom, 'ServiceAccount')[0]?.metadata.annotations?.team, 'secops');
+    for (const d of ofKind(custom, 'Deployment')) assert.equal(d.spec?.template?.spec.serviceAccountName, 'ferry');
+
+    const existing = renderChart([...PRODUCTION, { serviceAccount: { create: false, name: 'byo' } }]);
+    assert.deepEqual(ofKind(existing, 'ServiceAccount'), []);
+    for (const d of ofKind(existing, 'Deployment')) assert.equal(d.spec?.template?.spec.serviceAccountName, 'byo');
+    assert.throws(
+      () => renderChart([...PRODUCTION, { serviceAccount: { create: false } }]),
+      /serviceAccount.name is required/,
+    );
+
+    const noWi = renderChart([...PRODUCTION, { serviceAccount: { workloadIdentity: { enabled: false } } }]);
+    assert.equal(
+      ofKind(noWi, 'ServiceAccount')[0]?.metadata.annotations?.['azure.workload.identity/client-id'],
+      undefined,
+    );
+    for (const d of ofKind(noWi, 'Deployment')) {
+      assert.equal(d.spec?.template?.metadata.labels['azure.workload.identity/use'], undefined, d.metadata.name);
     }
   });
 });

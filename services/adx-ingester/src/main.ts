@@ -82,7 +82,7 @@ await runService({
         handler: createIngestRequestHandler(deps),
       }),
     );
-    if (config.STAGED_BATCHES_SUBSCRIPTION !== '') {
+    if (config.STAGED_BATCHES_SUBSCRIPTION !== 'off') {
       subscriptions.push(
         transport.subscribe({
           topic: 'staged-batches',

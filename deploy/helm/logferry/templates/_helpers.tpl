@@ -34,18 +34,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
 {{/*
-Environment shared by every service: where Service Bus, storage and telemetry are, and how to
+Environment shared by every service: where Service Bus is, logging, probes and telemetry, and how to
 authenticate (workload identity: no secrets in the pod spec).
 */}}
 {{- define "logferry.commonEnv" -}}
 - name: SERVICEBUS_NAMESPACE
   value: {{ required "azure.serviceBusNamespace is required (e.g. mybus.servicebus.windows.net)" .Values.azure.serviceBusNamespace | quote }}
-- name: STORAGE_ACCOUNT_URL
-  value: {{ required "azure.storageAccountUrl is required" .Values.azure.storageAccountUrl | quote }}
-- name: STORAGE_TABLE_URL
-  value: {{ required "azure.storageTableUrl is required" .Values.azure.storageTableUrl | quote }}
-- name: STATUS_TABLE
-  value: {{ .Values.azure.statusTable | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: HEALTH_PORT
@@ -63,6 +57,16 @@ authenticate (workload identity: no secrets in the pod spec).
 {{- end }}
 {{- end -}}
 
+{{/* Storage: staging and data containers, the status table (every service but sqs-poller). */}}
+{{- define "logferry.storageEnv" -}}
+- name: STORAGE_ACCOUNT_URL
+  value: {{ required "azure.storageAccountUrl is required" .Values.azure.storageAccountUrl | quote }}
+- name: STORAGE_TABLE_URL
+  value: {{ required "azure.storageTableUrl is required" .Values.azure.storageTableUrl | quote }}
+- name: STATUS_TABLE
+  value: {{ .Values.azure.statusTable | quote }}
+{{- end -}}
+
 {{/* AWS settings for the two AWS-facing services (web identity from the Azure token). */}}
 {{- define "logferry.awsEnv" -}}
 - name: AWS_REGION
@@ -71,24 +75,19 @@ authenticate (workload identity: no secrets in the pod spec).
   value: {{ required "aws.roleArn is required (the IAM role trusted for the Azure identity)" .Values.aws.roleArn | quote }}
 - name: AWS_WEB_IDENTITY_AUDIENCE
   value: {{ .Values.aws.webIdentityAudience | quote }}
+{{- /* `required` passes an empty list (only nil and "" fail it), so check the joined string. */}}
 - name: S3_ALLOWED_BUCKETS
-  value: {{ join "," (required "aws.allowedBuckets needs at least one bucket" .Values.aws.allowedBuckets) | quote }}
+  value: {{ required "aws.allowedBuckets needs at least one bucket" (join "," .Values.aws.allowedBuckets) | quote }}
 {{- if .Values.aws.allowedPrefixes }}
 - name: S3_ALLOWED_PREFIXES
   value: {{ join "," .Values.aws.allowedPrefixes | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* ADX settings for the ADX-facing services. */}}
-{{- define "logferry.adxEnv" -}}
+{{/* The ADX cluster, for the two services that talk to it (adx-ingester, completion-checker). */}}
+{{- define "logferry.kustoEnv" -}}
 - name: KUSTO_URI
   value: {{ required "adx.clusterUri is required" .Values.adx.clusterUri | quote }}
 - name: KUSTO_INGEST_URI
   value: {{ required "adx.ingestUri is required" .Values.adx.ingestUri | quote }}
-- name: KUSTO_DATABASE
-  value: {{ required "adx.database is required" .Values.adx.database | quote }}
-- name: DATA_CONTAINER
-  value: {{ .Values.adx.dataContainer | quote }}
-- name: MAPPINGS_FILE
-  value: /etc/logferry/mappings.json
 {{- end -}}

@@ -11,6 +11,90 @@ adx-ingester: {{ toJson .Values.adxIngester }}
 completion-checker: {{ toJson .Values.completionChecker }}
 {{- end -}}
 
-{{/* Which extra env blocks a service needs. */}}
-{{- define "logferry.needsAws" -}}{{ has . (list "sqs-poller" "s3-fetcher") }}{{- end -}}
-{{- define "logferry.needsAdx" -}}{{ has . (list "blob-scanner" "adx-ingester" "completion-checker") }}{{- end -}}
+{{/*
+Whether a service reads mappings.json (mounted from the ConfigMap at /etc/logferry): adx-ingester routes blobs with
+it, and la-uploader, while adx-ingester runs, keeps the staged batches whose source it routes to ADX (adx-ingester
+reads the same blob from its staged-batches subscription). Called with (dict "root" $ "name" <service>).
+*/}}
+{{- define "logferry.mountsMappings" -}}
+{{- or (eq .name "adx-ingester") (and (eq .name "la-uploader") .root.Values.adxIngester.enabled) -}}
+{{- end -}}
+
+{{/*
+The container environment of one service: only variables that service's configuration reads
+(shared/src/config/services/<name>.ts). deploy/test/helm-chart.test.ts renders it for values.yaml and every
+example and parses it with that schema, so an unknown name or a missing companion variable fails the tests.
+Called with (dict "root" $ "name" <service> "svc" <its values>).
+*/}}
+{{- define "logferry.env" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := .svc -}}
+{{ include "logferry.commonEnv" $root }}
+{{- if ne $name "sqs-poller" }}
+{{ include "logferry.storageEnv" $root }}
+{{- end }}
+{{- if has $name (list "sqs-poller" "s3-fetcher") }}
+{{ include "logferry.awsEnv" $root }}
+{{- end }}
+{{- if has $name (list "adx-ingester" "completion-checker") }}
+{{ include "logferry.kustoEnv" $root }}
+{{- end }}
+{{- if eq $name "adx-ingester" }}
+- name: KUSTO_DATABASE
+  value: {{ required "adx.database is required" $root.Values.adx.database | quote }}
+{{- end }}
+{{- if eq (include "logferry.mountsMappings" (dict "root" $root "name" $name)) "true" }}
+- name: MAPPINGS_FILE
+  value: /etc/logferry/mappings.json
+{{- end }}
+{{- if eq $name "blob-scanner" }}
+- name: DATA_CONTAINER
+  value: {{ $root.Values.adx.dataContainer | quote }}
+- name: HTTP_PORT
+  value: {{ $svc.httpPort | quote }}
+{{- with $svc.auth }}
+{{- if .audience }}
+{{- if not (or .requiredRole .requiredScope) }}
+{{- fail "blobScanner.auth.audience needs blobScanner.auth.requiredRole or requiredScope: without one, any token the tenant issues for that audience is accepted" }}
+{{- end }}
+# Entra ID bearer tokens for the status API: issued by this tenant, for one of these audiences.
+- name: AUTH_TENANT_ID
+  value: {{ required "blobScanner.auth.audience needs a tenant: set blobScanner.auth.tenantId or azure.tenantId" (default $root.Values.azure.tenantId .tenantId) | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ join "," .audience | quote }}
+{{- with .requiredRole }}
+- name: AUTH_REQUIRED_ROLE
+  value: {{ . | quote }}
+{{- end }}
+{{- with .requiredScope }}
+- name: AUTH_REQUIRED_SCOPE
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if .apiKey.secretName }}
+- name: STATUS_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .apiKey.secretName | quote }}
+      key: {{ .apiKey.secretKey | quote }}
+{{- end }}
+{{- if not (or .audience .apiKey.secretName) }}
+{{- fail "blob-scanner's status API needs a way to authenticate callers: set blobScanner.auth.audience (Entra ID tokens) and/or blobScanner.auth.apiKey.secretName (an API key from a Secret)" }}
+{{- end }}
+{{- else }}
+{{- fail "blobScanner.auth is required: the status API refuses to start without a way to authenticate callers" }}
+{{- end }}
+{{- end }}
+- name: SHUTDOWN_GRACE_MS
+  value: {{ mul (sub $svc.terminationGracePeriodSeconds 5) 1000 | quote }}
+{{- range $k, $v := $svc.env }}
+- name: {{ $k }}
+  value: {{ $v | toString | quote }}
+{{- end }}
+{{- range $svc.secretEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef: { name: {{ .secretName }}, key: {{ .secretKey }} }
+{{- end }}
+{{- end -}}

@@ -91,9 +91,10 @@ export const adxIngesterVars = defineVars({
     description: 'Subscription on `ingest-requests`.',
   },
   STAGED_BATCHES_SUBSCRIPTION: {
-    schema: z.string().default('adx-ingester'),
+    // `off`, not empty: an empty variable counts as unset and would bring back the default.
+    schema: z.string().min(1).default('adx-ingester'),
     description:
-      'Subscription on `staged-batches`; batches whose source has an entry in mappings.json are ingested, the rest completed. Empty: do not consume staged batches.',
+      'Subscription on `staged-batches`; batches whose source has an entry in mappings.json are ingested, the rest completed. `off`: do not consume staged batches.',
   },
 });
 
