@@ -378,7 +378,9 @@ function drained(service: string, c: Record<string, unknown>): string[] {
     case 'adx-ingester':
       return [
         `ingest-requests/${String(c.INGEST_REQUESTS_SUBSCRIPTION)}`,
-        ...(c.STAGED_BATCHES_SUBSCRIPTION && c.STAGED_BATCHES_SUBSCRIPTION !== 'off' ? [`staged-batches/${String(c.STAGED_BATCHES_SUBSCRIPTION)}`] : []),
+        ...(c.STAGED_BATCHES_SUBSCRIPTION && c.STAGED_BATCHES_SUBSCRIPTION !== 'off'
+          ? [`staged-batches/${String(c.STAGED_BATCHES_SUBSCRIPTION)}`]
+          : []),
       ];
     case 'blob-scanner':
       return [`ingestion-results/${String(c.RESULTS_SUBSCRIPTION)}`];

@@ -92,7 +92,8 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
     'adx-ingester': [],
     'completion-checker': ['ingestion-results'],
   };
-  for (const [topic, sub] of consumes[service]) if (sub && sub !== 'off') probes.push(p.serviceBusReceiveProbe(sb, topic, sub));
+  for (const [topic, sub] of consumes[service])
+    if (sub && sub !== 'off') probes.push(p.serviceBusReceiveProbe(sb, topic, sub));
   for (const topic of publishes[service]) probes.push(p.serviceBusSendProbe(sb, topic));
 
   // Storage: the containers the service names and the status table.

@@ -12,6 +12,7 @@ import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime'
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
+import { createLocalSinks } from './http/local-sinks.ts';
 import { createStatusServer } from './http/server.ts';
 import { CountsFeed } from './live/counts-feed.ts';
 import { EventBus } from './live/event-bus.ts';
@@ -84,6 +85,12 @@ await runService({
       intervalMs: config.COUNTS_REFRESH_MS,
     });
     counts.start();
+    // Only in a local run (the config refuses these variables otherwise): the stand-ins' counts for the page.
+    const localSinks = createLocalSinks({
+      logsIngestionUrl: config.LOCAL_SINKS_LOGS_INGESTION_URL,
+      adxUrl: config.LOCAL_SINKS_ADX_URL,
+      logger,
+    });
     const server = createStatusServer({
       scanner,
       store,
@@ -94,6 +101,7 @@ await runService({
       logger,
       ready: async () => (await Promise.all(Object.values(checks).map((c) => c().catch(() => false)))).every(Boolean),
       greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
+      ...(localSinks ? { localSinks } : {}),
     });
     const address = await server.listen(config.HTTP_PORT, config.HTTP_HOST);
     const lease =
@@ -120,6 +128,7 @@ await runService({
         auth: auth.methods,
         container: config.DATA_CONTAINER,
         scheduleMs: config.SCAN_SCHEDULE,
+        localSinks: localSinks !== undefined,
       },
       'status page and API listening',
     );

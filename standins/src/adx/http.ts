@@ -30,7 +30,10 @@ export interface HttpDeps {
   readonly faults: () => AdxFaults;
 }
 
-/** Kusto's REST surface as azure-kusto-data uses it: auth metadata, v1 management, v1 and v2 queries. */
+/**
+ * Kusto's REST surface as azure-kusto-data uses it: auth metadata, v1 management, v1 and v2 queries; plus
+ * `GET /stand-in/tables` (rows per table) for the local run's status page.
+ */
 export function createAdxServer(deps: HttpDeps): Server {
   return createServer((req, res) => {
     handle(req, res, deps).catch((error: unknown) => sendError(res, 500, 'General_InternalServerError', String(error)));
@@ -42,6 +45,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
   if (req.method === 'GET' && path === '/v1/rest/auth/metadata') {
     // Kusto clients fall back to public-cloud defaults on 404; a local endpoint has no AAD to describe.
     return sendError(res, 404, 'NotFound', 'no auth metadata on the stand-in');
+  }
+  if (req.method === 'GET' && path === '/stand-in/tables') {
+    // Read-only stats for the local run's status page (Kusto has no such route): rows per table, by name.
+    const tables = deps.catalog
+      .tableNames()
+      .sort()
+      .map((table) => ({ table, rows: deps.catalog.rows(table).length }));
+    return send(res, 200, { tables });
   }
   if (req.method !== 'POST' || !['/v1/rest/mgmt', '/v1/rest/query', '/v2/rest/query'].includes(path)) {
     return sendError(res, 404, 'NotFound', `${req.method} ${path} is not served`);

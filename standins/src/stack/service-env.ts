@@ -95,6 +95,10 @@ export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: Serv
         HTTP_PORT: String(ports.statusPage),
         SCAN_SCHEDULE: '1m',
         COUNTS_REFRESH_MS: '2000',
+        // The page's "Sinks (local stand-ins)" panel: what reached Log Analytics and ADX (stand-in stats routes).
+        LOCAL_SINKS_LOGS_INGESTION_URL: e.logsIngestionEndpoint,
+        LOCAL_SINKS_ADX_URL: e.adxEndpoint,
+        NODE_EXTRA_CA_CERTS: e.caCertPath,
       };
     case 'adx-ingester':
       return {

@@ -211,4 +211,22 @@ describe('ADX stand-in with the real azure-kusto-ingest client', () => {
     assert.equal(byId.get(missingId)?.ErrorCode, 'BadRequest_MappingReferenceWasNotFound');
     assert.equal(adx.rows('TrafficFlows').length, 2, 'failed blobs add no rows');
   });
+
+  it('answers GET /stand-in/tables with the rows of every table, read-only', async () => {
+    const res = await fetch(`${adx.endpoint}/stand-in/tables`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    const { tables } = (await res.json()) as { tables: { table: string; rows: number }[] };
+    const expected = Object.entries(adx.tables())
+      .map(([table, rows]) => ({ table, rows: rows.length }))
+      .sort((a, b) => (a.table < b.table ? -1 : 1));
+    assert.deepEqual(tables, expected);
+    assert.ok(tables.some((t) => t.table === 'AuthEvents' && t.rows === 1));
+    assert.ok(tables.some((t) => t.table === 'TrafficFlows' && t.rows === 2));
+    assert.ok(
+      tables.some((t) => t.rows === 0),
+      'tables nothing reached are listed with 0 rows',
+    );
+    assert.equal((await fetch(`${adx.endpoint}/stand-in/tables`, { method: 'POST' })).status, 404);
+  });
 });

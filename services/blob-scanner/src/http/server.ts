@@ -4,6 +4,7 @@ import type { RequestAuthenticator } from '@logferry/shared/auth/http-auth';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { EventBus, LiveEvent } from '../live/event-bus.ts';
 import { type ApiDeps, getBlob, getCounts, getScan, listBlobs, postScan } from './api.ts';
+import { getLocalSinks, type LocalSinks } from './local-sinks.ts';
 import { HttpError, sendError, setSecurityHeaders } from './respond.ts';
 import { SseHub } from './sse.ts';
 import { loadPage, serveAsset } from './static-page.ts';
@@ -18,6 +19,8 @@ export interface StatusServerOptions extends ApiDeps {
   readonly greeting?: () => LiveEvent[];
   readonly heartbeatMs?: number;
   readonly maxEventStreams?: number;
+  /** Local runs only: the stand-ins behind GET /local/sinks (absent: 404). */
+  readonly localSinks?: LocalSinks;
 }
 
 export interface StatusServer {
@@ -34,6 +37,8 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
     ...(o.maxEventStreams ? { maxClients: o.maxEventStreams } : {}),
     ...(o.greeting ? { greeting: o.greeting } : {}),
+    // The page asks GET /local/sinks only when told there is something to show (no 404 on every page load).
+    readyInfo: { localSinks: o.localSinks !== undefined },
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -46,7 +51,8 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     if (path === '/readyz') return allow(method, ['GET']) && sendStatus(res, o.ready ? await o.ready() : true);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
 
-    const isApi = path === '/scans' || path === '/blobs' || path === '/counts' || path === '/events';
+    const isApi =
+      path === '/scans' || path === '/blobs' || path === '/counts' || path === '/events' || path === '/local/sinks';
     const prefixed = path.startsWith('/scans/') || path.startsWith('/blobs/');
     if (!isApi && !prefixed) throw new HttpError(404, 'not found');
     if (method === 'POST') checkSameOrigin(req);
@@ -61,6 +67,7 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     // The raw (still percent-encoded) path keeps `/`, `#`, `?` in names intact until decoded once here.
     if (path.startsWith('/blobs/')) return allow(method, ['GET']) && getBlob(o, res, path.slice('/blobs/'.length));
     if (path === '/counts') return allow(method, ['GET']) && getCounts(o, res);
+    if (path === '/local/sinks') return allow(method, ['GET']) && getLocalSinks(o.localSinks, res);
     return allow(method, ['GET']) && sse.handle(req, res);
   }
 

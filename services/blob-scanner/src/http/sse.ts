@@ -12,6 +12,8 @@ export interface SseOptions {
   readonly maxBufferedBytes?: number;
   /** Events sent first on every (re)connection, e.g. the running scan. */
   readonly greeting?: () => LiveEvent[];
+  /** What the `ready` event tells the page about this server (e.g. that it has local stand-ins to show). */
+  readonly readyInfo?: Readonly<Record<string, unknown>>;
 }
 
 /** Server-sent events from the in-process event bus to every open page. */
@@ -53,7 +55,7 @@ export class SseHub {
     const send = (event: LiveEvent) => write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     write('retry: 3000\n\n');
     for (const event of this.#o.greeting?.() ?? []) send(event);
-    write('event: ready\ndata: {}\n\n');
+    write(`event: ready\ndata: ${JSON.stringify(this.#o.readyInfo ?? {})}\n\n`);
     const unsubscribe = this.#o.events.subscribe(send);
     const heartbeat = setInterval(() => write(': ping\n\n'), this.#o.heartbeatMs ?? 15_000);
     heartbeat.unref();

@@ -8,6 +8,8 @@ const KEY_STORAGE = 'logferry.accessKey';
  * (`ingesting`), so the page re-reads its current view rather than trusting the stream to be complete.
  */
 const VIEW_REFRESH_MS = 5000;
+/** How often the "Sinks (local stand-ins)" panel reads the stand-ins' counts again (local runs only). */
+const SINKS_REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -26,6 +28,9 @@ const state = {
   refreshFailed: false,
   /** The API refused our credentials: no periodic reads until a key is saved or the stream is back. */
   denied: false,
+  /** Periodic reads of GET /local/sinks, only while the server says it has local stand-ins. */
+  sinksTimer: null,
+  sinksReading: false,
 };
 
 // ---- credentials -------------------------------------------------------------------------------
@@ -342,6 +347,83 @@ async function startScan(event) {
   }
 }
 
+// ---- sinks (local runs only) ---------------------------------------------------------------------
+// The event stream's `ready` says whether this server has local stand-ins (`localSinks`); only then is
+// GET /local/sinks read, and the panel shown once it answers 200. A 404 hides it and stops the reads.
+
+async function loadSinks() {
+  if (state.sinksTimer === null || state.sinksReading || state.denied || document.hidden) return;
+  state.sinksReading = true;
+  try {
+    const res = await fetch('/local/sinks', { headers: authHeaders() });
+    if (res.status === 404) {
+      stopSinks();
+      return;
+    }
+    // 401/403: the other reads show the access banner; anything else: the panel says it is not current.
+    if (!res.ok) {
+      if (!$('sinks').hidden) $('sinks-updated').textContent = `Not updated: HTTP ${res.status}`;
+      return;
+    }
+    const body = await res.json();
+    if (state.sinksTimer !== null) renderSinks(body);
+  } catch {
+    if (!$('sinks').hidden) $('sinks-updated').textContent = 'Not updated: server not answering';
+  } finally {
+    state.sinksReading = false;
+  }
+}
+
+function stopSinks() {
+  clearInterval(state.sinksTimer);
+  state.sinksTimer = null;
+  $('sinks').hidden = true;
+}
+
+function renderSinks(body) {
+  renderSink($('sinks-la-rows'), body.logAnalytics, body.errors?.logAnalytics, 'stream', 'records', 'No records yet.');
+  renderSink($('sinks-adx-rows'), body.adx, body.errors?.adx, 'table', 'rows', 'No tables yet.');
+  const now = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  $('sinks-updated').textContent = `Updated ${now}`;
+  $('sinks').hidden = false;
+}
+
+/** One stand-in's list (name → count), keeping the rows whose count did not change; changed ones flash. */
+function renderSink(tbody, items, error, nameKey, countKey, emptyText) {
+  if (!Array.isArray(items) || items.length === 0) {
+    let text = emptyText;
+    if (!Array.isArray(items)) text = error ? `Unavailable: ${error}` : 'Not configured in this run.';
+    const cls = error ? 'empty unavailable' : 'empty';
+    const shown = tbody.children.length === 1 ? tbody.querySelector('td.empty') : null;
+    if (shown?.textContent !== text || shown.className !== cls) {
+      tbody.replaceChildren(el('tr', {}, el('td', { colSpan: 2, class: cls, text })));
+    }
+    return;
+  }
+  const current = new Map([...tbody.children].filter((tr) => tr.dataset.name).map((tr) => [tr.dataset.name, tr]));
+  const next = items.map((item) => {
+    const name = String(item[nameKey]);
+    const count = String(item[countKey]);
+    const tr = current.get(name);
+    if (tr && tr.dataset.count === count) return tr;
+    const fresh = el(
+      'tr',
+      { 'data-name': name, 'data-count': count },
+      el('td', { text: name }),
+      el('td', { class: 'num', text: Number(count).toLocaleString() }),
+    );
+    if (tr) fresh.classList.add('flash');
+    return fresh;
+  });
+  const same = next.length === tbody.children.length && next.every((tr, i) => tbody.children[i] === tr);
+  if (!same) tbody.replaceChildren(...next);
+}
+
+function startSinks() {
+  state.sinksTimer ??= setInterval(loadSinks, SINKS_REFRESH_MS);
+  loadSinks();
+}
+
 // ---- live events -------------------------------------------------------------------------------
 // EventSource cannot send an Authorization or X-Api-Key header, so the stream is read with fetch.
 
@@ -408,6 +490,8 @@ function dispatch(type, event, onReady) {
   if (type === 'ready') {
     onReady();
     showBanner('');
+    if (event.localSinks) startSinks();
+    else if (state.sinksTimer !== null) stopSinks();
     loadCounts().catch(report);
     loadPage().catch(report);
   } else if (type === 'counts') {
@@ -461,6 +545,7 @@ function init() {
     keyChanged();
     loadCounts().catch(report);
     loadPage().catch(report);
+    loadSinks();
   });
   $('key-clear').addEventListener('click', () => {
     sessionStorage.removeItem(KEY_STORAGE);
@@ -469,7 +554,9 @@ function init() {
   listen();
   setInterval(refreshView, VIEW_REFRESH_MS);
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) refreshView();
+    if (document.hidden) return;
+    refreshView();
+    loadSinks();
   });
 }
 

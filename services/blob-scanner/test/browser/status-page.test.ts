@@ -4,6 +4,7 @@
 // the pipeline cannot stage on demand: an API that needs a key, and a result consumed by another replica.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { IngestionResultMessage } from '@logferry/shared/messages/index';
@@ -124,6 +125,19 @@ describe('status page in headless Chromium, on the running pipeline', { timeout:
       await row(page, unmapped).locator('.error-text').getByText('NoMapping: no entry in mappings.json').waitFor();
       await page.screenshot({ path: `${ARTIFACTS}settled.png`, fullPage: true });
 
+      // The local run's sinks panel (GET /local/sinks): the ADX stand-in's rows, then Logs Ingestion records
+      // arriving while the page is open.
+      const sinks = page.locator('#sinks');
+      await sinks.getByRole('heading', { name: 'Sinks (local stand-ins)' }).waitFor();
+      const flows = flow.stack.adx.rows('TrafficFlows').length;
+      assert.ok(flows > 0);
+      await sinks.locator(`#sinks-adx-rows tr[data-name="TrafficFlows"][data-count="${flows}"]`).waitFor();
+      await sinks.locator('#sinks-la-rows').getByText('No records yet.').waitFor();
+      const { dcrStream } = flow.stack.endpoints;
+      await postToLogsIngestion(flow, [{ event: 'a' }, { event: 'b' }, { event: 'c' }]);
+      await sinks.locator(`#sinks-la-rows tr[data-name="${dcrStream}"][data-count="3"]`).waitFor();
+      await page.locator('#sinks').screenshot({ path: `${ARTIFACTS}sinks.png` });
+
       await page.getByRole('button', { name: /^failed/i }).click();
       await page.locator('#blob-rows tr').first().and(page.locator('[data-status="failed"]')).waitFor();
       await page.getByText('1 blob shown').waitFor();
@@ -195,6 +209,7 @@ describe('status page in headless Chromium, in-process server', () => {
       .waitFor();
     assert.ok(await untouched?.evaluate((tr) => tr.isConnected && tr.getAttribute('data-status') === 'queued'));
     await page.screenshot({ path: `${ARTIFACTS}other-replica-change.png` });
+    assert.ok(await page.locator('#sinks').isHidden(), 'no stand-ins configured: no sinks panel');
     unsubscribe();
     assert.deepEqual(
       heard.filter((e) => e.type === 'blob' || e.type === 'counts'),
@@ -221,6 +236,32 @@ describe('status page in headless Chromium, in-process server', () => {
     await page.close();
   });
 });
+
+/** Records as la-uploader posts them to the local stack's Logs Ingestion stand-in (trusting its CA). */
+async function postToLogsIngestion(flow: BlobFlow, records: object[]): Promise<void> {
+  const { logsIngestionEndpoint, dcrImmutableId, dcrStream } = flow.stack.endpoints;
+  const url = new URL(
+    `/dataCollectionRules/${dcrImmutableId}/streams/${dcrStream}?api-version=2023-01-01`,
+    logsIngestionEndpoint,
+  );
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        ca: flow.stack.logsIngestion.caCertPem,
+        headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(records));
+  });
+  assert.equal(status, 204);
+}
 
 /** What completion-checker announces on `ingestion-results` after it saved the row. */
 function resultDelivery(container: string, blobName: string, sourceId: string) {

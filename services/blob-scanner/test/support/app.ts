@@ -1,5 +1,6 @@
 import { createRequestAuthenticator, type HttpAuthOptions } from '@logferry/shared/auth/http-auth';
 import type { AzuriteHandle } from '@logferry/shared/testing';
+import type { LocalSinks } from '../../src/http/local-sinks.ts';
 import { createStatusServer, type StatusServer } from '../../src/http/server.ts';
 import { CountsFeed } from '../../src/live/counts-feed.ts';
 import { EventBus } from '../../src/live/event-bus.ts';
@@ -22,7 +23,14 @@ export interface TestApp {
 /** The status server wired as main.ts wires it, on Azurite, with a recording publisher. */
 export async function startTestApp(
   azurite: AzuriteHandle,
-  options: { auth: HttpAuthOptions; host?: string; fx?: StorageFixture; heartbeatMs?: number; countsMs?: number },
+  options: {
+    auth: HttpAuthOptions;
+    host?: string;
+    fx?: StorageFixture;
+    heartbeatMs?: number;
+    countsMs?: number;
+    localSinks?: LocalSinks;
+  },
 ): Promise<TestApp> {
   const fx = options.fx ?? (await storageFixture(azurite));
   const publisher = new RecordingPublisher();
@@ -48,6 +56,7 @@ export async function startTestApp(
     logger: silentLogger,
     greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.localSinks ? { localSinks: options.localSinks } : {}),
   });
   const address = await server.listen(0, host);
   return {

@@ -58,4 +58,42 @@ describe('blob-scanner configuration', () => {
     const c = parseConfig(config, { ...BASE, AUTH_TENANT_ID: 't', AUTH_AUDIENCE: 'api://a, 1234' });
     assert.deepEqual(c.AUTH_AUDIENCE, ['api://a', '1234']);
   });
+
+  it('takes the local stand-ins’ URLs only in a local run', () => {
+    const sinks = {
+      LOCAL_SINKS_LOGS_INGESTION_URL: 'https://127.0.0.1:8443',
+      LOCAL_SINKS_ADX_URL: 'http://127.0.0.1:8090',
+    };
+    const local = parseConfig(config, { ...BASE, ...sinks, LOGFERRY_LOCAL: 'true' });
+    assert.equal(local.LOCAL_SINKS_LOGS_INGESTION_URL, 'https://127.0.0.1:8443');
+    assert.equal(local.LOCAL_SINKS_ADX_URL, 'http://127.0.0.1:8090');
+    assert.equal(parseConfig(config, BASE).LOCAL_SINKS_ADX_URL, undefined, 'off by default');
+
+    for (const env of [
+      { ...BASE, LOCAL_SINKS_ADX_URL: 'http://standins:8090' },
+      { ...BASE, LOCAL_SINKS_ADX_URL: 'http://standins:8090', LOGFERRY_LOCAL: 'false' },
+    ]) {
+      assert.throws(
+        () => parseConfig(config, env),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.problems.length === 1 &&
+          /^LOCAL_SINKS_ADX_URL is set but LOGFERRY_LOCAL is not true\./.test(e.problems[0] ?? ''),
+      );
+    }
+    assert.throws(
+      () => parseConfig(config, { ...BASE, ...sinks }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.length === 2 &&
+        /LOCAL_SINKS_LOGS_INGESTION_URL is set but LOGFERRY_LOCAL is not true/.test(e.message),
+    );
+    for (const bad of ['ftp://127.0.0.1:8090', 'http://127.0.0.1:8090/v1/rest', 'not a url']) {
+      assert.throws(
+        () => parseConfig(config, { ...BASE, LOGFERRY_LOCAL: 'true', LOCAL_SINKS_ADX_URL: bad }),
+        /LOCAL_SINKS_ADX_URL is invalid/,
+        bad,
+      );
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineConfig, defineVars, env, requireWith } from '../define.ts';
+import { type ConfigCheck, defineConfig, defineVars, env, requireWith } from '../define.ts';
 import {
   azureAuthVars,
   consumerVars,
@@ -22,6 +22,31 @@ export function parseInterval(text: string): number | undefined {
 // Partition keys the other stages use in the shared status table: a data container of the same name
 // would mix its blob rows with theirs.
 const RESERVED_CONTAINERS = ['scan', 's3obj', 'labatch'];
+
+const LOCAL_SINK_VARS = ['LOCAL_SINKS_LOGS_INGESTION_URL', 'LOCAL_SINKS_ADX_URL'] as const;
+
+/** The stand-ins' stats routes exist only in a local run: pointing production at them is a mistake. */
+const localSinksOnlyLocally: ConfigCheck = {
+  description: `${LOCAL_SINK_VARS.join(' and ')} only with LOGFERRY_LOCAL=true: they read the local stand-ins, which production does not have.`,
+  check: (c) =>
+    c.LOGFERRY_LOCAL === true
+      ? []
+      : LOCAL_SINK_VARS.filter((n) => c[n] !== undefined).map(
+          (n) =>
+            `${n} is set but LOGFERRY_LOCAL is not true. It points the status page at a local stand-in; unset it outside a local run.`,
+        ),
+};
+
+// Only stand-in endpoints of a local run: http(s) with a host, nothing after it (the routes are fixed).
+const standInUrl = () =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((u) => {
+      const url = URL.parse(u);
+      // Not a URL at all is the check above's to report.
+      return !url || ((url.pathname === '/' || url.pathname === '') && !url.search && !url.hash && !url.username);
+    }, "must be the stand-in's base URL (scheme, host and port only)")
+    .optional();
 
 export const blobScannerVars = defineVars(
   {
@@ -120,6 +145,18 @@ export const blobScannerVars = defineVars(
       description:
         'How often counts per status are re-read while a page is open (shows changes made by other replicas).',
     },
+    LOCAL_SINKS_LOGS_INGESTION_URL: {
+      schema: standInUrl(),
+      description:
+        'Local run only (needs LOGFERRY_LOCAL=true): base URL of the Logs Ingestion stand-in, whose records per stream (`GET /stand-in/streams`) the page shows under “Sinks (local stand-ins)”. Its self-signed CA must be trusted (NODE_EXTRA_CA_CERTS).',
+      example: 'https://127.0.0.1:8443',
+    },
+    LOCAL_SINKS_ADX_URL: {
+      schema: standInUrl(),
+      description:
+        'Local run only (needs LOGFERRY_LOCAL=true): base URL of the ADX stand-in, whose rows per table (`GET /stand-in/tables`) the page shows under “Sinks (local stand-ins)”.',
+      example: 'http://127.0.0.1:8090',
+    },
   },
   [
     requireWith(
@@ -128,6 +165,7 @@ export const blobScannerVars = defineVars(
       'Bearer tokens are checked against an audience as well as a tenant.',
     ),
     requireWith('AUTH_AUDIENCE', ['AUTH_TENANT_ID'], 'The audience belongs to an app registration in a tenant.'),
+    localSinksOnlyLocally,
   ],
 );
 
