@@ -2,6 +2,7 @@ import type { Delivery, Handler, Logger, Outcome, StagedBatchMessage } from '@lo
 import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
 import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
+import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
 import type { StagedBatchRead, StagedBatchSource } from './staged-batch-reader.ts';
 import { pendingRanges } from './upload-plan.ts';
@@ -9,8 +10,28 @@ import { type UploadPolicy, uploadRecords } from './upload-records.ts';
 
 export interface UploaderMetrics {
   batch(result: 'uploaded' | 'duplicate' | 'retry' | 'deadletter'): void;
+  /** Records the sink accepted. */
   records(count: number): void;
+  /** Payload bytes (the records' JSON) the sink accepted. */
+  bytes?(count: number): void;
   request(answer: UploadAnswer['kind'], status: number | undefined): void;
+}
+
+/**
+ * UploaderMetrics onto the shared per-stage metrics: a duplicate delivery (batch already uploaded) is
+ * counted as a duplicate, not a failure; a sink answer other than accepted is a failure by its kind.
+ */
+export function uploaderStageMetrics(stage: StageMetrics): UploaderMetrics {
+  return {
+    batch: (result) => {
+      if (result === 'duplicate') stage.duplicate();
+    },
+    records: (count) => stage.records(count),
+    bytes: (count) => stage.bytes(count),
+    request: (kind) => {
+      if (kind !== 'accepted') stage.failure(`sink-${kind}`);
+    },
+  };
 }
 
 export interface StagedBatchHandlerDeps {
@@ -139,6 +160,7 @@ async function handle(
         uploaded = mergeRanges([...uploaded, range]);
         requests += 1;
         metrics.records(range.end - range.start);
+        metrics.bytes?.(sumBytes(lineBytes, range));
         progressSaved = false;
         // Persist progress only while more requests of this batch remain: it is what a redelivery resumes from.
         if (countRecords(uploaded) < lines.length) await saveProgress();
@@ -181,6 +203,12 @@ async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log
     }
   }
   return outcome.success();
+}
+
+function sumBytes(lineBytes: readonly number[], range: RecordRange): number {
+  let n = 0;
+  for (let i = range.start; i < range.end; i++) n += lineBytes[i] ?? 0;
+  return n;
 }
 
 function countRecords(ranges: readonly RecordRange[]): number {

@@ -3,15 +3,16 @@ import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
 import { createStorageClients } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
-import { createStagedBatchHandler } from './handle-staged-batch.ts';
+import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
 import { localStandInCredential } from './local-credential.ts';
 import { createLogsIngestionClient } from './logs-ingestion-client.ts';
 import { createStagedBatchSource } from './staged-batch-reader.ts';
@@ -37,6 +38,11 @@ const health = await startHealthServer({
   checks: {
     serviceBus: () => transport.ready(),
     statusTable: cachedCheck(tableReadable(statusTable)),
+    // Each message names its container and la-uploader has no setting for it: the default name is checked, and
+    // a 404 still proves the blob service answers this identity (s3-fetcher may stage elsewhere).
+    stagingContainer: cachedCheck(
+      containerReadable(blobs.getContainerClient(DEFAULT_STAGING_CONTAINER), { missingIsReady: true }),
+    ),
     subscription: async () => subscription?.healthy ?? false,
   },
 });
@@ -86,15 +92,7 @@ await runService({
           backoff: consumer.backoff,
         },
         logger,
-        metrics: {
-          batch: (result) => {
-            if (result === 'duplicate') metrics.failure('duplicate-delivery');
-          },
-          records: (count) => metrics.records(count),
-          request: (kind) => {
-            if (kind !== 'accepted') metrics.failure(`sink-${kind}`);
-          },
-        },
+        metrics: uploaderStageMetrics(metrics),
       }),
     });
     const running = subscription;

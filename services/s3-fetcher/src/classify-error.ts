@@ -10,6 +10,7 @@ interface ErrorLike {
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket', 'NoSuchVersion']);
 const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem']);
+const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
 // 400s that S3 uses for transient conditions.
 const TRANSIENT_400 = new Set(['RequestTimeout', 'RequestTimeTooSkewed', 'ExpiredToken', 'TokenRefreshRequired']);
 
@@ -17,6 +18,7 @@ const TRANSIENT_400 = new Set(['RequestTimeout', 'RequestTimeTooSkewed', 'Expire
  * What to do about an error from GetObject (or its body stream): a missing or archived object cannot
  * appear by retrying (dead-letter with a reason an operator can act on); access denied, throttling, 5xx,
  * network faults and timeouts are retried. Never echoes credentials: S3 error messages do not carry them.
+ * Every reason starts with a code (a retry's as "Code: detail"), which the failure metric counts by.
  */
 export function classifyS3Error(err: unknown, where: string): Outcome {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
@@ -48,5 +50,6 @@ export function classifyS3Error(err: unknown, where: string): Outcome {
   ) {
     return outcome.deadLetter('S3RequestRejected', `${where}: ${status} ${name} (${message})`);
   }
-  return outcome.retryLater(`S3 ${status ?? ''} ${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 300));
+  const code = status === 429 || THROTTLED.has(name) ? 'S3Throttled' : 'S3Unavailable';
+  return outcome.retryLater(`${code}: ${status ?? ''} ${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 300));
 }

@@ -49,6 +49,9 @@ export function createFetchObjectHandler(deps: FetchObjectDeps): FetchObjectHand
     const result = await fetchObject(deps, delivery, stats);
     if (result.kind === 'deadLetter') stats.deadLettered++;
     else if (result.kind === 'retryLater') stats.retried++;
+    // By reason code: a dead-letter reason is one; a retry reason is "Code: detail". Whether it was
+    // retried or dead-lettered in the end is the transport's count.
+    if (result.kind !== 'success') deps.metrics?.failure(result.reason);
     return result;
   };
   return Object.assign(handler, { stats });
@@ -101,7 +104,7 @@ async function fetchObject(
     return failed(deps, log, classifyS3Error(err, where), objectId, source, emptyResult());
   }
   const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
-  if (!body) return outcome.retryLater('S3 returned no body');
+  if (!body) return outcome.retryLater(`S3NoBody: ${where}: GetObject returned no body`);
 
   if (objectId === undefined) {
     objectId = objectIdentity(m.bucket, m.key, response.VersionId, response.ETag) ?? `${m.bucket}/${m.key}@`;
@@ -136,10 +139,10 @@ async function fetchObject(
     body.destroy?.();
     if (isDocumentError(err))
       return failed(deps, log, outcome.deadLetter(err.reason, `${where}: ${err.message}`), objectId, source, result);
-    if (signal.aborted) return outcome.retryLater('stopped: lock lost or shutting down');
+    if (signal.aborted) return outcome.retryLater('Interrupted: lock lost or shutting down');
     if (isS3Error(err)) return failed(deps, log, classifyS3Error(err, where), objectId, source, result);
     log.warn({ err, objectId, batchesPublished: result.batchesPublished }, 'staging failed; will retry');
-    return outcome.retryLater(`staging failed: ${(err as Error).message ?? err}`.slice(0, 300));
+    return outcome.retryLater(`StagingFailed: ${(err as Error).message ?? err}`.slice(0, 300));
   }
 
   try {
@@ -158,12 +161,11 @@ async function fetchObject(
   } catch (err) {
     // Everything is published; a retry republishes the same batch ids, which consumers skip.
     log.warn({ err, objectId }, 'could not record the object as staged; will retry');
-    return outcome.retryLater('status table write failed');
+    return outcome.retryLater('StatusTableUnavailable: write failed');
   }
   stats.staged++;
   deps.metrics?.records(result.records);
   deps.metrics?.bytes(result.bytesIn);
-  deps.metrics?.messageOut(result.batches);
   log.info(
     {
       objectId,
@@ -198,10 +200,11 @@ async function alreadyStaged(
     row = await deps.status.get(objectId, { abortSignal: signal });
   } catch (err) {
     log.warn({ err, objectId }, 'could not read the status table; will retry');
-    return outcome.retryLater('status table read failed');
+    return outcome.retryLater('StatusTableUnavailable: read failed');
   }
   if (row?.state !== 'staged') return false;
   stats.duplicates++;
+  deps.metrics?.duplicate();
   log.info(
     { objectId, duplicate: true, batches: row.batchCount, records: row.recordCount },
     'object already staged; skipped',

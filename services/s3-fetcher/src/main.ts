@@ -5,7 +5,7 @@ import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
@@ -25,6 +25,7 @@ const health = await startHealthServer({
   checks: {
     serviceBus: () => transport.ready(),
     statusTable: cachedCheck(tableReadable(statusTable)),
+    stagingContainer: cachedCheck(containerReadable(blobs.getContainerClient(config.STAGING_CONTAINER))),
     subscription: async () => subscription?.healthy ?? false,
   },
 });

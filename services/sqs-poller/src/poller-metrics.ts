@@ -1,5 +1,5 @@
 import { type Meter, metrics } from '@logferry/shared/telemetry/api';
-import { stageMetrics } from '@logferry/shared/telemetry/metrics';
+import { boundInstruments, stageMetrics } from '@logferry/shared/telemetry/metrics';
 
 /** Counts what the poller did, for operators (OpenTelemetry, a no-op until telemetry starts) and tests (stats()). */
 export interface PollerMetrics {
@@ -43,7 +43,9 @@ function createCounters(meter: Meter) {
 
 /**
  * Counters go to the meter given, or to whichever meter provider is registered when they are first
- * used (telemetry may start after the poller is built), plus the shared per-stage metrics.
+ * used (telemetry may start after the poller is built), plus the shared per-stage metrics: SQS messages
+ * received count as the stage's `logferry.messages.in`. Its `logferry.messages.out` is the Service Bus
+ * transport's count of what it published, so `published` does not add to it.
  */
 export function createPollerMetrics(meter?: Meter): PollerMetrics {
   let counters: ReturnType<typeof createCounters> | undefined;
@@ -56,19 +58,20 @@ export function createPollerMetrics(meter?: Meter): PollerMetrics {
     }
     return counters;
   };
-  const stage = stageMetrics('sqs-poller', meter ? { meter } : {});
+  const options = meter ? { meter } : {};
+  const stage = stageMetrics('sqs-poller', options);
+  const intake = boundInstruments({ stage: 'sqs-poller', 'messaging.system': 'aws_sqs' }, options).messagesIn;
   const s = { received: 0, published: 0, refused: 0, deleted: 0, publishFailures: 0, visibilityExtensions: 0 };
   const dropped: Record<string, number> = {};
   return {
     received(n) {
       s.received += n;
       c().received.add(n);
-      stage.messageIn(n);
+      intake.add(n);
     },
     published(n) {
       s.published += n;
       c().published.add(n);
-      stage.messageOut(n);
     },
     dropped(reason, n = 1) {
       dropped[reason] = (dropped[reason] ?? 0) + n;

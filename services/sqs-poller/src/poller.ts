@@ -32,7 +32,10 @@ export interface SqsPoller {
   start(): Promise<void>;
   /** Stops receiving, lets in-flight messages finish within graceMs, then resolves (the rest is redelivered by SQS). */
   stop(graceMs: number): Promise<void>;
-  /** False after repeated receive failures (credentials, missing queue, network). */
+  /**
+   * True once SQS has answered (the queue's attributes read at start, or a receive), and until
+   * repeated receive failures (credentials, missing queue, network); true again after the next success.
+   */
   readonly healthy: boolean;
   stats(): PollerStats;
 }
@@ -48,6 +51,8 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
   const heartbeats = new Set<Heartbeat>();
   let loops: Promise<void>[] = [];
   let receiveFailures = 0;
+  /** Nothing proves the queue answers us until a call to it has succeeded. */
+  let answered = false;
 
   async function loop(index: number): Promise<void> {
     let errors = 0;
@@ -68,6 +73,7 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
         messages = r.Messages ?? [];
         errors = 0;
         receiveFailures = 0;
+        answered = true;
       } catch (err) {
         if (stopSignal.signal.aborted) break;
         errors += 1;
@@ -155,7 +161,7 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
 
   return {
     async start() {
-      await checkQueue(o.sqs, o.queueUrl, log);
+      if ((await checkQueue(o.sqs, o.queueUrl, log)) !== undefined) answered = true;
       loops = Array.from({ length: Math.max(1, o.pollers) }, (_, i) => loop(i));
       log.info({ queueUrl: o.queueUrl, pollers: loops.length }, 'polling SQS');
     },
@@ -176,7 +182,7 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
       }
     },
     get healthy() {
-      return receiveFailures < UNHEALTHY_AFTER;
+      return answered && receiveFailures < UNHEALTHY_AFTER;
     },
     stats: () => metrics.stats(),
   };

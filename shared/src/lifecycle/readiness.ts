@@ -52,3 +52,38 @@ export function tableReadable(table: PointReadable, timeoutMs = 1_500): Readines
     }
   };
 }
+
+/** The slice of a ContainerClient a readiness probe needs. */
+export interface BlobListable {
+  listBlobsFlat(options?: { abortSignal?: AbortSignal }): {
+    byPage(settings?: { maxPageSize?: number }): AsyncIterableIterator<unknown>;
+  };
+}
+
+export interface ContainerReadableOptions {
+  /** Default 1500 ms. */
+  readonly timeoutMs?: number;
+  /**
+   * Count a missing container (404) as ready: the blob service answered and accepted this identity. For a
+   * service that reads whichever container each message names, where the name checked is only a default.
+   */
+  readonly missingIsReady?: boolean;
+}
+
+/**
+ * A one-blob page of the container's listing, bounded by `timeoutMs`: the blob service answers, the
+ * container exists, and this identity may read its blobs. Anything else (auth refused, container
+ * missing, unreachable, too slow) is not ready. Wrap in cachedCheck.
+ */
+export function containerReadable(container: BlobListable, options: ContainerReadableOptions = {}): ReadinessCheck {
+  const timeoutMs = options.timeoutMs ?? 1_500;
+  return async () => {
+    try {
+      const pages = container.listBlobsFlat({ abortSignal: AbortSignal.timeout(timeoutMs) }).byPage({ maxPageSize: 1 });
+      await pages.next();
+      return true;
+    } catch (error) {
+      return options.missingIsReady === true && (error as { statusCode?: number }).statusCode === 404;
+    }
+  };
+}

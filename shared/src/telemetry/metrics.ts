@@ -1,90 +1,193 @@
-import { type Counter, type Histogram, type Meter, type MeterProvider, metrics } from '@opentelemetry/api';
-
-/** The per-stage numbers every service reports; `stage` is the service or step name (e.g. "s3-fetcher"). */
-export interface StageMetrics {
-  messageIn(count?: number): void;
-  messageOut(count?: number): void;
-  records(count: number): void;
-  bytes(count: number): void;
-  /** A transient failure that will be retried. `reason` is a short code (e.g. "throttled"), not an error message. */
-  failure(reason: string): void;
-  deadLetter(reason: string): void;
-  /** Milliseconds from receiving a message to settling it. */
-  settleLatency(ms: number): void;
-}
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api';
 
 export const METER_NAME = 'logferry';
 
-interface Instruments {
+/**
+ * Every instrument on the `logferry` meter, each with its one unit and description. Create them
+ * only through this module: a second registration of a name with another unit or description makes
+ * the SDK warn and export two series under that name.
+ *
+ * Message level (the Service Bus transport records these for every consumer and publisher; sqs-poller
+ * adds its SQS intake to messages.in):
+ * - `logferry.messages.in`: messages a stage took in (`messaging.system` servicebus or aws_sqs).
+ * - `logferry.messages.out`: messages a stage published to a topic.
+ * - `logferry.messages.deadlettered`: deliveries dead-lettered, by `reason`.
+ * - `logferry.messages.retried`: deliveries rescheduled for a later attempt.
+ * - `logferry.settle.latency`: receipt to acknowledged settlement, by `result`.
+ *
+ * Work level (the services record these through {@link stageMetrics}):
+ * - `logferry.records`, `logferry.bytes`: what a stage processed.
+ * - `logferry.failures`: failed attempts, by `reason` code.
+ * - `logferry.duplicates`: redelivered work found already done.
+ *
+ * Every point carries `stage` (the service name).
+ */
+export const METRIC_NAMES = {
+  messagesIn: 'logferry.messages.in',
+  messagesOut: 'logferry.messages.out',
+  deadLettered: 'logferry.messages.deadlettered',
+  retried: 'logferry.messages.retried',
+  settleLatency: 'logferry.settle.latency',
+  records: 'logferry.records',
+  bytes: 'logferry.bytes',
+  failures: 'logferry.failures',
+  duplicates: 'logferry.duplicates',
+} as const;
+
+export interface StageInstruments {
   readonly messagesIn: Counter;
   readonly messagesOut: Counter;
+  readonly deadLettered: Counter;
+  readonly retried: Counter;
+  /** Milliseconds. */
+  readonly settleLatency: Histogram;
   readonly records: Counter;
   readonly bytes: Counter;
   readonly failures: Counter;
-  readonly deadletters: Counter;
-  readonly settleLatency: Histogram;
+  readonly duplicates: Counter;
 }
 
-function createInstruments(meter: Meter): Instruments {
+function createInstruments(meter: Meter): StageInstruments {
+  const n = METRIC_NAMES;
   return {
-    messagesIn: meter.createCounter('logferry.messages.in', { description: 'Messages received', unit: '{message}' }),
-    messagesOut: meter.createCounter('logferry.messages.out', { description: 'Messages published', unit: '{message}' }),
-    records: meter.createCounter('logferry.records', { description: 'Log records processed', unit: '{record}' }),
-    bytes: meter.createCounter('logferry.bytes', { description: 'Payload bytes processed', unit: 'By' }),
-    failures: meter.createCounter('logferry.failures', {
-      description: 'Transient failures (retried)',
-      unit: '{failure}',
-    }),
-    deadletters: meter.createCounter('logferry.deadletters', {
-      description: 'Messages dead-lettered',
+    messagesIn: meter.createCounter(n.messagesIn, {
+      description: 'Messages taken in: Service Bus deliveries, or SQS messages for sqs-poller',
       unit: '{message}',
     }),
-    settleLatency: meter.createHistogram('logferry.settle.latency', {
-      description: 'Time from receive to settle',
+    messagesOut: meter.createCounter(n.messagesOut, {
+      description: 'Messages published to a Service Bus topic',
+      unit: '{message}',
+    }),
+    deadLettered: meter.createCounter(n.deadLettered, {
+      description: 'Deliveries dead-lettered, by reason',
+      unit: '{message}',
+    }),
+    retried: meter.createCounter(n.retried, {
+      description: 'Deliveries rescheduled for a later attempt',
+      unit: '{message}',
+    }),
+    settleLatency: meter.createHistogram(n.settleLatency, {
+      description: 'Time from receiving a delivery to its settlement acknowledged by the broker (handler included)',
       unit: 'ms',
       advice: {
         explicitBucketBoundaries: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000],
       },
     }),
+    records: meter.createCounter(n.records, { description: 'Log records processed', unit: '{record}' }),
+    bytes: meter.createCounter(n.bytes, { description: 'Payload bytes processed', unit: 'By' }),
+    failures: meter.createCounter(n.failures, {
+      description: "Failed attempts at a stage's work, by reason code",
+      unit: '{failure}',
+    }),
+    duplicates: meter.createCounter(n.duplicates, {
+      description: 'Redelivered work skipped as already done',
+      unit: '{message}',
+    }),
   };
 }
 
-// Instruments are bound to the provider that created them; a module-level stageMetrics() created before
-// startTelemetry registered the real provider would report into the no-op one forever. So resolve per provider.
-const byProvider = new WeakMap<MeterProvider, Instruments>();
+// Instruments are bound to the provider that created them; instruments created before startTelemetry
+// registered the real provider would report into the no-op one forever. So resolve per provider.
+// Each meter gets its instruments once, however many stages and transports record into it.
+const byProvider = new WeakMap<MeterProvider, StageInstruments>();
+const byMeter = new WeakMap<Meter, StageInstruments>();
 
-function instrumentsFor(meter: Meter | undefined): () => Instruments {
+function onMeter(meter: Meter): StageInstruments {
+  let found = byMeter.get(meter);
+  if (found === undefined) {
+    found = createInstruments(meter);
+    byMeter.set(meter, found);
+  }
+  return found;
+}
+
+function instrumentsFor(meter: Meter | undefined): () => StageInstruments {
   if (meter !== undefined) {
-    const fixed = createInstruments(meter);
+    const fixed = onMeter(meter);
     return () => fixed;
   }
   return () => {
     const provider = metrics.getMeterProvider();
     let found = byProvider.get(provider);
     if (found === undefined) {
-      found = createInstruments(provider.getMeter(METER_NAME));
+      found = onMeter(provider.getMeter(METER_NAME));
       byProvider.set(provider, found);
     }
     return found;
   };
 }
 
-/** Bounded attribute values: metric cardinality must not grow with input (reasons are codes, not messages). */
-function reasonCode(reason: string): string {
-  const code = reason.trim().slice(0, 64);
-  return code.length > 0 ? code : 'unknown';
+/**
+ * Bounded attribute values: metric cardinality must not grow with input. A reason is a code
+ * ("ObjectNotFound", "sink-throttled"); in "Code: detail" only the code is kept, and free text
+ * becomes "unclassified".
+ */
+export function reasonCode(reason: string): string {
+  const code = (reason.split(':', 1)[0] ?? '').trim();
+  if (code.length === 0) return 'unknown';
+  return /^[A-Za-z0-9_.-]+$/.test(code) ? code.slice(0, 64) : 'unclassified';
 }
 
-export function stageMetrics(stage: string, options: { meter?: Meter } = {}): StageMetrics {
+export interface InstrumentOptions {
+  /** A fixed meter (tests); by default the meter of whichever provider is registered when recording. */
+  readonly meter?: Meter;
+}
+
+/**
+ * The `logferry` instruments with `attributes` added to every point (and any `reason` reduced to a
+ * code). For the transport and sqs-poller's intake; services record their work through stageMetrics.
+ */
+export function boundInstruments(attributes: Attributes, options: InstrumentOptions = {}): StageInstruments {
   const get = instrumentsFor(options.meter);
-  const attrs = { stage };
+  const merge = (extra: Attributes | undefined): Attributes => {
+    const out: Attributes = { ...extra, ...attributes };
+    if (typeof out.reason === 'string') out.reason = reasonCode(out.reason);
+    return out;
+  };
+  const counter = (pick: (i: StageInstruments) => Counter): Counter => ({
+    add: (value, extra, ctx) => pick(get()).add(value, merge(extra), ctx),
+  });
   return {
-    messageIn: (count = 1) => get().messagesIn.add(count, attrs),
-    messageOut: (count = 1) => get().messagesOut.add(count, attrs),
-    records: (count) => get().records.add(count, attrs),
-    bytes: (count) => get().bytes.add(count, attrs),
-    failure: (reason) => get().failures.add(1, { stage, reason: reasonCode(reason) }),
-    deadLetter: (reason) => get().deadletters.add(1, { stage, reason: reasonCode(reason) }),
-    settleLatency: (ms) => get().settleLatency.record(Math.max(0, ms), attrs),
+    messagesIn: counter((i) => i.messagesIn),
+    messagesOut: counter((i) => i.messagesOut),
+    deadLettered: counter((i) => i.deadLettered),
+    retried: counter((i) => i.retried),
+    settleLatency: {
+      record: (value, extra, ctx) => get().settleLatency.record(Math.max(0, value), merge(extra), ctx),
+    },
+    records: counter((i) => i.records),
+    bytes: counter((i) => i.bytes),
+    failures: counter((i) => i.failures),
+    duplicates: counter((i) => i.duplicates),
+  };
+}
+
+/**
+ * The work a service reports; `stage` is the service name (e.g. "s3-fetcher"). Messages in and out,
+ * dead-letters, retries and settle latency are the transport's: a service does not count them.
+ */
+export interface StageMetrics {
+  records(count: number): void;
+  bytes(count: number): void;
+  /** A failed attempt (retried or dead-lettered). `reason` is a code (e.g. "ObjectNotFound"), not an error message. */
+  failure(reason: string): void;
+  /** A redelivery of work already done, acknowledged without doing it again: not a failure. */
+  duplicate(count?: number): void;
+}
+
+export function stageMetrics(stage: string, options: InstrumentOptions = {}): StageMetrics {
+  const i = boundInstruments({ stage }, options);
+  return {
+    records: (count) => i.records.add(count),
+    bytes: (count) => i.bytes.add(count),
+    failure: (reason) => i.failures.add(1, { reason }),
+    duplicate: (count = 1) => i.duplicates.add(count),
   };
 }

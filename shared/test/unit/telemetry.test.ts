@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createTracingClient } from '@azure/core-tracing';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { stageMetrics } from '../../src/telemetry/metrics.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/start.ts';
@@ -22,32 +22,32 @@ async function points(reader: MetricReader): Promise<Map<string, DataPoint<unkno
 }
 
 describe('stageMetrics', () => {
-  it('counts messages, records, bytes, failures and dead-letters by stage and reason', async () => {
+  it('counts records, bytes, failures by reason code and duplicates by stage', async () => {
     const reader = new MemoryReader();
     const provider = new MeterProvider({ readers: [reader] });
     const m = stageMetrics('s3-fetcher', { meter: provider.getMeter('test') });
-    m.messageIn();
-    m.messageIn(2);
-    m.messageOut(4);
     m.records(1000);
     m.bytes(65_536);
     m.failure('throttled');
-    m.failure('throttled');
-    m.deadLetter('corrupt-gzip');
-    m.settleLatency(120);
-    m.settleLatency(80);
+    m.failure('throttled: 503 SlowDown (detail is dropped)');
+    m.failure('not a code at all');
+    m.duplicate();
+    m.duplicate(2);
     const p = await points(reader);
-    assert.equal(p.get('logferry.messages.in')?.[0]?.value, 3);
-    assert.deepEqual(p.get('logferry.messages.in')?.[0]?.attributes, { stage: 's3-fetcher' });
-    assert.equal(p.get('logferry.messages.out')?.[0]?.value, 4);
     assert.equal(p.get('logferry.records')?.[0]?.value, 1000);
+    assert.deepEqual(p.get('logferry.records')?.[0]?.attributes, { stage: 's3-fetcher' });
     assert.equal(p.get('logferry.bytes')?.[0]?.value, 65_536);
-    assert.deepEqual(p.get('logferry.failures')?.[0]?.attributes, { stage: 's3-fetcher', reason: 'throttled' });
-    assert.equal(p.get('logferry.failures')?.[0]?.value, 2);
-    assert.deepEqual(p.get('logferry.deadletters')?.[0]?.attributes, { stage: 's3-fetcher', reason: 'corrupt-gzip' });
-    const latency = p.get('logferry.settle.latency')?.[0]?.value as Histogram;
-    assert.equal(latency.count, 2);
-    assert.equal(latency.sum, 200);
+    assert.deepEqual(
+      p.get('logferry.failures')?.map((d) => [d.attributes, d.value]),
+      [
+        [{ stage: 's3-fetcher', reason: 'throttled' }, 2],
+        [{ stage: 's3-fetcher', reason: 'unclassified' }, 1],
+      ],
+    );
+    assert.equal(p.get('logferry.duplicates')?.[0]?.value, 3);
+    for (const gone of ['logferry.messages.in', 'logferry.messages.out', 'logferry.deadletters']) {
+      assert.equal(p.get(gone), undefined, `${gone} is not a stageMetrics instrument`);
+    }
     await provider.shutdown();
   });
 });

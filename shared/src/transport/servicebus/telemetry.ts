@@ -1,16 +1,14 @@
 import {
   type Attributes,
   type Context,
-  type Counter,
   context,
-  type Histogram,
-  metrics,
   propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { boundInstruments, type InstrumentOptions, type StageInstruments } from '../../telemetry/metrics.ts';
 import { type AppProperties, PROP, stringProp } from './properties.ts';
 
 /**
@@ -91,29 +89,21 @@ export function endSpan(span: Span, error?: unknown): void {
   span.end();
 }
 
-export interface TransportMetrics {
-  readonly messagesIn: Counter;
-  readonly messagesOut: Counter;
-  readonly deadLettered: Counter;
-  readonly retried: Counter;
-  /** From receipt to settlement acknowledged by the broker (handler time included). */
-  readonly settleLatency: Histogram;
-}
-
 /**
- * Instruments are taken from the global meter provider when the transport is created, so the
- * service must register its metrics SDK first (the metrics API has no proxy provider).
+ * The message-level per-stage instruments (defined once, in telemetry/metrics.ts), tagged with the
+ * stage and `messaging.system`. They resolve against whichever meter provider is registered when a
+ * message is counted, so the transport may be created before telemetry starts.
  */
-export function createTransportMetrics(): TransportMetrics {
-  const meter = metrics.getMeter('logferry');
-  return {
-    messagesIn: meter.createCounter('logferry.messages.in', { description: 'Messages received from a subscription' }),
-    messagesOut: meter.createCounter('logferry.messages.out', { description: 'Messages published to a topic' }),
-    deadLettered: meter.createCounter('logferry.messages.deadlettered', { description: 'Messages dead-lettered' }),
-    retried: meter.createCounter('logferry.messages.retried', { description: 'Messages rescheduled for retry' }),
-    settleLatency: meter.createHistogram('logferry.settle.latency', {
-      description: 'Time from receipt to settlement',
-      unit: 'ms',
-    }),
-  };
+export type TransportMetrics = Pick<
+  StageInstruments,
+  'messagesIn' | 'messagesOut' | 'deadLettered' | 'retried' | 'settleLatency'
+>;
+
+/** `stage` is the service name; every point carries it, as the services' own stageMetrics points do. */
+export function createTransportMetrics(stage?: string, options: InstrumentOptions = {}): TransportMetrics {
+  const { messagesIn, messagesOut, deadLettered, retried, settleLatency } = boundInstruments(
+    { 'messaging.system': 'servicebus', ...(stage === undefined ? {} : { stage }) },
+    options,
+  );
+  return { messagesIn, messagesOut, deadLettered, retried, settleLatency };
 }

@@ -1,0 +1,159 @@
+// transport.ready() asks the broker: the real @azure/service-bus SDK against the project's stand-in broker.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, it } from 'node:test';
+import { DEFAULT_SERVICE_BUS_CONFIG_PATH, startServiceBusStandIn } from '@logferry/standins';
+import { pino } from 'pino';
+import type { ServiceName, StagedBatchMessage } from '../../src/messages/index.ts';
+import { outcome } from '../../src/transport/port.ts';
+import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
+
+type LogLine = { level: number; msg: string; [k: string]: unknown };
+
+function captureLogger() {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0)
+    await cleanups
+      .pop()?.()
+      .catch(() => undefined);
+});
+
+/** The deployed topology, less the topics named in `without`. */
+async function startBroker(without: string[] = []) {
+  const config = JSON.parse(await readFile(DEFAULT_SERVICE_BUS_CONFIG_PATH, 'utf8'));
+  for (const ns of config.UserConfig.Namespaces) {
+    ns.Topics = ns.Topics.filter((t: { Name: string }) => !without.includes(t.Name));
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'logferry-sb-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const configPath = join(dir, 'Config.json');
+  await writeFile(configPath, JSON.stringify(config));
+  const broker = await startServiceBusStandIn({ port: 0, configPath, logger: pino({ level: 'silent' }) });
+  cleanups.push(() => broker.close());
+  return broker;
+}
+
+/** Short cache and timeout so a test sees the broker go away within seconds. */
+function transportFor(connectionString: string, service: ServiceName) {
+  const log = captureLogger();
+  const transport = createServiceBusTransport({
+    connection: { connectionString },
+    logger: log.logger,
+    service,
+    retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 2_000 },
+    readiness: { ttlMs: 200, failureTtlMs: 200, timeoutMs: 2_000 },
+  });
+  cleanups.push(() => transport.close());
+  return { transport, ...log };
+}
+
+async function eventually(what: string, pred: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const batch = (id: string): StagedBatchMessage => ({
+  type: 'staged-batch',
+  schemaVersion: 1,
+  id,
+  producer: 's3-fetcher',
+  time: new Date().toISOString(),
+  objectId: `bucket/${id}@v1`,
+  batchIndex: 0,
+  lastBatch: true,
+  blobContainer: 'staging',
+  blobName: `${id}.ndjson.gz`,
+  recordCount: 10,
+  rawBytes: 1000,
+  compressedBytes: 200,
+  source: 'Code42FileEvents',
+});
+
+describe('Service Bus transport readiness', () => {
+  it('a publish-only service is ready while the broker answers, and not once it is gone', async () => {
+    const broker = await startBroker();
+    const { transport, lines } = transportFor(broker.connectionString, 'sqs-poller');
+    assert.equal(await transport.ready(), true, 'ready before anything was published');
+    assert.deepEqual(broker.counts('s3-objects', 's3-fetcher').active, 0, 'the probe published nothing');
+
+    await broker.close();
+    await eventually('not ready', async () => !(await transport.ready()));
+    assert.ok(lines.some((l) => l.level === 40 && l.msg === 'Service Bus readiness probe failed'));
+    // Cached, and shared while in flight: many probes at once are one broker call at most.
+    assert.deepEqual(await Promise.all([transport.ready(), transport.ready(), transport.ready()]), [
+      false,
+      false,
+      false,
+    ]);
+
+    // The same namespace back on the same port: the SDK reconnects and the next probe sees it.
+    const again = await startServiceBusStandIn({ port: broker.port, logger: pino({ level: 'silent' }) });
+    cleanups.push(() => again.close());
+    await eventually('ready again', () => transport.ready());
+    assert.ok(lines.some((l) => l.level === 30 && l.msg === 'Service Bus answers again'));
+    // Before the broker goes: a client closed after its broker waits out the SDK's 60 s close timeout.
+    await transport.close();
+  });
+
+  it('is not ready when the namespace was never reachable', async () => {
+    const broker = await startBroker();
+    const unreachable = broker.connectionString.replace(`:${broker.port}`, ':1');
+    const { transport } = transportFor(unreachable, 'sqs-poller');
+    const started = Date.now();
+    assert.equal(await transport.ready(), false);
+    assert.ok(Date.now() - started < 5_000, 'answers within the probe timeout');
+  });
+
+  it('is not ready when the topic it publishes to does not exist', async () => {
+    const broker = await startBroker(['s3-objects']);
+    const { transport, lines } = transportFor(broker.connectionString, 'sqs-poller');
+    assert.equal(await transport.ready(), false);
+    const failure = lines.find((l) => l.msg === 'Service Bus readiness probe failed');
+    assert.equal(failure?.code, 'MessagingEntityNotFound');
+    assert.equal(failure?.probe, 'send link to s3-objects');
+  });
+
+  it('a consume-only service is probed on its subscription', async () => {
+    const broker = await startBroker();
+    const producer = transportFor(broker.connectionString, 's3-fetcher').transport;
+    await producer.publish('staged-batches', [batch('b-1')]);
+    const { transport } = transportFor(broker.connectionString, 'la-uploader');
+    let handled = 0;
+    const sub = transport.subscribe({
+      topic: 'staged-batches',
+      subscription: 'la-uploader',
+      handler: async () => {
+        handled++;
+        return outcome.success();
+      },
+      concurrency: 1,
+      maxAttempts: 3,
+      backoff: { baseMs: 50, maxMs: 200 },
+      maxLockRenewalMs: 10_000,
+    });
+    cleanups.push(() => sub.stop(0));
+    await eventually('ready', () => transport.ready());
+    await eventually('handled', async () => handled === 1);
+
+    await broker.close();
+    await eventually('not ready', async () => !(await transport.ready()));
+    assert.equal(sub.healthy, true, 'a dropped connection is not an unrecoverable subscription error');
+  });
+});
