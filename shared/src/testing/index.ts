@@ -1,3 +1,4 @@
 export * from './azurite.ts';
 export * from './fauxqs.ts';
 export * from './handler-spy.ts';
+export * from './stage-metrics.ts';

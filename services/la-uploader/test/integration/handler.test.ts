@@ -8,9 +8,14 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger, type Delivery, type Outcome, type StagedBatchMessage } from '@logferry/shared';
 import { mappingForSource, parseMappings } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
+import { type AzuriteHandle, recordingStageMetrics, startAzurite } from '@logferry/shared/testing';
 import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '@logferry/standins';
-import { createStagedBatchHandler, type StagedBatchHandlerDeps } from '../../src/handle-staged-batch.ts';
+import {
+  createStagedBatchHandler,
+  type StagedBatchHandlerDeps,
+  uploaderStageMetrics,
+} from '../../src/handle-staged-batch.ts';
 import { createLogsIngestionClient, type LogsIngestionClient } from '../../src/logs-ingestion-client.ts';
 import { createStagedBatchSource } from '../../src/staged-batch-reader.ts';
 
@@ -257,6 +262,35 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
     assert.equal(c.kind === 'deadLetter' && c.reason, 'StagedBlobCorrupt');
     assert.match(c.kind === 'deadLetter' ? c.description : '', /line 2/);
     assert.equal(standIn.requests(STREAM), 0);
+  });
+
+  describe('metrics', () => {
+    const withMetrics = (metrics: StageMetrics): Partial<StagedBatchHandlerDeps> => ({
+      metrics: uploaderStageMetrics(metrics),
+    });
+    const metricEvents = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ TimeGenerated: '2024-01-01T00:00:00.000Z', eventId: `m-${i}`, é: 'ü' }));
+
+    it('counts accepted records and their bytes, and a duplicate delivery as a duplicate, not a failure', async () => {
+      const { seen, metrics } = recordingStageMetrics();
+      const records = metricEvents(40);
+      const msg = await stage(records);
+      assert.equal((await deliver(msg, withMetrics(metrics))).kind, 'success');
+      assert.equal((await deliver(msg, withMetrics(metrics))).kind, 'success');
+      const jsonBytes = records.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)), 0);
+      assert.deepEqual(seen, { records: 40, bytes: jsonBytes, duplicates: 1, failures: [] });
+    });
+
+    it('counts refused sink requests as failures by answer kind', async () => {
+      const { seen, metrics } = recordingStageMetrics();
+      standIn.setFaults([{ stream: STREAM, status: 500, count: 1 }]);
+      assert.equal((await deliver(await stage(metricEvents(5)), withMetrics(metrics))).kind, 'success');
+      standIn.setFaults([{ stream: STREAM, status: 400, count: 1 }]);
+      assert.equal((await deliver(await stage(metricEvents(5)), withMetrics(metrics))).kind, 'deadLetter');
+      assert.deepEqual(seen.failures, ['sink-transient', 'sink-rejected']);
+      assert.equal(seen.records, 5);
+      assert.equal(seen.duplicates, 0);
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createLogger } from '@logferry/shared/logging/logger';
 import {
   type MessageOf,
@@ -14,9 +15,16 @@ import {
 } from '@logferry/shared/messages/index';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { jsonArrayBytes, readStagedBatch, stagedBatchId } from '@logferry/shared/stores/staging';
-import { type AzuriteHandle, type FauxqsHandle, startAzurite, startFauxqsServer } from '@logferry/shared/testing';
+import { reasonCode } from '@logferry/shared/telemetry/metrics';
+import {
+  type AzuriteHandle,
+  type FauxqsHandle,
+  recordingStageMetrics,
+  startAzurite,
+  startFauxqsServer,
+} from '@logferry/shared/testing';
 import type { Delivery, Publisher } from '@logferry/shared/transport/port';
-import { createFetchObjectHandler, type FetcherSettings } from '../../src/fetch-object.ts';
+import { createFetchObjectHandler, type FetcherSettings, type FetchObjectDeps } from '../../src/fetch-object.ts';
 import { code42Event, csv, gzipNdjson, multiset, ndjson, type Rec, withoutEnrichment } from './corpus.ts';
 
 const BUCKET = 'code42-logs';
@@ -70,20 +78,20 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
   const logger = createLogger('s3-fetcher', { level: process.env.LOG_LEVEL ?? 'silent' });
   const inputs = new Map<string, { records: Rec[]; etag: string }>();
 
-  async function put(key: string, body: Buffer, records: Rec[] = []): Promise<S3ObjectMessage> {
-    const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  async function put(key: string, body: Buffer, records: Rec[] = [], bucket = BUCKET): Promise<S3ObjectMessage> {
+    const r = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     inputs.set(key, { records, etag: r.ETag ?? '' });
-    return message(key, r.ETag);
+    return message(key, r.ETag, bucket);
   }
 
-  function message(key: string, etag: string | undefined): S3ObjectMessage {
+  function message(key: string, etag: string | undefined, bucket = BUCKET): S3ObjectMessage {
     return {
       type: 's3-object',
       schemaVersion: 1,
       id: `msg-${key}`,
       producer: 'sqs-poller',
       time: new Date().toISOString(),
-      bucket: BUCKET,
+      bucket,
       key,
       ...(etag ? { etag: etag.replaceAll('"', '') } : {}),
       eventTime: '2024-02-01T00:00:00.000Z',
@@ -292,5 +300,65 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     assert.equal(result.kind, 'retryLater');
     assert.ok(publisher.messages.length < 10, 'stopped soon after the abort');
     assert.equal((await status.get(publisher.messages[0]!.objectId))?.state, undefined);
+  });
+
+  describe('metrics', () => {
+    // A bucket of their own, so the objects here are not the ones the tests above already staged or failed.
+    const METRICS_BUCKET = 'metrics-logs';
+    before(async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: METRICS_BUCKET }));
+    });
+
+    /** A handler that reports its metrics to a fresh recorder. */
+    function metered(extra: Pick<FetchObjectDeps, 'allowList'> = {}) {
+      const { seen, metrics } = recordingStageMetrics();
+      const publisher = new RecordingPublisher();
+      const base = { s3, container, status, logger, settings: SETTINGS };
+      const handler = createFetchObjectHandler({ ...base, publisher, metrics, ...extra });
+      return { seen, publisher, handler };
+    }
+
+    it('counts records and bytes once, a redelivery as a duplicate, and leaves messages out to the transport', async () => {
+      const { seen, publisher, handler } = metered();
+      const events = Array.from({ length: 50 }, (_, i) => code42Event(i));
+      const body = gzipNdjson(events);
+      const m = await put('ok/events.json.gz', body, events, METRICS_BUCKET);
+      assert.deepEqual(await handler(delivery(m)), { kind: 'success' });
+      assert.deepEqual(await handler(delivery({ ...m, id: 'redelivered' })), { kind: 'success' });
+      assert.deepEqual(seen, { records: 50, bytes: body.length, duplicates: 1, failures: [] });
+      assert.equal(
+        publisher.messages.length,
+        1,
+        'one batch published; the transport counts it as logferry.messages.out',
+      );
+    });
+
+    it('counts every failed attempt by its reason code, dead-lettered or retried', async () => {
+      const allowList = createS3AllowList({ S3_ALLOWED_BUCKETS: [METRICS_BUCKET], S3_ALLOWED_PREFIXES: [] });
+      const { seen, publisher, handler } = metered({ allowList });
+      const corrupt = Buffer.from(gzipNdjson([code42Event(1), code42Event(2)]));
+      corrupt.fill(0x42, 12, 60);
+      const outcomes = [
+        await handler(delivery(message('elsewhere.json', undefined, 'other-bucket'))),
+        await handler(delivery(message('missing/never-uploaded.json.gz', undefined, METRICS_BUCKET))),
+        await handler(delivery(await put('poison/corrupt.json.gz', corrupt, [], METRICS_BUCKET))),
+      ];
+      publisher.failAfter = 0;
+      outcomes.push(
+        await handler(delivery(await put('retry/unpublished.json', Buffer.from('{"a":1}\n'), [], METRICS_BUCKET))),
+      );
+      assert.deepEqual(
+        outcomes.map((o) => o.kind),
+        ['deadLetter', 'deadLetter', 'deadLetter', 'retryLater'],
+      );
+      // Each failure reason as the metric exports it.
+      assert.deepEqual(seen.failures.map(reasonCode), [
+        'BucketNotAllowed',
+        'ObjectNotFound',
+        'CorruptCompression',
+        'StagingFailed',
+      ]);
+      assert.equal(seen.records, 0);
+    });
   });
 });
