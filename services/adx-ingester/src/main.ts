@@ -4,11 +4,10 @@ import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, ingestUri } from '@logferry/shared/config/services/adx-ingester';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { createStorageClients } from '@logferry/shared/stores/storage-clients';
+import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createBlobUrlFor } from './blob-url.ts';
 import { createIngestRequestHandler } from './handle-ingest-request.ts';
@@ -25,7 +24,7 @@ try {
   for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
   process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
 }
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
 const subscriptions: Subscription[] = [];
@@ -36,19 +35,10 @@ const checks = {
 };
 const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
-    try {
-      await store.ensureTable();
-    } catch (err) {
-      logger.warn({ err }, 'could not ensure the status table exists');
-    }
+    await ensureStorage(logger, 'the status table', () => store.ensureTable());
     const ingestor = createKustoIngestor({
       ingestUri: ingestUri(config),
       database: config.KUSTO_DATABASE,

@@ -7,10 +7,9 @@ import { config as definition } from '@logferry/shared/config/services/blob-scan
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { LeaderLease } from '@logferry/shared/lifecycle/leader-lease';
 import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { createStorageClients } from '@logferry/shared/stores/storage-clients';
+import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createLocalSinks } from './http/local-sinks.ts';
 import { createStatusServer } from './http/server.ts';
@@ -23,7 +22,7 @@ import { startSchedule } from './schedule.ts';
 
 const service = 'blob-scanner';
 const config = loadConfigOrExit(definition);
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
 let subscription: Subscription | undefined;
@@ -34,13 +33,8 @@ const checks = {
 };
 const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
     // Fails start (exit 1, with the reason) when no authentication method is configured.
     const auth = createRequestAuthenticator({
@@ -52,12 +46,7 @@ await runService({
       localMode: config.LOGFERRY_LOCAL,
       listenHost: config.HTTP_HOST,
     });
-    try {
-      await store.ensureTable();
-    } catch (err) {
-      // With a data-plane role that cannot create tables, the table must already exist; reads will tell.
-      logger.warn({ err }, 'could not ensure the status table exists');
-    }
+    await ensureStorage(logger, 'the status table', () => store.ensureTable());
     const events = new EventBus();
     const scanner = new Scanner({
       container: blobs.getContainerClient(config.DATA_CONTAINER),

@@ -7,10 +7,9 @@ import { config as definition } from '@logferry/shared/config/services/completio
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { LeaderLease } from '@logferry/shared/lifecycle/leader-lease';
 import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { createStorageClients } from '@logferry/shared/stores/storage-clients';
+import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { CompletionChecker } from './checker.ts';
 import { ReportReader } from './report-reader.ts';
 import { StaleSweeper } from './stale-sweeper.ts';
@@ -18,7 +17,7 @@ import { StatusQueueProvider } from './status-queues.ts';
 
 const service = 'completion-checker';
 const config = loadConfigOrExit(definition);
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable);
 const queues = new StatusQueueProvider({
@@ -42,19 +41,10 @@ const checks = {
 };
 const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
-    try {
-      await store.ensureTable();
-    } catch (err) {
-      logger.warn({ err }, 'could not ensure the status table exists');
-    }
+    await ensureStorage(logger, 'the status table', () => store.ensureTable());
     const reader = new ReportReader({
       store,
       publisher: transport,

@@ -4,12 +4,11 @@ import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
-import { createStorageClients } from '@logferry/shared/stores/storage-clients';
+import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
@@ -28,7 +27,7 @@ try {
   for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
   process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
 }
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
@@ -47,21 +46,11 @@ const health = await startHealthServer({
   },
 });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
     const status = new BatchStatusStore(statusTable);
-    try {
-      await status.ensureTable();
-    } catch (err) {
-      // With a data-plane role that cannot create tables, the table must already exist; reads will tell.
-      logger.warn({ err }, 'could not ensure the status table exists');
-    }
+    await ensureStorage(logger, 'the status table', () => status.ensureTable());
     const sinkCredential = localStandInCredential(config.LOGFERRY_LOCAL, config.LOGS_INGESTION_ENDPOINT) ?? azure();
     const client = createLogsIngestionClient({
       endpoint: config.LOGS_INGESTION_ENDPOINT,

@@ -6,17 +6,16 @@ import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
-import { createStorageClients } from '@logferry/shared/stores/storage-clients';
+import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createFetchObjectHandler } from './fetch-object.ts';
 
 const service = 's3-fetcher';
 const config = loadConfigOrExit(definition);
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
 const health = await startHealthServer({
@@ -30,23 +29,17 @@ const health = await startHealthServer({
   },
 });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
     const container = blobs.getContainerClient(config.STAGING_CONTAINER);
     const status = new ObjectStatusStore(statusTable);
-    try {
-      await container.createIfNotExists();
-      await status.ensureTable();
-    } catch (err) {
-      // A data-plane role may not create containers or tables; then they must exist, and writes will tell.
-      logger.warn({ err }, 'could not ensure the staging container and status table exist');
-    }
+    await ensureStorage(
+      logger,
+      'the staging container and status table',
+      () => container.createIfNotExists(),
+      () => status.ensureTable(),
+    );
     const credentials = createAwsCredentialProvider(config, config.AWS_ROLE_ARN ? azure() : undefined, { logger });
     const s3 = createS3Client(config, credentials, {
       // The socket idle timeout catches a download that stalls mid-object; the retry starts it again.

@@ -4,13 +4,12 @@ import { createAwsCredentialProvider, createSqsClient } from '@logferry/shared/a
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { config as definition } from '@logferry/shared/config/services/sqs-poller';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { runService } from '@logferry/shared/lifecycle/run-service';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { createSqsPoller, type SqsPoller } from './poller.ts';
 
 const service = 'sqs-poller';
 const config = loadConfigOrExit(definition);
-const { logger, azure, telemetry, transport, fatal } = startServiceRuntime(service, config);
+const { logger, azure, transport, run } = startServiceRuntime(service, config);
 let poller: SqsPoller | undefined;
 const health = await startHealthServer({
   port: config.HEALTH_PORT,
@@ -21,13 +20,8 @@ const health = await startHealthServer({
   },
 });
 
-await runService({
-  service,
-  logger,
-  graceMs: config.SHUTDOWN_GRACE_MS,
-  telemetry,
+await run({
   health,
-  fatal,
   async start() {
     const credentials = createAwsCredentialProvider(config, config.AWS_ROLE_ARN ? azure() : undefined, { logger });
     logger.info(

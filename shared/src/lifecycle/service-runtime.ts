@@ -1,16 +1,24 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { lazyAzureCredential } from '../auth/azure-credential.ts';
-import type { AzureAuthConfig, LocalModeConfig, ServiceBusConfig, TelemetryConfig } from '../config/parts.ts';
+import type {
+  AzureAuthConfig,
+  HealthConfig,
+  LocalModeConfig,
+  ServiceBusConfig,
+  TelemetryConfig,
+} from '../config/parts.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import type { ServiceName } from '../messages/index.ts';
 import { startTelemetry, type Telemetry } from '../telemetry/start.ts';
 import type { Transport } from '../transport/port.ts';
 import { serviceBusConnection } from '../transport/servicebus/connection.ts';
 import { createServiceBusTransport } from '../transport/servicebus/transport.ts';
+import { type RunServiceOptions, runService } from './run-service.ts';
 
 export type RuntimeConfig = Partial<ServiceBusConfig> &
   Partial<AzureAuthConfig> &
   Pick<TelemetryConfig, 'LOG_LEVEL' | 'APPLICATIONINSIGHTS_CONNECTION_STRING' | 'OTEL_EXPORTER_OTLP_ENDPOINT'> &
+  Pick<HealthConfig, 'SHUTDOWN_GRACE_MS'> &
   Partial<LocalModeConfig>;
 
 export interface ServiceRuntime {
@@ -24,6 +32,8 @@ export interface ServiceRuntime {
    * runService: the service shuts down in order and exits 1, so Kubernetes restarts it.
    */
   readonly fatal: AbortSignal;
+  /** runService with this runtime's logger, telemetry, fatal signal and SHUTDOWN_GRACE_MS: runs until stopped. */
+  run(options: Pick<RunServiceOptions, 'health' | 'start'>): Promise<void>;
 }
 
 /**
@@ -48,5 +58,7 @@ export function startServiceRuntime(service: ServiceName, config: RuntimeConfig)
     service,
     onUnrecoverable: (err) => fatal.abort(err),
   });
-  return { logger, azure, telemetry, transport, fatal: fatal.signal };
+  const run = (options: Pick<RunServiceOptions, 'health' | 'start'>) =>
+    runService({ service, logger, graceMs: config.SHUTDOWN_GRACE_MS, telemetry, fatal: fatal.signal, ...options });
+  return { logger, azure, telemetry, transport, fatal: fatal.signal, run };
 }

@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { deriveTableUrl, type StorageConfig } from '../config/parts.ts';
+import type { Logger } from '../logging/logger.ts';
 
 export interface StorageClients {
   readonly blobs: BlobServiceClient;
@@ -37,4 +38,21 @@ export function createStorageClients(config: StorageConfig, credential: () => To
     blobs: new BlobServiceClient(accountUrl, credential()),
     statusTable: new TableClient(tableUrl, config.STATUS_TABLE, credential()),
   };
+}
+
+/**
+ * Creates what a service writes to (tables, containers) when its identity may. A data-plane role may not
+ * create them: then they must already exist, and readiness and the first write will say so, so a refusal
+ * here is a warning, not a failed start.
+ */
+export async function ensureStorage(
+  logger: Logger,
+  what: string,
+  ...create: (() => Promise<unknown>)[]
+): Promise<void> {
+  try {
+    for (const c of create) await c();
+  } catch (err) {
+    logger.warn({ err }, `could not create ${what} if missing; it must already exist`);
+  }
 }

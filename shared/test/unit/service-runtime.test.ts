@@ -12,6 +12,7 @@ describe('startServiceRuntime', () => {
       APPLICATIONINSIGHTS_CONNECTION_STRING: undefined,
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
       LOGFERRY_LOCAL: true,
+      SHUTDOWN_GRACE_MS: 1_000,
     });
     try {
       assert.equal(runtime.logger.level, 'silent');
