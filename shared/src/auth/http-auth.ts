@@ -51,6 +51,13 @@ export interface RequestAuthenticator {
   readonly methods: readonly ('bearer' | 'api-key' | 'local')[];
 }
 
+/** When the principal's credential stops being valid (a bearer token's `exp`), or undefined if it does not expire. */
+export function principalExpiresAt(principal: Principal): Date | undefined {
+  return principal.kind === 'bearer' && typeof principal.claims.exp === 'number'
+    ? new Date(principal.claims.exp * 1000)
+    : undefined;
+}
+
 export function entraIssuers(tenantId: string): string[] {
   return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];
 }
@@ -95,6 +102,8 @@ export function createRequestAuthenticator(options: HttpAuthOptions): RequestAut
         issuer: [...issuers],
         audience: [...(options.audience ?? [])],
         algorithms: ['RS256'],
+        // A token without `exp` would be good forever (and so would an event stream opened with it).
+        requiredClaims: ['exp'],
         clockTolerance: options.clockToleranceSec ?? 60,
       }));
     } catch (err) {
@@ -188,7 +197,9 @@ function hasRequiredGrant(payload: JWTPayload, role: string | undefined, scope: 
 
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `token claim "${err.claim}" rejected`;
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return err.reason === 'missing' ? `token claim "${err.claim}" missing` : `token claim "${err.claim}" rejected`;
+  }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
   if (err instanceof errors.JWKSNoMatchingKey) return 'token signed by an unknown key';
   if (err instanceof errors.JWKSTimeout) return 'token signing keys unavailable, try again';

@@ -109,6 +109,9 @@ export function parseConfig<V extends VarSpecs>(
 ): ConfigOf<V> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
+  // A secret pasted into the wrong variable must not come back in that variable's error.
+  const secrets = secretValues(def.vars, env);
+  const oneLine = (s: string) => maskValues(oneLineScrubbed(s), secrets);
   for (const [name, spec] of Object.entries(def.vars)) {
     const from = [name, ...(spec.aliases ?? [])].find((n) => env[n] !== undefined && env[n] !== '');
     const raw = from === undefined ? undefined : env[from];
@@ -133,8 +136,24 @@ export function parseConfig<V extends VarSpecs>(
 }
 
 /** One problem, one line, with anything secret-looking scrubbed (a connection string pasted into the wrong variable). */
-function oneLine(s: string): string {
+function oneLineScrubbed(s: string): string {
   return scrubString(s.replace(/\s*\n\s*/g, ' '));
+}
+
+/** The raw values of every secret variable (and alias) that is set, longest first. */
+function secretValues(vars: VarSpecs, env: Readonly<Record<string, string | undefined>>): string[] {
+  const values = Object.entries(vars)
+    .filter(([, spec]) => spec.secret === true)
+    .flatMap(([name, spec]) => [name, ...(spec.aliases ?? [])])
+    .map((name) => env[name])
+    .filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  return [...new Set(values)].sort((a, b) => b.length - a.length);
+}
+
+function maskValues(s: string, values: readonly string[]): string {
+  let out = s;
+  for (const v of values) if (out.includes(v)) out = out.split(v).join('[REDACTED]');
+  return out;
 }
 
 function truncate(s: string): string {
@@ -144,17 +163,23 @@ function truncate(s: string): string {
 /** Common coercions for env strings. */
 export const env = {
   string: () => z.string().min(1),
-  url: () => z.url(),
+  // Credentials in a URL would be logged, shown by `config check` and sent where they do not belong: refused.
+  url: () =>
+    z.url().refine((u) => {
+      // Zod runs refinements after a failed check too; the URL check has reported that one already.
+      const url = URL.parse(u);
+      return url === null || (url.username === '' && url.password === '');
+    }, 'must not carry credentials (user:password@); use the variable meant for the secret'),
   int: (min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max),
   port: () => z.coerce.number().int().min(0).max(65_535),
   oneOf: <const T extends readonly [string, ...string[]]>(...values: T) => z.enum(values),
   bool: () =>
     z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  // Fail closed: a blank entry (`","`, `"a,,b"`, `" "`) is an error, never an empty list or an empty prefix,
+  // because for an allow-list both would mean "everything".
   list: () =>
-    z.string().transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    ),
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()))
+      .refine((l) => l.every((x) => x.length > 0), 'has a blank entry; list the values, comma-separated, or unset it'),
 };

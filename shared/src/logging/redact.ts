@@ -54,6 +54,16 @@ const RULES: readonly Rule[] = [
     /([?&;\s]|^)(sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s"'\\#]+/gi,
     `$1$2=${REDACTED}`,
   ],
+  // The same inside a URL carried (percent-encoded, once or twice) by another URL: `…%26sig%3D…%26…`.
+  [
+    /(%(?:25)*(?:26|3F)|[?&;\s]|^)(sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)(%(?:25)*3D)(?:(?!%(?:25)*26)[^&\s"'\\#])+/gi,
+    `$1$2$3${REDACTED}`,
+  ],
+  // Kusto connection-string secrets (`Application Key=…`, `AppKey=…`, user/app tokens): values run to `;`.
+  [
+    /\b(Application\s*Key|AppKey|Application\s*Token|AppToken|User\s*Token|UsrToken|Application\s*Certificate\s*Private\s*Key)(\s*=\s*)[^;"'\\]+/gi,
+    `$1$2${REDACTED}`,
+  ],
   // user:password@host in URLs.
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s"'@]+:)[^@\s"'/]+@/gi, `$1${REDACTED}@`],
   // key=value, key: value, "key":"value" (also JSON-escaped \"key\":\"value\").
@@ -95,6 +105,22 @@ export function scrubString(input: string): string {
     out = out.replace(pattern, replacement as string);
   }
   return out;
+}
+
+/** Longest dependency text (ADX failure details, SDK error messages, HTTP bodies) kept by default. */
+export const MAX_EXTERNAL_TEXT = 1024;
+
+/**
+ * Text that came from a dependency, made fit to store, publish or serve: scrubbed like a log line, then cut
+ * to `maxLength` (scrubbing first, so a cut cannot split a secret out of reach of its pattern). A hostile
+ * or broken dependency decides what its error says; nothing of it leaves the process unchecked.
+ */
+export function scrubExternalText(input: string, maxLength = MAX_EXTERNAL_TEXT): string {
+  // Bounds the scrubber's own work on a multi-megabyte body; the cut below is far shorter anyway.
+  const scrubbed = scrubString(input.length > maxLength * 8 ? input.slice(0, maxLength * 8) : input);
+  if (scrubbed.length <= maxLength) return scrubbed;
+  const marker = ' …[truncated]';
+  return `${scrubbed.slice(0, Math.max(0, maxLength - marker.length))}${marker}`;
 }
 
 const SENSITIVE_KEY =

@@ -28,6 +28,37 @@ describe('AWS configuration', () => {
     assert.throws(() => parseConfig(aws, { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'Bad_Bucket' }), ConfigError);
   });
 
+  it('fails closed on a degenerate prefix list: "," or blanks are an error, never "any key"', () => {
+    const base = { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'b-1' };
+    for (const bad of [',', ' ', ' , ', 'incydr/,', ',audit/', 'incydr/,,audit/']) {
+      assert.throws(
+        () => parseConfig(aws, { ...base, S3_ALLOWED_PREFIXES: bad }),
+        (e: ConfigError) => e.problems.some((p) => p.startsWith('S3_ALLOWED_PREFIXES is invalid: has a blank entry')),
+        JSON.stringify(bad),
+      );
+    }
+    assert.deepEqual(parseConfig(aws, { ...base, S3_ALLOWED_PREFIXES: 'incydr/, audit/' }).S3_ALLOWED_PREFIXES, [
+      'incydr/',
+      'audit/',
+    ]);
+    assert.throws(() => parseConfig(aws, { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'b-1,' }), ConfigError);
+  });
+
+  it('refuses endpoint URLs that carry credentials', () => {
+    const base = { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'b-1' };
+    const problems = (() => {
+      try {
+        parseConfig(aws, { ...base, AWS_ENDPOINT_URL: 'https://admin:hunter2-xyz@s3.example.com' });
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      return [];
+    })();
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /AWS_ENDPOINT_URL is invalid: must not carry credentials/);
+    assert.ok(!problems[0]?.includes('hunter2-xyz'), problems[0]);
+  });
+
   it('validates the role ARN', () => {
     const base = { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'b-1' };
     assert.equal(

@@ -44,6 +44,22 @@ function problemsOf(fn: () => unknown): readonly string[] {
 }
 
 describe('shared config parts', () => {
+  it("never prints a secret variable's value in another variable's error", () => {
+    const client = 'Qx8Q~pastedIntoTheWrongVariable.0123456789';
+    const problems = problemsOf(() =>
+      parseConfig(all, {
+        ...minimal,
+        AZURE_TENANT_ID: 't',
+        AZURE_CLIENT_ID: 'c',
+        AZURE_CLIENT_SECRET: client,
+        // Pasted where a URL belongs: invalid, and its value would be echoed.
+        AZURE_AUTHORITY_HOST: client,
+      }),
+    );
+    assert.ok(problems.some((p) => p.startsWith('AZURE_AUTHORITY_HOST is invalid')));
+    for (const p of problems) assert.ok(!p.includes(client), p);
+  });
+
   it('applies the documented defaults', () => {
     const c = parseConfig(all, minimal);
     assert.equal(c.HEALTH_PORT, 8080);

@@ -8,6 +8,7 @@ import {
   entraIssuers,
   type HttpAuthOptions,
   isLocalRequest,
+  principalExpiresAt,
 } from '../../src/auth/http-auth.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -36,16 +37,16 @@ describe('http-auth', () => {
 
   async function token(
     claims: JWTPayload & { aud?: string; iss?: string },
-    opts: { key?: Key; expiresIn?: string | number } = {},
+    opts: { key?: Key; expiresIn?: string | number | null } = {},
   ): Promise<string> {
     const { aud = AUDIENCE, iss = entraIssuers(TENANT)[0], ...rest } = claims;
-    return new SignJWT({ oid: 'user-oid', ...rest })
+    const jwt = new SignJWT({ oid: 'user-oid', ...rest })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setIssuer(iss!)
       .setAudience(aud)
-      .setIssuedAt()
-      .setExpirationTime(opts.expiresIn ?? '10m')
-      .sign(opts.key ?? signingKey);
+      .setIssuedAt();
+    if (opts.expiresIn !== null) jwt.setExpirationTime(opts.expiresIn ?? '10m');
+    return jwt.sign(opts.key ?? signingKey);
   }
 
   it('accepts a valid v2 token and reports the caller', async () => {
@@ -66,6 +67,7 @@ describe('http-auth', () => {
     ['wrong issuer', () => token({ iss: 'https://login.microsoftonline.com/other-tenant/v2.0' }), /claim "iss"/],
     ['expired', () => token({}, { expiresIn: Math.floor(Date.now() / 1000) - 3600 }), /expired/],
     ['signed by another key', () => token({}, { key: otherKey }), /signature/],
+    ['no exp claim (it would never expire)', () => token({}, { expiresIn: null }), /claim "exp" missing/],
   ] as const) {
     it(`rejects a token with ${name} (401, WWW-Authenticate Bearer invalid_token)`, async () => {
       const auth = createRequestAuthenticator(options);
@@ -77,6 +79,15 @@ describe('http-auth', () => {
       assert.match(result.challenge, /Bearer realm="logferry", error="invalid_token"/);
     });
   }
+
+  it("reports when a bearer principal's token expires (event streams end then)", async () => {
+    const auth = createRequestAuthenticator(options);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const result = await auth.authenticate(request({ authorization: `Bearer ${await token({}, { expiresIn: exp })}` }));
+    assert.ok(result.ok);
+    assert.equal(principalExpiresAt(result.principal)?.getTime(), exp * 1000);
+    assert.equal(principalExpiresAt({ kind: 'api-key' }), undefined);
+  });
 
   it('rejects garbage in place of a token', async () => {
     const result = await createRequestAuthenticator(options).authenticate(request({ authorization: 'Bearer abc.def' }));

@@ -5,7 +5,12 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '../../src/logging/logger.ts';
-import { clearRegisteredSecrets, registerSecretValues, scrubString } from '../../src/logging/redact.ts';
+import {
+  clearRegisteredSecrets,
+  registerSecretValues,
+  scrubExternalText,
+  scrubString,
+} from '../../src/logging/redact.ts';
 
 // Real-looking (but fake) secrets in the formats the pipeline handles.
 const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
@@ -138,5 +143,47 @@ describe('scrubString', () => {
     );
     assert.ok(!s.includes(PASSWORD));
     assert.ok(!s.includes(SAS_SIG));
+  });
+});
+
+describe('scrubString on the forms the attack run found missing', () => {
+  it('scrubs a SAS signature percent-encoded inside another URL, once or twice', () => {
+    const once = `https://portal.example/redirect?to=${encodeURIComponent(SAS_URL)}&x=1`;
+    const twice = `https://login.example/?next=${encodeURIComponent(once)}`;
+    for (const text of [once, twice]) {
+      const s = scrubString(text);
+      assert.ok(!s.includes(SAS_SIG) && !s.includes(encodeURIComponent(SAS_SIG)), s);
+      assert.ok(!s.includes(encodeURIComponent(encodeURIComponent(SAS_SIG))), s);
+      // The rest of the outer URL survives: the match stops at the encoded `&`.
+      assert.match(s, /sp%(25)?3Dr/);
+    }
+  });
+  it('scrubs a Kusto connection string application key (and its short form)', () => {
+    const key = 'kP9~q2Zr.sEcReT-aPpLiCaTiOn-KeY_1234';
+    for (const cs of [
+      `Data Source=https://c.kusto.windows.net;Application Client Id=abc;Application Key=${key};Authority Id=t`,
+      `Data Source=https://c.kusto.windows.net;AppClientId=abc;AppKey=${key}`,
+    ]) {
+      const s = scrubString(`ingestion failed for ${cs}`);
+      assert.ok(!s.includes(key), s);
+      assert.match(s, /Authority Id=t|AppClientId=abc/);
+    }
+  });
+});
+
+describe('scrubExternalText', () => {
+  it('scrubs, then cuts to the limit with a marker', () => {
+    const details = `Failed to download blob: ${SAS_URL} ${'x'.repeat(5000)}`;
+    const s = scrubExternalText(details, 200);
+    assert.ok(s.length <= 200, `length ${s.length}`);
+    assert.ok(!s.includes(SAS_SIG));
+    assert.match(s, /\[truncated\]$/);
+    assert.equal(scrubExternalText('short and clean', 200), 'short and clean');
+  });
+  it('never leaves part of a secret visible when the cut falls inside it', () => {
+    for (let cut = 40; cut < SAS_URL.length + 20; cut += 7) {
+      const s = scrubExternalText(SAS_URL, cut);
+      assert.ok(!s.includes(SAS_SIG.slice(0, 10)), `cut ${cut}: ${s}`);
+    }
   });
 });

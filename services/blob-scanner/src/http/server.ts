@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { RequestAuthenticator } from '@logferry/shared/auth/http-auth';
+import { principalExpiresAt, type RequestAuthenticator } from '@logferry/shared/auth/http-auth';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { EventBus, LiveEvent } from '../live/event-bus.ts';
 import { type ApiDeps, getBlob, getCounts, getScan, listBlobs, postScan } from './api.ts';
@@ -68,7 +68,7 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     if (path.startsWith('/blobs/')) return allow(method, ['GET']) && getBlob(o, res, path.slice('/blobs/'.length));
     if (path === '/counts') return allow(method, ['GET']) && getCounts(o, res);
     if (path === '/local/sinks') return allow(method, ['GET']) && getLocalSinks(o.localSinks, res);
-    return allow(method, ['GET']) && sse.handle(req, res);
+    return allow(method, ['GET']) && sse.handle(req, res, principalExpiresAt(auth.principal));
   }
 
   const server = createServer(

@@ -29,7 +29,16 @@ export class SseHub {
     return this.#clients.size;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * `expiresAt`: when the caller's credential expires (a bearer token's `exp`). The stream ends then with an
+   * `expired` event, so a revoked or expired token cannot keep watching; the page reconnects with a fresh one.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, expiresAt?: Date): void {
+    const lifetimeMs = expiresAt === undefined ? undefined : expiresAt.getTime() - Date.now();
+    if (lifetimeMs !== undefined && lifetimeMs <= 0) {
+      sendError(res, 401, 'token expired');
+      return;
+    }
     if (this.#clients.size >= (this.#o.maxClients ?? 100)) {
       sendError(res, 503, 'too many open event streams', { headers: { 'Retry-After': '30' } });
       return;
@@ -59,8 +68,22 @@ export class SseHub {
     const unsubscribe = this.#o.events.subscribe(send);
     const heartbeat = setInterval(() => write(': ping\n\n'), this.#o.heartbeatMs ?? 15_000);
     heartbeat.unref();
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); a token never lives that long, but cap it anyway.
+    const expiry =
+      lifetimeMs === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              write(`event: expired\ndata: {}\n\n`);
+              cleanup();
+              res.end();
+            },
+            Math.min(lifetimeMs, 2_147_483_647),
+          );
+    expiry?.unref();
     const cleanup = () => {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       unsubscribe();
       this.#clients.delete(res);
     };

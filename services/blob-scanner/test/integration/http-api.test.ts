@@ -15,6 +15,7 @@ describe('status API over HTTP', () => {
   let azurite: AzuriteHandle;
   let app: TestApp;
   let token: string;
+  let signShortLived: (seconds: number) => Promise<string>;
   const withKey = { 'X-Api-Key': KEY };
 
   before(async () => {
@@ -36,6 +37,13 @@ describe('status API over HTTP', () => {
       .setAudience(AUDIENCE)
       .setExpirationTime('5m')
       .sign(privateKey);
+    signShortLived = (seconds) =>
+      new SignJWT({ oid: 'someone' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'test' })
+        .setIssuer(`https://login.microsoftonline.com/${TENANT}/v2.0`)
+        .setAudience(AUDIENCE)
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(privateKey);
     for (const name of AWKWARD_NAMES) await app.fx.upload(name, `data ${name}`);
     await app.fx.upload('empty.csv', '');
   });
@@ -86,6 +94,31 @@ describe('status API over HTTP', () => {
     const bad = await get('/counts', { Authorization: `Bearer ${tampered}` });
     assert.equal(bad.status, 401);
     assert.match(bad.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+  });
+
+  it('ends an event stream when the token it was opened with expires', async () => {
+    // Clock tolerance (60 s) lets a just-expired token in; the stream must still end at its exp.
+    const short = await signShortLived(2);
+    const opened = Date.now();
+    const stream = await get('/events', { Authorization: `Bearer ${short}` });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = setTimeout(() => void reader.cancel(), 15_000);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    const lived = Date.now() - opened;
+    assert.match(text, /event: expired/, 'the stream says why it ends');
+    assert.ok(lived < 14_000, `the server ended the stream (after ${lived} ms), not the test's timeout`);
+    const stale = await get('/events', { Authorization: `Bearer ${await signShortLived(-120)}` });
+    assert.equal(stale.status, 401);
   });
 
   it('validates input at the boundary with a JSON 4xx', async () => {
