@@ -67,7 +67,8 @@ export const awsVars = defineVars({
   },
   S3_ALLOWED_PREFIXES: {
     schema: env.list().default([]),
-    description: 'Comma-separated key prefixes the services may read within the allowed buckets. Unset: any key.',
+    description:
+      'Comma-separated key prefixes the services may read within the allowed buckets. Unset: any key. A blank entry (`","`) is an error, not "any key".',
     example: 'incydr/,audit/',
   },
 });
