@@ -35,7 +35,9 @@ describe('logferry dlq against the Service Bus stand-in', () => {
   // la-uploader refuses the batch once (a sink 400 before the fix), then accepts it.
   let fixed = false;
   const la = new HandlerSpy<'staged-batches'>(async () =>
-    fixed ? outcome.success() : outcome.deadLetter('SinkRejected', 'HTTP 400 from the Logs Ingestion API: bad field'),
+    fixed
+      ? outcome.success()
+      : outcome.deadLetter('LogsIngestionRejected', 'HTTP 400 from the Logs Ingestion API: bad field'),
   );
   const adx = new HandlerSpy<'staged-batches'>();
 
@@ -67,7 +69,7 @@ describe('logferry dlq against the Service Bus stand-in', () => {
   it('list counts dead-letters per subscription with the top reason', async () => {
     const r = await runCli(['dlq', 'list'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^staged-batches\/la-uploader\s+1\s+\S+\s+SinkRejected \(1\)$/m);
+    assert.match(r.stdout, /^staged-batches\/la-uploader\s+1\s+\S+\s+LogsIngestionRejected \(1\)$/m);
     assert.match(r.stdout, /^staged-batches\/adx-ingester\s+0\s+-/m);
     assert.match(r.stdout, /^s3-objects\/s3-fetcher\s+0/m);
     assert.equal(bus.counts('staged-batches', 'la-uploader').deadLetter, 1, 'peeking changes nothing');
@@ -77,7 +79,7 @@ describe('logferry dlq against the Service Bus stand-in', () => {
     const r = await runCli(['dlq', 'show', 'staged-batches/la-uploader'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /message id\s+batch-dlq-1/);
-    assert.match(r.stdout, /reason\s+SinkRejected/);
+    assert.match(r.stdout, /reason\s+LogsIngestionRejected/);
     assert.match(r.stdout, /description\s+HTTP 400 from the Logs Ingestion API: bad field/);
     assert.match(r.stdout, /delivery count \d+/);
     assert.match(r.stdout, /body\s+\{"type":"staged-batch".*"id":"batch-dlq-1"/);
@@ -88,7 +90,7 @@ describe('logferry dlq against the Service Bus stand-in', () => {
     const r = await runCli(['dlq', 'replay', 'staged-batches/la-uploader', '--dry-run'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /would replay 1 message/);
-    assert.match(r.stdout, /batch-dlq-1\s+SinkRejected/);
+    assert.match(r.stdout, /batch-dlq-1\s+LogsIngestionRejected/);
     assert.equal(bus.counts('staged-batches', 'la-uploader').deadLetter, 1);
     assert.equal(bus.counts('staged-batches', 'la-uploader').active, 0);
     assert.equal(la.records.length, before);
@@ -111,7 +113,7 @@ describe('logferry dlq against the Service Bus stand-in', () => {
     await bus.waitFor(() => bus.counts('staged-batches', 'la-uploader').deadLetter === 1, 10_000);
     assert.equal(la.records.length, laBefore + 1, 'the handler saw the replay once, not in a loop');
     const shown = await runCli(['dlq', 'show', 'staged-batches/la-uploader'], env);
-    assert.match(shown.stdout, /reason {10}SinkRejected/);
+    assert.match(shown.stdout, /reason {10}LogsIngestionRejected/);
     assert.match(shown.stdout, /batch-dlq-1\|replay\|la-uploader\|/);
   });
 

@@ -1,5 +1,6 @@
 import { type Mappings, resolveMapping } from '@logferry/shared/mappings/index';
 import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Handler, outcome } from '@logferry/shared/transport/port';
 import { type IngestDeps, ingestBlob } from './ingest-blob.ts';
 
@@ -13,15 +14,21 @@ export interface IngestRequestDeps extends IngestDeps {
 export function createIngestRequestHandler(deps: IngestRequestDeps): Handler<'ingest-requests'> {
   return async (delivery) => {
     const m = delivery.body;
-    const existing = await deps.store.get(m.container, m.blobName);
-    if (!existing) {
+    const existing = await guardStore(deps.logger, 'read the status row', () =>
+      deps.store.get(m.container, m.blobName),
+    );
+    if (!existing.ok) return existing.failure;
+    if (!existing.value) {
       // Published without a scan (the CLI): claim it here so the row exists before ADX hears of it.
-      const claim = await deps.store.claim(
-        { container: m.container, name: m.blobName, etag: m.etag, size: m.size },
-        m.scanId ?? `request:${m.id}`,
-        deps.maxAttempts,
+      const claim = await guardStore(deps.logger, 'claim the blob', () =>
+        deps.store.claim(
+          { container: m.container, name: m.blobName, etag: m.etag, size: m.size },
+          m.scanId ?? `request:${m.id}`,
+          deps.maxAttempts,
+        ),
       );
-      if (claim.outcome === 'unchanged') return outcome.success();
+      if (!claim.ok) return claim.failure;
+      if (claim.value.outcome === 'unchanged') return outcome.success();
     }
     const prefix = /^([^-/]+)[-/]/.exec(m.blobName.slice(m.blobName.lastIndexOf('/') + 1))?.[1] ?? m.blobName;
     return ingestBlob(deps, {

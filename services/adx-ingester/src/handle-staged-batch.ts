@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { type Mappings, mappingForSource } from '@logferry/shared/mappings/index';
 import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Handler, outcome } from '@logferry/shared/transport/port';
 import { type IngestDeps, ingestBlob } from './ingest-blob.ts';
 
@@ -30,13 +31,19 @@ export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 404)
         return outcome.deadLetter('StagedBlobMissing', `${m.blobContainer}/${m.blobName} does not exist`);
-      return outcome.retryLater(`reading the staged blob's properties failed: ${(error as Error).message}`);
+      return outcome.retryLater(
+        'StagedBlobUnreadable',
+        `reading the staged blob's properties failed: ${(error as Error).message}`,
+      );
     }
-    await deps.store.claim(
-      { container: m.blobContainer, name: m.blobName, etag, size },
-      `staged:${m.id}`,
-      deps.maxAttempts,
+    const claimed = await guardStore(deps.logger, 'claim the staged blob', () =>
+      deps.store.claim(
+        { container: m.blobContainer, name: m.blobName, etag, size },
+        `staged:${m.id}`,
+        deps.maxAttempts,
+      ),
     );
+    if (!claimed.ok) return claimed.failure;
     return ingestBlob(deps, {
       container: m.blobContainer,
       name: m.blobName,

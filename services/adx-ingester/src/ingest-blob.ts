@@ -3,6 +3,7 @@ import type { Logger } from '@logferry/shared/logging/logger';
 import type { Mapping } from '@logferry/shared/mappings/index';
 import type { IngestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
 import type { BlobUrlFor } from './blob-url.ts';
 import { AdxIngestError, type AdxIngestor, redact } from './kusto-ingestor.ts';
@@ -35,7 +36,9 @@ export interface BlobToIngest {
  */
 export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<Outcome> {
   const log = deps.logger.child({ container: blob.container, blob: blob.name });
-  const row = await deps.store.get(blob.container, blob.name);
+  const read = await guardStore(log, 'read the status row', () => deps.store.get(blob.container, blob.name));
+  if (!read.ok) return read.failure;
+  const row = read.value;
   if (!row)
     return outcome.deadLetter(
       'NoStatusRow',
@@ -55,30 +58,36 @@ export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<
     return outcome.success();
   }
   if (!blob.mapping) {
-    const reason = `NoMapping: no entry in mappings.json for "${blob.routingKey}"`;
-    const skipped = await deps.store.markSkipped(blob.container, blob.name, reason, { etag: blob.etag });
     log.info({ routingKey: blob.routingKey }, 'skipped: no mapping');
-    if (skipped.applied) await publishSkipped(deps, blob, reason);
-    return outcome.success();
+    return skip(deps, blob, `NoMapping: no entry in mappings.json for "${blob.routingKey}"`, log);
   }
-  if (row.size === 0) {
-    const reason = 'empty blob (0 bytes)';
-    const skipped = await deps.store.markSkipped(blob.container, blob.name, reason, { etag: blob.etag });
-    if (skipped.applied) await publishSkipped(deps, blob, reason);
-    return outcome.success();
-  }
+  if (row.size === 0) return skip(deps, blob, 'empty blob (0 bytes)', log);
   const sourceId = randomUUID();
-  const marked = await deps.store.markIngesting(
-    blob.container,
-    blob.name,
-    { sourceId, table: blob.mapping.table, format: blob.mapping.format, mapping: blob.mapping.mappingReference ?? '' },
-    { etag: blob.etag },
+  const mapping = blob.mapping;
+  const ingesting = await guardStore(log, 'mark the blob ingesting', () =>
+    deps.store.markIngesting(
+      blob.container,
+      blob.name,
+      { sourceId, table: mapping.table, format: mapping.format, mapping: mapping.mappingReference ?? '' },
+      { etag: blob.etag },
+    ),
   );
+  if (!ingesting.ok) return ingesting.failure;
+  const marked = ingesting.value;
   if (!marked.applied) {
     log.info({ reason: marked.reason }, 'another delivery got here first');
     return outcome.success();
   }
   return post(deps, blob, blob.mapping, sourceId, log);
+}
+
+async function skip(deps: IngestDeps, blob: BlobToIngest, reason: string, log: Logger): Promise<Outcome> {
+  const skipped = await guardStore(log, 'mark the blob skipped', () =>
+    deps.store.markSkipped(blob.container, blob.name, reason, { etag: blob.etag }),
+  );
+  if (!skipped.ok) return skipped.failure;
+  if (skipped.value.applied) await publishSkipped(deps, blob, reason);
+  return outcome.success();
 }
 
 async function post(
@@ -95,16 +104,19 @@ async function post(
     const e = error instanceof AdxIngestError ? error : new AdxIngestError(redact(String(error)), true);
     if (e.transient) {
       log.warn({ err: e.message, sourceId }, 'ingestion request failed; will retry');
-      return outcome.retryLater(e.message);
+      return outcome.retryLater('AdxIngestUnavailable', e.message);
     }
     // Permanent for this request (auth, bad request): visible on the row, and a later scan may retry it.
-    const failed = await deps.store.markFailed(
-      blob.container,
-      blob.name,
-      { reason: e.message, errorCode: 'IngestRequestRejected', retryable: true, requeue: false },
-      { sourceId },
+    const failed = await guardStore(log, 'mark the blob failed', () =>
+      deps.store.markFailed(
+        blob.container,
+        blob.name,
+        { reason: e.message, errorCode: 'IngestRequestRejected', retryable: true, requeue: false },
+        { sourceId },
+      ),
     );
-    if (failed.applied) await publishFailure(deps, blob, sourceId, mapping, e.message, failed.row);
+    if (!failed.ok) return failed.failure;
+    if (failed.value.applied) await publishFailure(deps, blob, sourceId, mapping, e.message, failed.value.row);
     return outcome.deadLetter('IngestRequestRejected', e.message);
   }
   const posted = await deps.store.markPosted(blob.container, blob.name, sourceId).catch((error: unknown) => {

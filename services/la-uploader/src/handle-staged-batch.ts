@@ -3,6 +3,7 @@ import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
 import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
+import type { FailureCode } from '@logferry/shared/transport/failure-codes';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
 import type { StagedBatchRead, StagedBatchSource } from './staged-batch-reader.ts';
 import { pendingRanges } from './upload-plan.ts';
@@ -17,6 +18,15 @@ export interface UploaderMetrics {
   request(answer: UploadAnswer['kind'], status: number | undefined): void;
 }
 
+/** The failure code each sink answer other than accepted is counted by. */
+const SINK_FAILURE = {
+  tooLarge: 'LogsIngestionTooLarge',
+  throttled: 'LogsIngestionThrottled',
+  transient: 'LogsIngestionUnavailable',
+  misconfigured: 'LogsIngestionMisconfigured',
+  rejected: 'LogsIngestionRejected',
+} as const satisfies Record<Exclude<UploadAnswer['kind'], 'accepted'>, FailureCode>;
+
 /**
  * UploaderMetrics onto the shared per-stage metrics: a duplicate delivery (batch already uploaded) is
  * counted as a duplicate, not a failure; a sink answer other than accepted is a failure by its kind.
@@ -29,7 +39,7 @@ export function uploaderStageMetrics(stage: StageMetrics): UploaderMetrics {
     records: (count) => stage.records(count),
     bytes: (count) => stage.bytes(count),
     request: (kind) => {
-      if (kind !== 'accepted') stage.failure(`sink-${kind}`);
+      if (kind !== 'accepted') stage.failure(SINK_FAILURE[kind]);
     },
   };
 }
@@ -80,7 +90,7 @@ async function handle(
     row = await deps.status.get(msg.id);
   } catch (err) {
     log.warn({ err }, 'could not read the batch status row');
-    return outcome.retryLater('StatusTableUnavailable');
+    return outcome.retryLater('StatusTableUnavailable', 'could not read the batch status row');
   }
   if (row?.status === 'uploaded') {
     log.info('batch already uploaded; skipping the duplicate delivery');
@@ -93,7 +103,7 @@ async function handle(
     read = await deps.staging.read(msg.blobContainer, msg.blobName, delivery.signal);
   } catch (err) {
     log.warn({ err }, 'could not read the staged blob');
-    return outcome.retryLater('StagedBlobUnreadable');
+    return outcome.retryLater('StagedBlobUnreadable', `could not read ${msg.blobContainer}/${msg.blobName}`);
   }
   switch (read.kind) {
     case 'missing':
@@ -179,11 +189,11 @@ async function handle(
         countRecords(uploaded) > 0 ? ` (${countRecords(uploaded)} of ${lines.length} records were uploaded)` : '';
       return outcome.deadLetter(result.reason, `${result.description}${partial}`);
     }
-    return outcome.retryLater(result.reason, result.delayMs);
+    return result;
   } catch (err) {
     // Only the status-table writes throw here; the client reports HTTP and network faults as answers.
     log.warn({ err }, 'could not record upload progress in the status table');
-    return outcome.retryLater('StatusTableUnavailable');
+    return outcome.retryLater('StatusTableUnavailable', 'could not record upload progress');
   }
 }
 
@@ -199,7 +209,7 @@ async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log
       await deps.staging.delete(msg.blobContainer, msg.blobName);
     } catch (err) {
       log.warn({ err }, 'could not delete the staged blob; the redelivery will try again');
-      return outcome.retryLater('StagedBlobDeleteFailed');
+      return outcome.retryLater('StagedBlobDeleteFailed', `could not delete ${msg.blobContainer}/${msg.blobName}`);
     }
   }
   return outcome.success();

@@ -1,6 +1,7 @@
 import type { Logger } from '@logferry/shared';
 import type { RecordRange } from '@logferry/shared/stores/batch-status';
 import { backoffDelay, sleep } from '@logferry/shared/transport/backoff';
+import type { Failure } from '@logferry/shared/transport/port';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
 import { buildBody, chunkRanges, halve } from './upload-plan.ts';
 
@@ -11,10 +12,8 @@ export interface UploadPolicy {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
 }
 
-export type UploadRecordsResult =
-  | { readonly kind: 'done' }
-  | { readonly kind: 'retryLater'; readonly reason: string; readonly delayMs?: number }
-  | { readonly kind: 'deadLetter'; readonly reason: string; readonly description: string };
+/** Done, or the failed outcome the delivery ends with. */
+export type UploadRecordsResult = { readonly kind: 'done' } | Failure;
 
 export interface UploadRecordsArgs {
   readonly lines: readonly Buffer[];
@@ -56,7 +55,7 @@ export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadReco
 
   while (queue.length > 0) {
     const range = queue[0] as RecordRange;
-    if (signal.aborted) return { kind: 'retryLater', reason: 'interrupted (lock lost or shutting down)' };
+    if (signal.aborted) return { kind: 'retryLater', code: 'Interrupted', detail: 'lock lost or shutting down' };
     const answer = await client.upload(buildBody(lines, range), signal);
     args.onAnswer?.(answer);
     switch (answer.kind) {
@@ -83,17 +82,17 @@ export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadReco
         const delayMs = answer.retryAfterMs ?? backoffDelay(faults, policy.backoff.baseMs, policy.backoff.maxMs);
         logger.info({ status: answer.status, delayMs }, 'throttled by the Logs Ingestion API');
         if (!(await waitInPlace(delayMs))) {
-          return { kind: 'retryLater', reason: `LogsIngestionThrottled: ${answer.detail}`, delayMs };
+          return { kind: 'retryLater', code: 'LogsIngestionThrottled', detail: answer.detail, delayMs };
         }
         break;
       }
       case 'transient': {
-        if (signal.aborted) return { kind: 'retryLater', reason: 'interrupted (lock lost or shutting down)' };
+        if (signal.aborted) return { kind: 'retryLater', code: 'Interrupted', detail: 'lock lost or shutting down' };
         faults += 1;
         const delayMs = backoffDelay(faults, policy.backoff.baseMs, policy.backoff.maxMs);
         logger.warn({ status: answer.status, detail: answer.detail, delayMs }, 'transient upload failure');
         if (!(await waitInPlace(delayMs))) {
-          return { kind: 'retryLater', reason: `LogsIngestionUnavailable: ${answer.detail}` };
+          return { kind: 'retryLater', code: 'LogsIngestionUnavailable', detail: answer.detail };
         }
         break;
       }
@@ -103,7 +102,7 @@ export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadReco
           { status: answer.status, detail: answer.detail },
           'the Logs Ingestion API refused our identity or configuration',
         );
-        return { kind: 'retryLater', reason: `LogsIngestionMisconfigured: ${answer.detail}` };
+        return { kind: 'retryLater', code: 'LogsIngestionMisconfigured', detail: answer.detail };
       case 'rejected':
         return { kind: 'deadLetter', reason: 'LogsIngestionRejected', description: answer.detail };
     }

@@ -18,7 +18,7 @@ const TRANSIENT_400 = new Set(['RequestTimeout', 'RequestTimeTooSkewed', 'Expire
  * What to do about an error from GetObject (or its body stream): a missing or archived object cannot
  * appear by retrying (dead-letter with a reason an operator can act on); access denied, throttling, 5xx,
  * network faults and timeouts are retried. Never echoes credentials: S3 error messages do not carry them.
- * Every reason starts with a code (a retry's as "Code: detail"), which the failure metric counts by.
+ * Every outcome carries a code (transport/failure-codes.ts), which the failure metric counts by.
  */
 export function classifyS3Error(err: unknown, where: string): Outcome {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
@@ -38,7 +38,7 @@ export function classifyS3Error(err: unknown, where: string): Outcome {
   if (DENIED.has(name) || status === 403) {
     // Usually the role, its trust policy or a KMS grant, not the object: an IAM change mid-rollout would
     // otherwise dead-letter every object at once. Retried with backoff; past the attempts it is dead-lettered.
-    return outcome.retryLater(`AccessDenied: ${where}: ${name} (${message})`);
+    return outcome.retryLater('AccessDenied', `${where}: ${name} (${message})`);
   }
   if (
     status !== undefined &&
@@ -51,5 +51,5 @@ export function classifyS3Error(err: unknown, where: string): Outcome {
     return outcome.deadLetter('S3RequestRejected', `${where}: ${status} ${name} (${message})`);
   }
   const code = status === 429 || THROTTLED.has(name) ? 'S3Throttled' : 'S3Unavailable';
-  return outcome.retryLater(`${code}: ${status ?? ''} ${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 300));
+  return outcome.retryLater(code, `${status ?? ''} ${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 300));
 }

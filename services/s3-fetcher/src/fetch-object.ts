@@ -5,7 +5,14 @@ import type { Logger } from '@logferry/shared/logging/logger';
 import type { S3ObjectMessage } from '@logferry/shared/messages/index';
 import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
-import { type Delivery, type Handler, type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
+import {
+  type Delivery,
+  failureCode,
+  type Handler,
+  type Outcome,
+  outcome,
+  type Publisher,
+} from '@logferry/shared/transport/port';
 import { classifyS3Error } from './classify-error.ts';
 import { isDocumentError } from './document-error.ts';
 import { announcedIdentity, bareEtag, objectIdentity, sourceOf } from './object-identity.ts';
@@ -49,9 +56,8 @@ export function createFetchObjectHandler(deps: FetchObjectDeps): FetchObjectHand
     const result = await fetchObject(deps, delivery, stats);
     if (result.kind === 'deadLetter') stats.deadLettered++;
     else if (result.kind === 'retryLater') stats.retried++;
-    // By reason code: a dead-letter reason is one; a retry reason is "Code: detail". Whether it was
-    // retried or dead-lettered in the end is the transport's count.
-    if (result.kind !== 'success') deps.metrics?.failure(result.reason);
+    // By code; whether it was retried or dead-lettered in the end is the transport's count.
+    if (result.kind !== 'success') deps.metrics?.failure(failureCode(result));
     return result;
   };
   return Object.assign(handler, { stats });
@@ -104,7 +110,7 @@ async function fetchObject(
     return failed(deps, log, classifyS3Error(err, where), objectId, source, emptyResult());
   }
   const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
-  if (!body) return outcome.retryLater(`S3NoBody: ${where}: GetObject returned no body`);
+  if (!body) return outcome.retryLater('S3NoBody', `${where}: GetObject returned no body`);
 
   if (objectId === undefined) {
     objectId = objectIdentity(m.bucket, m.key, response.VersionId, response.ETag) ?? `${m.bucket}/${m.key}@`;
@@ -139,10 +145,10 @@ async function fetchObject(
     body.destroy?.();
     if (isDocumentError(err))
       return failed(deps, log, outcome.deadLetter(err.reason, `${where}: ${err.message}`), objectId, source, result);
-    if (signal.aborted) return outcome.retryLater('Interrupted: lock lost or shutting down');
+    if (signal.aborted) return outcome.retryLater('Interrupted', 'lock lost or shutting down');
     if (isS3Error(err)) return failed(deps, log, classifyS3Error(err, where), objectId, source, result);
     log.warn({ err, objectId, batchesPublished: result.batchesPublished }, 'staging failed; will retry');
-    return outcome.retryLater(`StagingFailed: ${(err as Error).message ?? err}`.slice(0, 300));
+    return outcome.retryLater('StagingFailed', `${(err as Error).message ?? err}`.slice(0, 300));
   }
 
   try {
@@ -161,7 +167,7 @@ async function fetchObject(
   } catch (err) {
     // Everything is published; a retry republishes the same batch ids, which consumers skip.
     log.warn({ err, objectId }, 'could not record the object as staged; will retry');
-    return outcome.retryLater('StatusTableUnavailable: write failed');
+    return outcome.retryLater('StatusTableUnavailable', 'write failed');
   }
   stats.staged++;
   deps.metrics?.records(result.records);
@@ -200,7 +206,7 @@ async function alreadyStaged(
     row = await deps.status.get(objectId, { abortSignal: signal });
   } catch (err) {
     log.warn({ err, objectId }, 'could not read the status table; will retry');
-    return outcome.retryLater('StatusTableUnavailable: read failed');
+    return outcome.retryLater('StatusTableUnavailable', 'read failed');
   }
   if (row?.state !== 'staged') return false;
   stats.duplicates++;
@@ -220,13 +226,10 @@ async function failed(
   source: string,
   counts: StageResult,
 ): Promise<Outcome> {
-  if (result.kind !== 'deadLetter') {
-    log.warn(
-      { objectId, reason: result.kind === 'retryLater' ? result.reason : undefined },
-      'fetch failed; will retry',
-    );
-    return result;
+  if (result.kind === 'retryLater') {
+    log.warn({ objectId, code: result.code, detail: result.detail }, 'fetch failed; will retry');
   }
+  if (result.kind !== 'deadLetter') return result;
   log.warn(
     { objectId, reason: result.reason, description: result.description, batchesPublished: counts.batchesPublished },
     'object dead-lettered',

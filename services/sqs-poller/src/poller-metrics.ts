@@ -88,7 +88,7 @@ export function createPollerMetrics(meter?: Meter): PollerMetrics {
     publishFailed() {
       s.publishFailures += 1;
       c().publishFailed.add(1);
-      stage.failure('publish-failed');
+      stage.failure('PublishFailed');
     },
     visibilityExtended(n) {
       s.visibilityExtensions += n;

@@ -6,6 +6,7 @@ import {
   type MeterProvider,
   metrics,
 } from '@opentelemetry/api';
+import { type FailureCode, failureLabel } from '../transport/failure-codes.ts';
 
 export const METER_NAME = 'logferry';
 
@@ -124,33 +125,19 @@ function instrumentsFor(meter: Meter | undefined): () => StageInstruments {
   };
 }
 
-/**
- * Bounded attribute values: metric cardinality must not grow with input. A reason is a code
- * ("ObjectNotFound", "sink-throttled"); in "Code: detail" only the code is kept, and free text
- * becomes "unclassified".
- */
-export function reasonCode(reason: string): string {
-  const code = (reason.split(':', 1)[0] ?? '').trim();
-  if (code.length === 0) return 'unknown';
-  return /^[A-Za-z0-9_.-]+$/.test(code) ? code.slice(0, 64) : 'unclassified';
-}
-
 export interface InstrumentOptions {
   /** A fixed meter (tests); by default the meter of whichever provider is registered when recording. */
   readonly meter?: Meter;
 }
 
 /**
- * The `logferry` instruments with `attributes` added to every point (and any `reason` reduced to a
- * code). For the transport and sqs-poller's intake; services record their work through stageMetrics.
+ * The `logferry` instruments with `attributes` added to every point. For the transport and
+ * sqs-poller's intake; services record their work through stageMetrics. A `reason` is a code
+ * (transport/failure-codes.ts), never text: metric cardinality must not grow with input.
  */
 export function boundInstruments(attributes: Attributes, options: InstrumentOptions = {}): StageInstruments {
   const get = instrumentsFor(options.meter);
-  const merge = (extra: Attributes | undefined): Attributes => {
-    const out: Attributes = { ...extra, ...attributes };
-    if (typeof out.reason === 'string') out.reason = reasonCode(out.reason);
-    return out;
-  };
+  const merge = (extra: Attributes | undefined): Attributes => ({ ...extra, ...attributes });
   const counter = (pick: (i: StageInstruments) => Counter): Counter => ({
     add: (value, extra, ctx) => pick(get()).add(value, merge(extra), ctx),
   });
@@ -176,8 +163,8 @@ export function boundInstruments(attributes: Attributes, options: InstrumentOpti
 export interface StageMetrics {
   records(count: number): void;
   bytes(count: number): void;
-  /** A failed attempt (retried or dead-lettered). `reason` is a code (e.g. "ObjectNotFound"), not an error message. */
-  failure(reason: string): void;
+  /** A failed attempt (retried or dead-lettered), by its code. */
+  failure(code: FailureCode): void;
   /** A redelivery of work already done, acknowledged without doing it again: not a failure. */
   duplicate(count?: number): void;
 }
@@ -187,7 +174,7 @@ export function stageMetrics(stage: string, options: InstrumentOptions = {}): St
   return {
     records: (count) => i.records.add(count),
     bytes: (count) => i.bytes.add(count),
-    failure: (reason) => i.failures.add(1, { reason }),
+    failure: (code) => i.failures.add(1, { reason: failureLabel(code) }),
     duplicate: (count = 1) => i.duplicates.add(count),
   };
 }

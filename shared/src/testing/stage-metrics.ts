@@ -1,11 +1,12 @@
 import type { StageMetrics } from '../telemetry/metrics.ts';
+import type { FailureCode } from '../transport/failure-codes.ts';
 
-/** What a handler reported through a {@link recordingStageMetrics}; failures keep their raw reasons, in order. */
+/** What a handler reported through a {@link recordingStageMetrics}; failures by code, in order. */
 export interface RecordedStageMetrics {
   records: number;
   bytes: number;
   duplicates: number;
-  failures: string[];
+  failures: FailureCode[];
 }
 
 /** A StageMetrics that records in memory what a handler reports, for tests to assert on. */
@@ -18,8 +19,8 @@ export function recordingStageMetrics(): { seen: RecordedStageMetrics; metrics: 
     bytes: (n) => {
       seen.bytes += n;
     },
-    failure: (reason) => {
-      seen.failures.push(reason);
+    failure: (code) => {
+      seen.failures.push(code);
     },
     duplicate: (n = 1) => {
       seen.duplicates += n;

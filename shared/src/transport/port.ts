@@ -1,22 +1,44 @@
 import type { MessageOf, TopicName } from '../messages/index.ts';
+import type { DeadLetterCode, RetryCode } from './failure-codes.ts';
+
+export type { DeadLetterCode, FailureCode, RetryCode } from './failure-codes.ts';
 
 /**
  * What a handler decides about one message. Handlers return an outcome and throw only on bugs;
- * a throw is treated as `retryLater` with the error as reason (and logged as a bug).
+ * a throw is treated as `retryLater('HandlerBug', …)` (and logged as a bug). Failures carry a code
+ * (counted by metric label) apart from their free-text detail.
  */
 export type Outcome =
   | { readonly kind: 'success' }
   /** Transient fault: redeliver later with backoff; past `maxAttempts` the message is dead-lettered. */
-  | { readonly kind: 'retryLater'; readonly reason: string; readonly delayMs?: number }
+  | { readonly kind: 'retryLater'; readonly code: RetryCode; readonly detail: string; readonly delayMs?: number }
   /** Permanent fault: redelivery cannot fix it. */
-  | { readonly kind: 'deadLetter'; readonly reason: string; readonly description: string };
+  | { readonly kind: 'deadLetter'; readonly reason: DeadLetterCode; readonly description: string };
+
+export type RetryLater = Extract<Outcome, { readonly kind: 'retryLater' }>;
+export type DeadLetter = Extract<Outcome, { readonly kind: 'deadLetter' }>;
+export type Failure = RetryLater | DeadLetter;
 
 export const outcome = {
   success: (): Outcome => ({ kind: 'success' }),
-  retryLater: (reason: string, delayMs?: number): Outcome =>
-    delayMs === undefined ? { kind: 'retryLater', reason } : { kind: 'retryLater', reason, delayMs },
-  deadLetter: (reason: string, description: string): Outcome => ({ kind: 'deadLetter', reason, description }),
+  retryLater: (code: RetryCode, detail: string, delayMs?: number): RetryLater =>
+    delayMs === undefined ? { kind: 'retryLater', code, detail } : { kind: 'retryLater', code, detail, delayMs },
+  deadLetter: (reason: DeadLetterCode, description: string): DeadLetter => ({
+    kind: 'deadLetter',
+    reason,
+    description,
+  }),
 };
+
+/** The code of a failed outcome: what `logferry.failures` counts it by. */
+export function failureCode(failure: Failure): RetryCode | DeadLetterCode {
+  return failure.kind === 'retryLater' ? failure.code : failure.reason;
+}
+
+/** `Code: detail`, as a retry's last error is shown to operators (dead-letter description, logs). */
+export function describeRetry(failure: { readonly code: RetryCode; readonly detail: string }): string {
+  return failure.detail ? `${failure.code}: ${failure.detail}` : failure.code;
+}
 
 export interface Delivery<T> {
   readonly body: T;

@@ -230,7 +230,7 @@ describe('Service Bus transport against the stand-in', () => {
     const { transport } = transportFor(broker.connectionString);
     const firstDelayMs = 300;
     const la = new HandlerSpy<'staged-batches'>(async (d) =>
-      outcome.retryLater('upstream 503', d.attempt === 1 ? firstDelayMs : undefined),
+      outcome.retryLater('S3Unavailable', 'upstream 503', d.attempt === 1 ? firstDelayMs : undefined),
     );
     const adx = new HandlerSpy<'staged-batches'>();
     subscribe(transport, 'staged-batches', 'la-uploader', la.handler, { maxAttempts: 3 });
@@ -248,7 +248,7 @@ describe('Service Bus transport against the stand-in', () => {
 
     const [dead] = await readDeadLetters(broker.connectionString, 'staged-batches', 'la-uploader', 1);
     assert.equal(dead?.reason, 'MaxAttemptsExceeded');
-    assert.equal(dead?.description, 'upstream 503');
+    assert.equal(dead?.description, 'S3Unavailable: upstream 503');
     assert.equal(dead?.props['logferry-attempt'], 3);
 
     // The retry copies went to the topic; adx-ingester must have dropped them without handling.
@@ -265,7 +265,7 @@ describe('Service Bus transport against the stand-in', () => {
     const { transport, lines } = transportFor(broker.connectionString);
     const spy = new HandlerSpy<'ingest-requests'>(async (d) => {
       await new Promise((r) => setTimeout(r, 5_000));
-      return d.signal.aborted ? outcome.retryLater('aborted') : outcome.success();
+      return d.signal.aborted ? outcome.retryLater('Interrupted', 'aborted') : outcome.success();
     });
     subscribe(transport, 'ingest-requests', 'adx-ingester', spy.handler, { maxLockRenewalMs: 60_000 });
     await transport.publish('ingest-requests', [request('slow')]);
@@ -332,7 +332,7 @@ describe('Service Bus transport against the stand-in', () => {
         };
         d.signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      return d.signal.aborted ? outcome.retryLater('stopping') : outcome.success();
+      return d.signal.aborted ? outcome.retryLater('Interrupted', 'stopping') : outcome.success();
     });
     const sub = subscribe(first.transport, 'staged-batches', 'la-uploader', slow.handler, { concurrency: 4 });
     const ids = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6'];

@@ -95,7 +95,7 @@ describe('trace context and metrics through the Service Bus transport', () => {
       const activeInHandler: string[] = [];
       const spy = new HandlerSpy<'staged-batches'>(async (d) => {
         activeInHandler.push(trace.getActiveSpan()?.spanContext().spanId ?? 'none');
-        return d.attempt === 1 ? outcome.retryLater('try again', 10) : outcome.success();
+        return d.attempt === 1 ? outcome.retryLater('S3Unavailable', 'try again', 10) : outcome.success();
       });
       const sub = consumer.subscribe({
         topic: 'staged-batches',

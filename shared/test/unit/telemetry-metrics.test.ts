@@ -86,11 +86,11 @@ describe('per-stage metrics under startTelemetry', () => {
     pollerIntake.add(2);
     fetcher.records(1000);
     fetcher.bytes(4096);
-    fetcher.failure('S3Throttled: 503 SlowDown: please reduce your request rate');
+    fetcher.failure('S3Throttled');
     fetcher.duplicate();
     uploader.records(1000);
     uploader.bytes(65_536);
-    uploader.failure('sink-throttled');
+    uploader.failure('LogsIngestionThrottled');
     uploader.duplicate();
 
     const all = await exported(reader);
@@ -118,7 +118,7 @@ describe('per-stage metrics under startTelemetry', () => {
         ?.map((p) => [p.attributes.stage, p.attributes.reason])
         .sort(),
       [
-        ['la-uploader', 'sink-throttled'],
+        ['la-uploader', 'LogsIngestionThrottled'],
         ['s3-fetcher', 'S3Throttled'],
       ],
     );

@@ -6,6 +6,7 @@ import { type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { stageMetrics } from '../../src/telemetry/metrics.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/start.ts';
+import type { FailureCode } from '../../src/transport/failure-codes.ts';
 
 class MemoryReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
@@ -28,9 +29,10 @@ describe('stageMetrics', () => {
     const m = stageMetrics('s3-fetcher', { meter: provider.getMeter('test') });
     m.records(1000);
     m.bytes(65_536);
-    m.failure('throttled');
-    m.failure('throttled: 503 SlowDown (detail is dropped)');
-    m.failure('not a code at all');
+    m.failure('S3Throttled');
+    m.failure('S3Throttled');
+    // Typed callers cannot pass text; one that did (plain JS) must not grow a series per message.
+    m.failure('throttled: 503 SlowDown (detail is text)' as FailureCode);
     m.duplicate();
     m.duplicate(2);
     const p = await points(reader);
@@ -40,7 +42,7 @@ describe('stageMetrics', () => {
     assert.deepEqual(
       p.get('logferry.failures')?.map((d) => [d.attributes, d.value]),
       [
-        [{ stage: 's3-fetcher', reason: 'throttled' }, 2],
+        [{ stage: 's3-fetcher', reason: 'S3Throttled' }, 2],
         [{ stage: 's3-fetcher', reason: 'unclassified' }, 1],
       ],
     );

@@ -214,7 +214,7 @@ describe('Service Bus consumer (fake receiver)', () => {
     const copy = t.scheduled[0]?.message;
     assert.equal(copy?.applicationProperties['logferry-attempt'], 2);
     assert.equal(copy?.applicationProperties['logferry-retry-for'], 'la-uploader');
-    assert.equal(copy?.applicationProperties['logferry-last-error'], 'handler threw: boom');
+    assert.equal(copy?.applicationProperties['logferry-last-error'], 'HandlerBug: handler threw: boom');
     const bug = t.lines.find((l) => l.level === 50);
     assert.match(String((bug?.err as { stack?: string })?.stack), /boom/);
     await t.sub.stop(0);

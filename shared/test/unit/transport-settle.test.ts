@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ServiceBusError } from '@azure/service-bus';
 import { pino } from 'pino';
+import type { DeadLetterCode } from '../../src/transport/failure-codes.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { decideSettlement, executeSettlement, type SettleOps } from '../../src/transport/servicebus/settle.ts';
 
@@ -25,34 +26,43 @@ describe('decideSettlement', () => {
   });
 
   it('dead-letters with the reason and description, truncated to sane lengths', () => {
-    const s = decideSettlement(outcome.deadLetter('R'.repeat(500), 'D'.repeat(5000)), policy);
+    const s = decideSettlement(outcome.deadLetter('R'.repeat(500) as DeadLetterCode, 'D'.repeat(5000)), policy);
     assert.equal(s.kind, 'deadLetter');
     assert.ok(s.kind === 'deadLetter' && s.reason.length <= 128 && s.description.length <= 1024);
     assert.ok(s.kind === 'deadLetter' && s.reason.startsWith('RRR') && s.description.endsWith('…'));
   });
 
   it('retries with the requested delay and the next attempt', () => {
-    const s = decideSettlement(outcome.retryLater('throttled', 2500), policy);
+    const s = decideSettlement(outcome.retryLater('LogsIngestionThrottled', '429 Too Many Requests', 2500), policy);
     assert.deepEqual(s, {
       kind: 'retry',
       nextAttempt: 2,
       delayMs: 2500,
       at: new Date(policy.now + 2500),
-      lastError: 'throttled',
+      lastError: 'LogsIngestionThrottled: 429 Too Many Requests',
     });
   });
 
   it('falls back to exponential backoff with full jitter, capped', () => {
     const at = (attempt: number) =>
-      decideSettlement(outcome.retryLater('x'), { ...policy, attempt, maxAttempts: 10, random: () => 1 });
+      decideSettlement(outcome.retryLater('S3Unavailable', 'x'), {
+        ...policy,
+        attempt,
+        maxAttempts: 10,
+        random: () => 1,
+      });
     assert.equal((at(1) as { delayMs: number }).delayMs, 100);
     assert.equal((at(3) as { delayMs: number }).delayMs, 400);
     assert.equal((at(9) as { delayMs: number }).delayMs, 1000);
   });
 
   it('dead-letters as MaxAttemptsExceeded with the last reason once attempts are used up', () => {
-    const s = decideSettlement(outcome.retryLater('upstream 503'), { ...policy, attempt: 3 });
-    assert.deepEqual(s, { kind: 'deadLetter', reason: 'MaxAttemptsExceeded', description: 'upstream 503' });
+    const s = decideSettlement(outcome.retryLater('S3Unavailable', 'upstream 503'), { ...policy, attempt: 3 });
+    assert.deepEqual(s, {
+      kind: 'deadLetter',
+      reason: 'MaxAttemptsExceeded',
+      description: 'S3Unavailable: upstream 503',
+    });
   });
 });
 
@@ -77,7 +87,7 @@ describe('executeSettlement', () => {
   it('schedules the retry copy before completing the original', async () => {
     const { log } = captureLogger();
     const { ops, calls } = fakeOps();
-    const s = decideSettlement(outcome.retryLater('x', 10), policy);
+    const s = decideSettlement(outcome.retryLater('S3Unavailable', 'x', 10), policy);
     assert.equal(await executeSettlement(s, ops, log), 'retried');
     assert.deepEqual(calls, ['schedule:2', 'complete']);
   });
@@ -89,7 +99,7 @@ describe('executeSettlement', () => {
         throw new ServiceBusError('busy', 'ServiceBusy');
       },
     });
-    const s = decideSettlement(outcome.retryLater('x', 10), policy);
+    const s = decideSettlement(outcome.retryLater('S3Unavailable', 'x', 10), policy);
     assert.equal(await executeSettlement(s, ops, log), 'abandoned');
     assert.deepEqual(calls, ['abandon']);
   });
@@ -102,7 +112,7 @@ describe('executeSettlement', () => {
         throw lockLost();
       },
     });
-    const s = decideSettlement(outcome.retryLater('x', 10), policy);
+    const s = decideSettlement(outcome.retryLater('S3Unavailable', 'x', 10), policy);
     assert.equal(await executeSettlement(s, ops, log), 'lockLost');
     assert.deepEqual(calls, ['schedule:2', 'complete', 'cancel']);
     assert.ok(lines.some((l) => l.level === 40 && /lock lost/.test(l.msg)));

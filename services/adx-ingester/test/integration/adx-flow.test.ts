@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { TableClient } from '@azure/data-tables';
@@ -423,4 +424,76 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
     const missing = await handleBatch(batch('DnsQueries', 'DnsQueries/gone.json.gz'));
     assert.equal(missing.kind, 'deadLetter');
   });
+
+  it('a status table that does not answer is a typed retry (StatusTableUnavailable), not a handler bug', async () => {
+    const port = await closedPort();
+    const unreachable = new BlobStatusStore(
+      TableClient.fromConnectionString(azurite.connectionString.replace(/:\d+\//g, `:${port}/`), 'status', {
+        allowInsecureConnection: true,
+        retryOptions: { maxRetries: 0 },
+      }),
+    );
+    const deps = {
+      store: unreachable,
+      ingestor: { ingest: async () => {}, close: () => {} },
+      publisher,
+      logger,
+      mappings,
+      maxAttempts: 3,
+    };
+    const blobUrlFor = async () => 'http://127.0.0.1/unused';
+    const request = createIngestRequestHandler({ ...deps, blobUrlFor });
+    const requested = await request(
+      delivery({
+        type: 'ingest-request',
+        schemaVersion: 1,
+        id: randomUUID(),
+        producer: 'cli',
+        time: new Date().toISOString(),
+        container: 'data',
+        blobName: 'Flows-outage.csv',
+        etag: '"0x1"',
+        size: 10,
+        attempt: 1,
+      }),
+    );
+    assert.equal(requested.kind === 'retryLater' && requested.code, 'StatusTableUnavailable');
+    const staging = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
+    await staging.createIfNotExists();
+    const body = gzipSync('{"ts":"2024-05-01T10:00:00Z","query":{"name":"outage.test"}}\n');
+    await staging.getBlockBlobClient('DnsQueries/outage.json.gz').upload(body, body.length);
+    const batches = createStagedBatchHandler({
+      ...deps,
+      blobUrlFor,
+      container: (name) => BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name),
+    });
+    const staged = await batches(
+      delivery({
+        type: 'staged-batch',
+        schemaVersion: 1,
+        id: 'DnsQueries-outage-0',
+        producer: 's3-fetcher',
+        time: new Date().toISOString(),
+        objectId: 'bucket/outage@v1',
+        batchIndex: 0,
+        lastBatch: true,
+        blobContainer: 'staging',
+        blobName: 'DnsQueries/outage.json.gz',
+        recordCount: 1,
+        rawBytes: 60,
+        compressedBytes: body.length,
+        source: 'DnsQueries',
+      }),
+    );
+    assert.equal(staged.kind === 'retryLater' && staged.code, 'StatusTableUnavailable');
+  });
 });
+
+/** A loopback port nothing listens on: connections are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -287,7 +287,7 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
       assert.equal((await deliver(await stage(metricEvents(5)), withMetrics(metrics))).kind, 'success');
       standIn.setFaults([{ stream: STREAM, status: 400, count: 1 }]);
       assert.equal((await deliver(await stage(metricEvents(5)), withMetrics(metrics))).kind, 'deadLetter');
-      assert.deepEqual(seen.failures, ['sink-transient', 'sink-rejected']);
+      assert.deepEqual(seen.failures, ['LogsIngestionUnavailable', 'LogsIngestionRejected']);
       assert.equal(seen.records, 5);
       assert.equal(seen.duplicates, 0);
     });

@@ -39,13 +39,14 @@ describe('uploadRecords', () => {
     ]);
     const r = await result;
     assert.equal(r.kind, 'retryLater');
-    assert.match(r.kind === 'retryLater' ? r.reason : '', /AuthorizationFailed/);
+    assert.equal(r.kind === 'retryLater' && r.code, 'LogsIngestionMisconfigured');
+    assert.match(r.kind === 'retryLater' ? r.detail : '', /AuthorizationFailed/);
     assert.deepEqual(accepted, []);
   });
 
   it('hands a 5xx back at once when there is no inline retry budget', async () => {
     const r = await run([{ kind: 'transient', status: 502, detail: '502 Bad Gateway' }]).result;
-    assert.deepEqual(r, { kind: 'retryLater', reason: 'LogsIngestionUnavailable: 502 Bad Gateway' });
+    assert.deepEqual(r, { kind: 'retryLater', code: 'LogsIngestionUnavailable', detail: '502 Bad Gateway' });
   });
 
   it('retries in place within the budget', async () => {

@@ -2,7 +2,8 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { MessageOf, TopicName } from '../../messages/index.ts';
-import type { Delivery, Outcome, SubscribeOptions } from '../port.ts';
+import { failureLabel } from '../failure-codes.ts';
+import { type Delivery, type Outcome, outcome as outcomes, type SubscribeOptions } from '../port.ts';
 import { type AppProperties, PROP, readAttempt, stringProp } from './properties.ts';
 import type { SenderCache } from './publisher.ts';
 import { scheduleRetryCopy } from './retry.ts';
@@ -32,10 +33,19 @@ export interface ProcessDeps<T extends TopicName> {
 
 export function isOutcome(value: unknown): value is Outcome {
   if (typeof value !== 'object' || value === null) return false;
-  const o = value as { kind?: unknown; reason?: unknown; description?: unknown };
-  if (o.kind === 'success') return true;
-  if (o.kind === 'retryLater') return typeof o.reason === 'string';
-  if (o.kind === 'deadLetter') return typeof o.reason === 'string' && typeof o.description === 'string';
+  const candidate = value as {
+    kind?: unknown;
+    code?: unknown;
+    detail?: unknown;
+    reason?: unknown;
+    description?: unknown;
+  };
+  if (candidate.kind === 'success') return true;
+  if (candidate.kind === 'retryLater')
+    return typeof candidate.code === 'string' && typeof candidate.detail === 'string';
+  if (candidate.kind === 'deadLetter') {
+    return typeof candidate.reason === 'string' && typeof candidate.description === 'string';
+  }
   return false;
 }
 
@@ -61,12 +71,12 @@ async function runHandler<T extends TopicName>(
     if (isOutcome(outcome)) return { outcome };
     const error = new TypeError(`handler returned ${JSON.stringify(outcome)?.slice(0, 200)} instead of an Outcome`);
     log.error({ err: error }, 'handler bug: not an outcome; retrying later');
-    return { outcome: { kind: 'retryLater', reason: error.message }, error };
+    return { outcome: outcomes.retryLater('HandlerBug', error.message), error };
   } catch (err) {
     // Handlers return outcomes; a throw is a bug. Log the stack, retry in case it is data-dependent.
     log.error({ err }, 'handler threw (a bug); retrying later');
-    const reason = `handler threw: ${err instanceof Error ? err.message : String(err)}`;
-    return { outcome: { kind: 'retryLater', reason }, error: err };
+    const detail = `handler threw: ${err instanceof Error ? err.message : String(err)}`;
+    return { outcome: outcomes.retryLater('HandlerBug', detail), error: err };
   }
 }
 
@@ -118,7 +128,7 @@ export async function processDelivery<T extends TopicName>(deps: ProcessDeps<T>,
     const { result, settlement } = await settle(deps, entry, outcome, attempt, log);
     span.setAttribute('logferry.settlement', result);
     if (result === 'deadLettered' && settlement?.kind === 'deadLetter') {
-      metrics.deadLettered.add(1, { ...attrs, reason: settlement.reason });
+      metrics.deadLettered.add(1, { ...attrs, reason: failureLabel(settlement.reason) });
     }
     if (result === 'retried') metrics.retried.add(1, attrs);
     metrics.settleLatency.record(performance.now() - receivedAt, { ...attrs, result });

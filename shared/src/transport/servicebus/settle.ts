@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff.ts';
-import type { Outcome } from '../port.ts';
+import { describeRetry, type Outcome } from '../port.ts';
 import { classifyError, errorFields } from './errors.ts';
 import { MAX_DEAD_LETTER_REASON, MAX_DESCRIPTION, truncate } from './properties.ts';
 
@@ -32,11 +32,12 @@ export function decideSettlement(outcome: Outcome, policy: SettlementPolicy): Se
     case 'deadLetter':
       return {
         kind: 'deadLetter',
+        // A code is short; the cut guards the broker's limit against a reason typed around the union.
         reason: truncate(outcome.reason || 'Unspecified', MAX_DEAD_LETTER_REASON),
         description: truncate(outcome.description, MAX_DESCRIPTION),
       };
     case 'retryLater': {
-      const lastError = truncate(outcome.reason || 'unspecified', MAX_DESCRIPTION);
+      const lastError = truncate(describeRetry(outcome), MAX_DESCRIPTION);
       if (policy.attempt >= policy.maxAttempts) {
         return { kind: 'deadLetter', reason: 'MaxAttemptsExceeded', description: lastError };
       }
