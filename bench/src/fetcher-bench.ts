@@ -5,6 +5,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import { startAzurite, startFauxqsServer } from '@logferry/shared/testing';
 import { createFetchObjectHandler } from '../../services/s3-fetcher/src/fetch-object.ts';
 import { code42Event, gzipNdjsonCorpus, gzipNdjsonStream } from './fetcher-corpus.ts';
@@ -75,14 +76,16 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<Row
     await s3.send(new PutObjectCommand({ Bucket: 'bench-logs', Key: 'incydr/corpus.json.gz', Body: gz }));
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
     await container.createIfNotExists();
-    const status = new ObjectStatusStore(
-      TableClient.fromConnectionString(azurite.connectionString, 'benchstatus', { allowInsecureConnection: true }),
-    );
+    const statusTable = TableClient.fromConnectionString(azurite.connectionString, 'benchstatus', {
+      allowInsecureConnection: true,
+    });
+    const status = new ObjectStatusStore(statusTable);
     await status.ensureTable();
     const handler = createFetchObjectHandler({
       s3,
       container,
       status,
+      claims: new WorkClaims(statusTable, { scope: 's3obj', leaseMs: 60_000, owner: 'bench' }),
       publisher: nullPublisher,
       logger: createLogger('s3-fetcher', { level: 'warn' }),
       settings: { ...DEFAULT_SETTINGS, sourceName: 'Code42', sourceFromKeyPrefix: false },

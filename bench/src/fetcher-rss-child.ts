@@ -5,6 +5,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import { createFetchObjectHandler } from '../../services/s3-fetcher/src/fetch-object.ts';
 import { DEFAULT_SETTINGS, nullPublisher } from './fetcher-pipeline.ts';
 
@@ -31,6 +32,11 @@ const handler = createFetchObjectHandler({
   s3,
   container,
   status,
+  claims: new WorkClaims(TableClient.fromConnectionString(cs, table, { allowInsecureConnection: true }), {
+    scope: 's3obj',
+    leaseMs: 60_000,
+    owner: 'bench',
+  }),
   publisher: nullPublisher,
   logger: createLogger('s3-fetcher', { level: 'warn' }),
   settings: { ...DEFAULT_SETTINGS, sourceName: 'Code42', sourceFromKeyPrefix: false },

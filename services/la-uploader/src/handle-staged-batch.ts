@@ -2,6 +2,7 @@ import type { Delivery, Handler, Logger, Outcome, StagedBatchMessage } from '@lo
 import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
 import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
+import type { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { FailureCode } from '@logferry/shared/transport/failure-codes';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
@@ -46,6 +47,8 @@ export function uploaderStageMetrics(stage: StageMetrics): UploaderMetrics {
 
 export interface StagedBatchHandlerDeps {
   readonly status: Pick<BatchStatusStore, 'get' | 'markPartial' | 'markUploaded'>;
+  /** Claims on batch ids: a second delivery of a batch being uploaded waits instead of uploading it again. */
+  readonly claims: Pick<WorkClaims, 'acquire'>;
   readonly staging: StagedBatchSource;
   readonly client: Pick<LogsIngestionClient, 'upload'>;
   readonly stream: string;
@@ -66,6 +69,8 @@ const noMetrics: UploaderMetrics = { batch: () => {}, records: () => {}, request
  * One staged batch → the Logs Ingestion API, at least once and, in the common case, exactly once:
  * a batch already marked uploaded is skipped; a half-uploaded one resumes after its uploaded ranges;
  * the message succeeds only once the `labatch` row says uploaded and the staged blob is handled.
+ * Two deliveries at once: the batch is claimed (conditional write) before the first request, and the
+ * row re-read under the claim; the delivery that finds it claimed retries after the claim's lease.
  * Window left: a crash between a 2xx and the row write re-sends that request's records.
  */
 export function createStagedBatchHandler(deps: StagedBatchHandlerDeps): Handler<'staged-batches'> {
@@ -92,12 +97,53 @@ async function handle(
     log.warn({ err }, 'could not read the batch status row');
     return outcome.retryLater('StatusTableUnavailable', 'could not read the batch status row');
   }
-  if (row?.status === 'uploaded') {
-    log.info('batch already uploaded; skipping the duplicate delivery');
-    metrics.batch('duplicate');
-    return finish(deps, msg, log);
-  }
+  if (row?.status === 'uploaded') return duplicate(deps, metrics, msg, log);
 
+  let claimed: Awaited<ReturnType<WorkClaims['acquire']>>;
+  try {
+    claimed = await deps.claims.acquire(msg.id);
+    if (claimed.kind === 'claimed') row = await deps.status.get(msg.id);
+  } catch (err) {
+    log.warn({ err }, 'could not claim the batch in the status table');
+    return outcome.retryLater('StatusTableUnavailable', 'could not claim the batch');
+  }
+  if (claimed.kind === 'busy') {
+    log.info(
+      { holder: claimed.holder, retryInMs: claimed.retryInMs },
+      'batch is being uploaded by another delivery; retrying after its claim',
+    );
+    metrics.batch('duplicate');
+    return outcome.retryLater('InFlightElsewhere', `batch claimed by ${claimed.holder}`, claimed.retryInMs);
+  }
+  const { claim } = claimed;
+  try {
+    if (row?.status === 'uploaded') return await duplicate(deps, metrics, msg, log);
+    return await upload(deps, metrics, delivery, row, log, claim);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function duplicate(
+  deps: StagedBatchHandlerDeps,
+  metrics: UploaderMetrics,
+  msg: StagedBatchMessage,
+  log: Logger,
+): Promise<Outcome> {
+  log.info('batch already uploaded; skipping the duplicate delivery');
+  metrics.batch('duplicate');
+  return finish(deps, msg, log);
+}
+
+async function upload(
+  deps: StagedBatchHandlerDeps,
+  metrics: UploaderMetrics,
+  delivery: Delivery<StagedBatchMessage>,
+  row: Awaited<ReturnType<StagedBatchHandlerDeps['status']['get']>>,
+  log: Logger,
+  claim: { readonly held: boolean },
+): Promise<Outcome> {
+  const msg = delivery.body;
   let read: StagedBatchRead;
   try {
     read = await deps.staging.read(msg.blobContainer, msg.blobName, delivery.signal);
@@ -166,6 +212,7 @@ async function handle(
       signal: delivery.signal,
       logger: log,
       onAnswer: (a) => metrics.request(a.kind, a.status),
+      stillClaimed: () => claim.held,
       onAccepted: async (range) => {
         uploaded = mergeRanges([...uploaded, range]);
         requests += 1;

@@ -9,6 +9,7 @@ import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
+import { claimOwner, WorkClaims } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
@@ -70,6 +71,11 @@ await run({
       ...consumer,
       handler: createStagedBatchHandler({
         status,
+        claims: new WorkClaims(statusTable, {
+          scope: 'labatch',
+          leaseMs: config.CLAIM_LEASE_MS,
+          owner: claimOwner(service),
+        }),
         staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
         client,
         stream,

@@ -26,6 +26,8 @@ export interface UploadRecordsArgs {
   /** Called after every accepted request with that request's range. */
   readonly onAccepted: (range: RecordRange, answer: UploadAnswer) => Promise<void>;
   readonly onAnswer?: (answer: UploadAnswer) => void;
+  /** False once the batch's claim was taken over (our lease lapsed): stop before sending more. */
+  readonly stillClaimed?: () => boolean;
   readonly now?: () => number;
 }
 
@@ -56,6 +58,8 @@ export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadReco
   while (queue.length > 0) {
     const range = queue[0] as RecordRange;
     if (signal.aborted) return { kind: 'retryLater', code: 'Interrupted', detail: 'lock lost or shutting down' };
+    if (args.stillClaimed?.() === false)
+      return { kind: 'retryLater', code: 'ClaimLost', detail: 'another delivery took the batch over' };
     const answer = await client.upload(buildBody(lines, range), signal);
     args.onAnswer?.(answer);
     switch (answer.kind) {

@@ -4,6 +4,7 @@ import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { S3ObjectMessage } from '@logferry/shared/messages/index';
 import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import type { HeldClaim, WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import {
   type Delivery,
@@ -27,6 +28,8 @@ export interface FetchObjectDeps {
   readonly s3: S3Client;
   readonly container: ContainerClient;
   readonly status: ObjectStatusStore;
+  /** Claims on object ids: a second delivery of an object being staged waits instead of staging it again. */
+  readonly claims: Pick<WorkClaims, 'acquire'>;
   readonly publisher: Publisher;
   readonly logger: Logger;
   readonly settings: FetcherSettings;
@@ -48,7 +51,9 @@ export type FetchObjectHandler = Handler<'s3-objects'> & { readonly stats: Fetch
  * The s3-objects handler: streams the object from S3 into staged batches and publishes them, then
  * records the object as staged. At-least-once: a crash before the status row is written makes the
  * redelivery rewrite the same blob names and republish the same batch ids (consumers skip batch ids
- * they already finished); a redelivery after it is acknowledged without work.
+ * they already finished); a redelivery after it is acknowledged without work. Two deliveries at once
+ * (S3 sends duplicate notifications): the object is claimed before it is read, and the delivery that
+ * finds it claimed retries after the claim's lease.
  */
 export function createFetchObjectHandler(deps: FetchObjectDeps): FetchObjectHandler {
   const stats: FetcherStats = { staged: 0, duplicates: 0, deadLettered: 0, retried: 0 };
@@ -87,11 +92,39 @@ async function fetchObject(
   }
 
   const source = sourceOf(m.key, deps.settings.sourceName, deps.settings.sourceFromKeyPrefix);
-  let objectId = announcedIdentity(m);
+  const objectId = announcedIdentity(m);
+  let claim: HeldClaim | undefined;
   if (objectId !== undefined) {
-    const seen = await alreadyStaged(deps, objectId, signal, log, stats);
-    if (seen !== false) return seen === true ? outcome.success() : seen;
+    const seen = await claimUnstaged(deps, objectId, signal, log, stats);
+    if (!('claim' in seen)) return seen;
+    claim = seen.claim;
   }
+  const ctx: FetchContext = { log, where, source, started, objectId, claim };
+  try {
+    return await fetchClaimed(deps, delivery, stats, ctx);
+  } finally {
+    await ctx.claim?.release();
+  }
+}
+
+interface FetchContext {
+  readonly log: Logger;
+  readonly where: string;
+  readonly source: string;
+  readonly started: number;
+  objectId: string | undefined;
+  claim: HeldClaim | undefined;
+}
+
+async function fetchClaimed(
+  deps: FetchObjectDeps,
+  delivery: Delivery<S3ObjectMessage>,
+  stats: FetcherStats,
+  ctx: FetchContext,
+): Promise<Outcome> {
+  const { body: m, signal } = delivery;
+  const { log, where, source, started } = ctx;
+  let objectId = ctx.objectId;
 
   let response: GetObjectCommandOutput;
   try {
@@ -114,11 +147,13 @@ async function fetchObject(
 
   if (objectId === undefined) {
     objectId = objectIdentity(m.bucket, m.key, response.VersionId, response.ETag) ?? `${m.bucket}/${m.key}@`;
-    const seen = await alreadyStaged(deps, objectId, signal, log, stats);
-    if (seen !== false) {
+    const seen = await claimUnstaged(deps, objectId, signal, log, stats);
+    if (!('claim' in seen)) {
       body.destroy?.();
-      return seen === true ? outcome.success() : seen;
+      return seen;
     }
+    // Released by fetchObject's finally.
+    ctx.claim = seen.claim;
   }
 
   const eventTime = m.eventTime ?? response.LastModified?.toISOString() ?? new Date().toISOString();
@@ -192,6 +227,44 @@ async function fetchObject(
     'object staged',
   );
   return outcome.success();
+}
+
+/**
+ * Success when the object is already staged; retryLater when another delivery holds its claim (or the
+ * table fails); otherwise the claim, taken before the first byte is read and the row re-read under it.
+ */
+async function claimUnstaged(
+  deps: FetchObjectDeps,
+  objectId: string,
+  signal: AbortSignal,
+  log: Logger,
+  stats: FetcherStats,
+): Promise<Outcome | { readonly claim: HeldClaim }> {
+  const before = await alreadyStaged(deps, objectId, signal, log, stats);
+  if (before !== false) return before === true ? outcome.success() : before;
+  let claimed: Awaited<ReturnType<WorkClaims['acquire']>>;
+  try {
+    claimed = await deps.claims.acquire(objectId);
+  } catch (err) {
+    log.warn({ err, objectId }, 'could not claim the object in the status table; will retry');
+    return outcome.retryLater('StatusTableUnavailable', 'claim failed');
+  }
+  if (claimed.kind === 'busy') {
+    stats.duplicates++;
+    deps.metrics?.duplicate();
+    log.info(
+      { objectId, holder: claimed.holder, retryInMs: claimed.retryInMs },
+      'object is being staged by another delivery; retrying after its claim',
+    );
+    return outcome.retryLater('InFlightElsewhere', `object claimed by ${claimed.holder}`, claimed.retryInMs);
+  }
+  // The holder before us writes `staged` before it releases: re-read under the claim.
+  const after = await alreadyStaged(deps, objectId, signal, log, stats);
+  if (after !== false) {
+    await claimed.claim.release();
+    return after === true ? outcome.success() : after;
+  }
+  return { claim: claimed.claim };
 }
 
 async function alreadyStaged(

@@ -9,6 +9,7 @@ import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
+import { claimOwner, WorkClaims } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createFetchObjectHandler } from './fetch-object.ts';
@@ -64,6 +65,11 @@ await run({
         s3,
         container,
         status,
+        claims: new WorkClaims(statusTable, {
+          scope: 's3obj',
+          leaseMs: config.CLAIM_LEASE_MS,
+          owner: claimOwner(service),
+        }),
         publisher: transport,
         logger,
         metrics: stageMetrics(service),

@@ -236,6 +236,14 @@ export const consumerVars = defineVars(
   ],
 );
 
+export const claimVars = defineVars({
+  CLAIM_LEASE_MS: {
+    schema: env.int(1_000, 3_600_000).default(60_000),
+    description:
+      'Lease of a work claim (a batch or object being processed; renewed every third of it while the work runs). A second delivery of the same work waits while the claim is held; a claim left by a crashed worker expires after this long.',
+  },
+});
+
 /** Spreads into Transport.subscribe options. */
 export function consumerOptions(
   c: ConfigOf<typeof consumerVars>,
@@ -261,6 +269,7 @@ export type StorageConfig = ConfigOf<typeof storageVars>;
 export type TelemetryConfig = ConfigOf<typeof telemetryVars>;
 export type HealthConfig = ConfigOf<typeof healthVars>;
 export type ConsumerConfig = ConfigOf<typeof consumerVars>;
+export type ClaimConfig = ConfigOf<typeof claimVars>;
 export type LocalModeConfig = ConfigOf<typeof localModeVars>;
 
 /** Each shared part on its own, for the config reference when no service config exists yet. */

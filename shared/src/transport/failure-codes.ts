@@ -26,6 +26,10 @@ export const RETRY_CODES = [
   'PublishFailed',
   /** The lock was lost or the consumer is stopping; the work is handed back. */
   'Interrupted',
+  /** Another delivery holds the work's claim (a duplicate in flight): retried once that claim is done or expired. */
+  'InFlightElsewhere',
+  /** Our claim on the work lapsed and another delivery took it over: stopped before repeating its side effect. */
+  'ClaimLost',
   /** The handler threw or returned something other than an outcome: a bug, retried in case it is data-dependent. */
   'HandlerBug',
 ] as const;

@@ -8,9 +8,15 @@ export interface ReceiverSettings {
   deadLetterOnExpiration: boolean;
 }
 
+/** `RequiresDuplicateDetection` with its `DuplicateDetectionHistoryTimeWindow` (absent when off). */
+export interface DuplicateDetection {
+  windowMs: number;
+}
+
 export interface TopicTopology {
   name: string;
   defaultTtlMs: number;
+  duplicateDetection?: DuplicateDetection;
   /** Keyed by lower-cased name: Service Bus entity names are case-insensitive. */
   subscriptions: Map<string, { name: string; settings: ReceiverSettings }>;
 }
@@ -18,7 +24,7 @@ export interface TopicTopology {
 export interface Topology {
   namespace: string;
   topics: Map<string, TopicTopology>;
-  queues: Map<string, { name: string; settings: ReceiverSettings }>;
+  queues: Map<string, { name: string; settings: ReceiverSettings; duplicateDetection?: DuplicateDetection }>;
 }
 
 const DEFAULTS: ReceiverSettings = {
@@ -40,6 +46,30 @@ export function parseIsoDuration(text: string): number {
 }
 
 type Json = Record<string, unknown>;
+
+// Service Bus's bounds and default for DuplicateDetectionHistoryTimeWindow.
+const DEDUP_MIN_MS = 20_000;
+const DEDUP_MAX_MS = 7 * 24 * 3600_000;
+const DEDUP_DEFAULT_MS = 10 * 60_000;
+
+function duplicateDetectionFrom(props: Json, where: string): DuplicateDetection | undefined {
+  const on = props.RequiresDuplicateDetection;
+  if (on === undefined || on === false) return undefined;
+  if (on !== true) throw new Error(`Config.json: ${where}.Properties.RequiresDuplicateDetection must be a boolean`);
+  const text = props.DuplicateDetectionHistoryTimeWindow;
+  if (text !== undefined && typeof text !== 'string') {
+    throw new Error(
+      `Config.json: ${where}.Properties.DuplicateDetectionHistoryTimeWindow must be an ISO 8601 duration`,
+    );
+  }
+  const windowMs = text ? parseIsoDuration(text) : DEDUP_DEFAULT_MS;
+  if (windowMs < DEDUP_MIN_MS || windowMs > DEDUP_MAX_MS) {
+    throw new Error(
+      `Config.json: ${where}.Properties.DuplicateDetectionHistoryTimeWindow must be between 20 seconds and 7 days`,
+    );
+  }
+  return { windowMs };
+}
 
 function obj(v: unknown, where: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
@@ -91,18 +121,27 @@ export function parseTopology(raw: unknown): Topology {
     const where = `Queues[${i}]`;
     const queue = obj(q, where);
     const queueName = name(queue.Name, where);
-    const settings = settingsFrom(obj(queue.Properties ?? {}, `${where}.Properties`), DEFAULTS, where);
-    topology.queues.set(queueName.toLowerCase(), { name: queueName, settings });
+    const props = obj(queue.Properties ?? {}, `${where}.Properties`);
+    const settings = settingsFrom(props, DEFAULTS, where);
+    const duplicateDetection = duplicateDetectionFrom(props, where);
+    topology.queues.set(queueName.toLowerCase(), {
+      name: queueName,
+      settings,
+      ...(duplicateDetection ? { duplicateDetection } : {}),
+    });
   });
   arr(ns.Topics, 'Topics').forEach((t, i) => {
     const where = `Topics[${i}]`;
     const topic = obj(t, where);
     const topicName = name(topic.Name, where);
-    const topicSettings = settingsFrom(obj(topic.Properties ?? {}, `${where}.Properties`), DEFAULTS, where);
+    const topicProps = obj(topic.Properties ?? {}, `${where}.Properties`);
+    const topicSettings = settingsFrom(topicProps, DEFAULTS, where);
+    const duplicateDetection = duplicateDetectionFrom(topicProps, where);
     const entry: TopicTopology = {
       name: topicName,
       defaultTtlMs: topicSettings.defaultTtlMs,
       subscriptions: new Map(),
+      ...(duplicateDetection ? { duplicateDetection } : {}),
     };
     arr(topic.Subscriptions, `${where}.Subscriptions`).forEach((s, j) => {
       const subWhere = `${where}.Subscriptions[${j}]`;

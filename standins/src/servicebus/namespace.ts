@@ -8,6 +8,8 @@ export interface SendTarget {
   receivers: ReceiverQueue[];
   nextSequence: number;
   scheduled: Map<number, { message: Message; messageId: string; dueAt: number; timer: NodeJS.Timeout }>;
+  /** With RequiresDuplicateDetection: message ids accepted within the window, by the time first accepted. */
+  dedup?: { windowMs: number; seen: Map<string, number> };
 }
 
 export type Settlement =
@@ -40,6 +42,17 @@ function messageIdOf(msg: Message): string {
   return String(id);
 }
 
+function isDuplicate(dedup: { windowMs: number; seen: Map<string, number> }, id: string, now: number): boolean {
+  // Insertion order is acceptance order: expired ids are all at the front.
+  for (const [seenId, at] of dedup.seen) {
+    if (now - at < dedup.windowMs) break;
+    dedup.seen.delete(seenId);
+  }
+  if (dedup.seen.has(id)) return true;
+  dedup.seen.set(id, now);
+  return false;
+}
+
 /** Renders a stored message for the wire with the annotations the SDK reads. */
 export function renderMessage(msg: StoredMessage, deliveryCount: number, lockedUntil?: number): Buffer {
   const annotations: Record<string, unknown> = { ...(msg.message.message_annotations ?? {}) };
@@ -57,6 +70,8 @@ export class Namespace {
   readonly targets = new Map<string, SendTarget>();
   readonly receivers = new Map<string, ReceiverQueue>();
   readonly locks = new Map<string, Lock>();
+  /** Sends dropped by duplicate detection (for tests and the inspector). */
+  duplicatesDropped = 0;
   readonly #listeners = new Set<(queues: ReceiverQueue[]) => void>();
   #dirty = new Set<ReceiverQueue>();
   #flushQueued = false;
@@ -80,13 +95,20 @@ export class Namespace {
         receivers: [receiver],
         nextSequence: 1,
         scheduled: new Map(),
+        ...(q.duplicateDetection ? { dedup: { windowMs: q.duplicateDetection.windowMs, seen: new Map() } } : {}),
       });
     }
     for (const t of topology.topics.values()) {
       const receivers = [...t.subscriptions.values()].map((s) =>
         addReceiver(new ReceiverQueue(`${t.name}/Subscriptions/${s.name}`, s.settings, host, true)),
       );
-      this.targets.set(t.name.toLowerCase(), { name: t.name, receivers, nextSequence: 1, scheduled: new Map() });
+      this.targets.set(t.name.toLowerCase(), {
+        name: t.name,
+        receivers,
+        nextSequence: 1,
+        scheduled: new Map(),
+        ...(t.duplicateDetection ? { dedup: { windowMs: t.duplicateDetection.windowMs, seen: new Map() } } : {}),
+      });
     }
   }
 
@@ -110,10 +132,18 @@ export class Namespace {
     return this.targets.has(p) || this.receivers.has(p);
   }
 
-  /** Enqueues on every receiver of the target; honours a scheduled-enqueue-time annotation as the service does. */
+  /**
+   * Enqueues on every receiver of the target; honours a scheduled-enqueue-time annotation as the service does.
+   * With duplicate detection, a message id already accepted within the window is acknowledged to the sender
+   * and dropped, as Service Bus does (scheduling counts as the send; the window runs from the first send).
+   */
   publish(target: SendTarget, messages: Message[], now = Date.now()): number[] {
     return messages.map((message) => {
       if (message.message_id === undefined || message.message_id === null) message.message_id = newUuid();
+      if (target.dedup && isDuplicate(target.dedup, messageIdOf(message), now)) {
+        this.duplicatesDropped++;
+        return target.nextSequence++;
+      }
       const due = message.message_annotations?.[SCHEDULED_ANNOTATION] as unknown;
       const dueAt = due instanceof Date ? due.getTime() : typeof due === 'number' ? due : undefined;
       const sequence = target.nextSequence++;

@@ -162,4 +162,37 @@ describe('Service Bus stand-in: send, fan-out, receive', () => {
     });
     await receiver.close();
   });
+
+  // The repository's Config.json: every topic requires duplicate detection with a 10-minute window.
+  it('accepts a repeated message id but delivers it once, for single, batched and scheduled sends', async () => {
+    const sender = client.createSender('s3-objects');
+    await sender.sendMessages({ body: { n: 1 }, messageId: 's3obj-abc' });
+    await sender.sendMessages({ body: { n: 2 }, messageId: 's3obj-abc' });
+    const batch = await sender.createMessageBatch();
+    assert.ok(batch.tryAddMessage({ body: { n: 3 }, messageId: 's3obj-abc' }));
+    assert.ok(batch.tryAddMessage({ body: { n: 4 }, messageId: 's3obj-def' }));
+    await sender.sendMessages(batch);
+    await sender.scheduleMessages({ body: { n: 5 }, messageId: 's3obj-def' }, new Date(Date.now() + 500));
+    await sender.scheduleMessages({ body: { n: 6 }, messageId: 's3obj-ghi' }, new Date(Date.now() + 500));
+    await sender.close();
+
+    const receiver = client.createReceiver('s3-objects', 's3-fetcher');
+    const got = [];
+    const deadline = Date.now() + 5_000;
+    while (got.length < 3 && Date.now() < deadline) {
+      got.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_000 })));
+    }
+    // Nothing more arrives once the scheduled ones are due.
+    got.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_500 })));
+    for (const m of got) await receiver.completeMessage(m);
+    await receiver.close();
+    assert.deepEqual(
+      got.map((m) => [m.messageId, (m.body as { n: number }).n]),
+      [
+        ['s3obj-abc', 1],
+        ['s3obj-def', 4],
+        ['s3obj-ghi', 6],
+      ],
+    );
+  });
 });

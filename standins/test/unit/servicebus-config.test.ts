@@ -81,3 +81,55 @@ describe('Service Bus stand-in codec and queue', () => {
     ns.close();
   });
 });
+
+describe('Service Bus stand-in duplicate detection', () => {
+  const topology = (props: Record<string, unknown>) =>
+    parseTopology({
+      UserConfig: { Namespaces: [{ Topics: [{ Name: 't', Properties: props, Subscriptions: [{ Name: 's' }] }] }] },
+    });
+
+  it('reads RequiresDuplicateDetection with its window (default 10 minutes, 20 s to 7 days)', async () => {
+    const repo = await loadTopology(DEFAULT_SERVICE_BUS_CONFIG_PATH);
+    for (const name of ['s3-objects', 'staged-batches', 'ingest-requests', 'ingestion-results']) {
+      assert.deepEqual(repo.topics.get(name)?.duplicateDetection, { windowMs: 600_000 }, name);
+    }
+    assert.equal(topology({}).topics.get('t')?.duplicateDetection, undefined);
+    assert.equal(topology({ RequiresDuplicateDetection: false }).topics.get('t')?.duplicateDetection, undefined);
+    assert.deepEqual(topology({ RequiresDuplicateDetection: true }).topics.get('t')?.duplicateDetection, {
+      windowMs: 600_000,
+    });
+    assert.throws(
+      () => topology({ RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT5S' }),
+      /between 20 seconds and 7 days/,
+    );
+    assert.throws(() => topology({ RequiresDuplicateDetection: 'yes' }), /RequiresDuplicateDetection/);
+  });
+
+  it('drops a message id seen within the window, scheduled sends included, and accepts it again after', () => {
+    const ns = new Namespace(
+      topology({ RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT1M' }),
+    );
+    const target = ns.sendTarget('t')!;
+    const queue = ns.receiver('t/Subscriptions/s')!;
+    ns.publish(target, [{ body: 'a', message_id: 'same' }], 1_000);
+    ns.publish(target, [{ body: 'b', message_id: 'same' }], 60_999);
+    ns.publish(
+      target,
+      [{ body: 'c', message_id: 'same', message_annotations: { 'x-opt-scheduled-enqueue-time': 120_000 } }],
+      30_000,
+    );
+    ns.publish(target, [{ body: 'd', message_id: 'other' }], 2_000);
+    assert.deepEqual(
+      queue.active.map((m) => m.message.body),
+      ['a', 'd'],
+    );
+    assert.equal(ns.duplicatesDropped, 2);
+    // The window runs from the first send: the repeats inside it did not extend it.
+    ns.publish(target, [{ body: 'e', message_id: 'same' }], 61_000);
+    assert.deepEqual(
+      queue.active.map((m) => m.message.body),
+      ['a', 'd', 'e'],
+    );
+    ns.close();
+  });
+});

@@ -8,6 +8,8 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger, type Delivery, type Outcome, type StagedBatchMessage } from '@logferry/shared';
 import { mappingForSource, parseMappings } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
+import { encodeRowKey } from '@logferry/shared/stores/row-key';
+import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import { type AzuriteHandle, recordingStageMetrics, startAzurite } from '@logferry/shared/testing';
 import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '@logferry/standins';
@@ -33,15 +35,20 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
   let status: BatchStatusStore;
   let client: LogsIngestionClient;
   let deps: StagedBatchHandlerDeps;
+  let claims: WorkClaims;
+  let claimsTable: TableClient;
 
   before(async () => {
     [azurite, standIn] = await Promise.all([startAzurite(), startLogsIngestionStandIn({ port: 0 })]);
     const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
     container = blobs.getContainerClient(CONTAINER);
     await container.createIfNotExists();
-    status = new BatchStatusStore(
-      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
-    );
+    const table = TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', {
+      allowInsecureConnection: true,
+    });
+    status = new BatchStatusStore(table);
+    claimsTable = table;
+    claims = new WorkClaims(table, { scope: 'labatch', leaseMs: 5_000, owner: 'test' });
     await status.ensureTable();
     client = createLogsIngestionClient({
       endpoint: standIn.endpoint,
@@ -53,6 +60,7 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
     });
     deps = {
       status,
+      claims,
       staging: createStagedBatchSource(blobs, 64 * 1024 * 1024),
       client,
       stream: STREAM,
@@ -131,6 +139,39 @@ describe('la-uploader handler against Azurite and the Logs Ingestion stand-in', 
     assert.equal((await deliver(msg)).kind, 'success');
     assert.equal(standIn.records(STREAM).length, 20);
     assert.equal(standIn.requests(STREAM), 1);
+  });
+
+  it('two deliveries of the same batch at once: one uploads, the other retries after the claim, records once', async () => {
+    const records = events(300, 'twice');
+    const msg = await stage(records);
+    const both = await Promise.all([deliver(msg), deliver(msg)]);
+    const kinds = both.map((o) => o.kind).sort();
+    assert.deepEqual(kinds, ['retryLater', 'success'], JSON.stringify(both));
+    const waiting = both.find((o) => o.kind === 'retryLater');
+    assert.equal(waiting?.kind === 'retryLater' ? waiting.code : '', 'InFlightElsewhere');
+    assert.ok(waiting?.kind === 'retryLater' && (waiting.delayMs ?? 0) > 0, 'waits for the claim, not at once');
+    // Its redelivery finds the batch uploaded.
+    assert.deepEqual(await deliver(msg), { kind: 'success' });
+    assertSameMultiset(standIn.records(STREAM), records);
+    assert.equal(standIn.requests(STREAM), 1);
+  });
+
+  it('a claim left by a crashed uploader expires after the lease, then the batch is uploaded', async () => {
+    const records = events(10, 'crashed');
+    const msg = await stage(records);
+    // What a SIGKILLed holder leaves: its claim row, no longer renewed.
+    await claimsTable.createEntity({
+      partitionKey: 'claim-labatch',
+      rowKey: encodeRowKey(msg.id),
+      owner: 'crashed',
+      token: 'gone',
+      expiresAt: new Date(Date.now() + 1_000).toISOString(),
+    });
+    const first = await deliver(msg);
+    assert.equal(first.kind, 'retryLater');
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.deepEqual(await deliver(msg), { kind: 'success' });
+    assertSameMultiset(standIn.records(STREAM), records);
   });
 
   it('keeps the staged blob when STAGING_RETENTION is keep', async () => {

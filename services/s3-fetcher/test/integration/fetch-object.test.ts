@@ -15,6 +15,7 @@ import {
 } from '@logferry/shared/messages/index';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { jsonArrayBytes, readStagedBatch, stagedBatchId } from '@logferry/shared/stores/staging';
+import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import {
   type AzuriteHandle,
   type FauxqsHandle,
@@ -74,6 +75,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
   let s3: S3Client;
   let container: ContainerClient;
   let status: ObjectStatusStore;
+  let claims: WorkClaims;
   const logger = createLogger('s3-fetcher', { level: process.env.LOG_LEVEL ?? 'silent' });
   const inputs = new Map<string, { records: Rec[]; etag: string }>();
 
@@ -144,6 +146,10 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
       TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
     );
     await status.ensureTable();
+    claims = new WorkClaims(
+      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
+      { scope: 's3obj', leaseMs: 5_000, owner: 'test' },
+    );
   });
   after(async () => {
     await Promise.all([fauxqs?.stop(), azurite?.stop()]);
@@ -175,7 +181,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
       ),
     ];
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
     for (const m of objects) assert.deepEqual(await handler(delivery(m)), { kind: 'success' }, m.key);
 
     for (const m of objects) {
@@ -211,7 +217,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     }));
     const m = await put('big/200k events.json.gz', gzipNdjson(events), events);
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
     assert.deepEqual(await handler(delivery(m)), { kind: 'success' });
     const published = [...publisher.messages];
     assert.ok(published.length > 10, `${published.length} batches`);
@@ -223,19 +229,34 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     assert.equal(handler.stats.duplicates, 1);
   });
 
+  it('two deliveries of the same object at once: one stages it, the other retries after the claim', async () => {
+    const events = Array.from({ length: 5_000 }, (_, i) => code42Event(i, Date.UTC(2023, 7, 1)));
+    const m = await put('twice/duplicate-notification.json.gz', gzipNdjson(events), events);
+    const publisher = new RecordingPublisher();
+    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
+    const both = await Promise.all([handler(delivery(m)), handler(delivery({ ...m, id: 'second-notification' }))]);
+    assert.deepEqual(both.map((o) => o.kind).sort(), ['retryLater', 'success'], JSON.stringify(both));
+    const waiting = both.find((o) => o.kind === 'retryLater');
+    assert.equal(waiting?.kind === 'retryLater' ? waiting.code : '', 'InFlightElsewhere');
+    const published = [...publisher.messages];
+    assert.deepEqual(multiset((await stagedRecords(published)).map(withoutEnrichment)), multiset(events));
+    assert.deepEqual(await handler(delivery(m)), { kind: 'success' });
+    assert.equal(publisher.messages.length, published.length, 'the redelivery finds it staged');
+  });
+
   it('republishes the same batch ids and blob names when an interrupted object is processed again', async () => {
     const events = Array.from({ length: 30_000 }, (_, i) => code42Event(i, Date.UTC(2023, 5, 1)));
     const m = await put('retry/crash-midway.json.gz', gzipNdjson(events), events);
     const flaky = new RecordingPublisher();
     flaky.failAfter = 3;
     const settings = { ...SETTINGS, publishGroupSize: 2 };
-    const first = createFetchObjectHandler({ s3, container, status, publisher: flaky, logger, settings });
+    const first = createFetchObjectHandler({ s3, container, status, claims, publisher: flaky, logger, settings });
     const outcome = await first(delivery(m));
     assert.equal(outcome.kind, 'retryLater');
     assert.ok(flaky.messages.length > 0 && flaky.messages.length <= 3);
 
     const good = new RecordingPublisher();
-    const second = createFetchObjectHandler({ s3, container, status, publisher: good, logger, settings });
+    const second = createFetchObjectHandler({ s3, container, status, claims, publisher: good, logger, settings });
     assert.deepEqual(await second(delivery(m)), { kind: 'success' });
     for (const early of flaky.messages) {
       const again = good.messages.find((x) => x.batchIndex === early.batchIndex);
@@ -247,7 +268,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
 
   it('dead-letters poison objects with readable reasons and counts bad lines without failing', async () => {
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
     const gz = gzipNdjson([code42Event(1), code42Event(2)]);
     const corrupt = Buffer.from(gz);
     corrupt.fill(0x42, 12, 60);
@@ -291,6 +312,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
       s3,
       container,
       status,
+      claims,
       publisher,
       logger,
       settings: { ...SETTINGS, publishGroupSize: 1 },
@@ -312,7 +334,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     function metered(extra: Pick<FetchObjectDeps, 'allowList'> = {}) {
       const { seen, metrics } = recordingStageMetrics();
       const publisher = new RecordingPublisher();
-      const base = { s3, container, status, logger, settings: SETTINGS };
+      const base = { s3, container, status, claims, logger, settings: SETTINGS };
       const handler = createFetchObjectHandler({ ...base, publisher, metrics, ...extra });
       return { seen, publisher, handler };
     }

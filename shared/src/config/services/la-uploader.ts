@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type ConfigOf, defineConfig, defineVars, env, requireOneOf } from '../define.ts';
 import {
   azureAuthVars,
+  claimVars,
   consumerVars,
   healthVars,
   localModeVars,
@@ -108,6 +109,7 @@ export const config = defineConfig(
   telemetryVars,
   healthVars,
   consumerVars,
+  claimVars,
   localModeVars,
   laUploaderVars,
 );

@@ -3,6 +3,7 @@ import { awsVars } from '../aws-parts.ts';
 import { defineConfig, defineVars, env } from '../define.ts';
 import {
   azureAuthVars,
+  claimVars,
   consumerVars,
   healthVars,
   localModeVars,
@@ -93,6 +94,7 @@ export const config = defineConfig(
   telemetryVars,
   healthVars,
   consumerVars,
+  claimVars,
   localModeVars,
   s3FetcherVars,
 );
