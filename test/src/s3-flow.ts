@@ -23,6 +23,8 @@ export interface FlowOptions {
   /** Run the AWS-facing services with AWS_ROLE_ARN and no AWS keys: Azure token → STS web identity. */
   readonly webIdentity?: boolean;
   readonly env?: Partial<Record<FlowService, Record<string, string>>>;
+  /** The Logs Ingestion stand-in counts records without parsing or keeping them (benchmarks). */
+  readonly countOnlySink?: boolean;
 }
 
 export interface Flow {
@@ -62,7 +64,11 @@ export async function startFlow(options: FlowOptions = {}): Promise<Flow> {
   try {
     const configPath = join(baseDir, 'servicebus-config.json');
     await writeFile(configPath, await serviceBusConfig(options.lockDuration ?? 'PT10S'));
-    stack = await startLocalStack({ baseDir, serviceBusConfigPath: configPath });
+    stack = await startLocalStack({
+      baseDir,
+      serviceBusConfigPath: configPath,
+      ...(options.countOnlySink ? { countOnlySink: true } : {}),
+    });
     const s = stack;
     const services = {} as Record<FlowService, ServiceProcess>;
     for (const name of FLOW_SERVICES) {

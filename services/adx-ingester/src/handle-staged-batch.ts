@@ -13,8 +13,10 @@ export interface StagedBatchDeps extends IngestDeps {
 }
 
 /**
- * `staged-batches`: batches whose source has an entry in mappings.json also go to ADX (gzip NDJSON, so
- * the entry says json/multijson). Others are la-uploader's alone and completed at once, without a row.
+ * `staged-batches`: batches whose source has an entry in mappings.json also go to ADX (the entry says json
+ * or multijson). Others are la-uploader's alone and completed at once, without a row. A v2 batch is one
+ * JSON array (the Logs Ingestion request body), which ADX reads only as `multijson`; a v1 batch is NDJSON,
+ * which both JSON formats read.
  */
 export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged-batches'> {
   return async (delivery) => {
@@ -49,7 +51,7 @@ export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged
       name: m.blobName,
       etag,
       rawSize: m.rawBytes > 0 ? m.rawBytes : size,
-      mapping,
+      mapping: m.schemaVersion === 2 && mapping.format === 'json' ? { ...mapping, format: 'multijson' } : mapping,
       routingKey: m.source,
     });
   };

@@ -6,8 +6,8 @@ import type { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { FailureCode } from '@logferry/shared/transport/failure-codes';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
-import type { StagedBatchRead, StagedBatchSource } from './staged-batch-reader.ts';
-import { pendingRanges } from './upload-plan.ts';
+import { type StagedBatchRead, type StagedBatchSource, StagedBatchUnreadable } from './staged-batch-reader.ts';
+import { pendingRanges, requestBodies } from './upload-plan.ts';
 import { type UploadPolicy, uploadRecords } from './upload-records.ts';
 
 export interface UploaderMetrics {
@@ -146,7 +146,7 @@ async function upload(
   const msg = delivery.body;
   let read: StagedBatchRead;
   try {
-    read = await deps.staging.read(msg.blobContainer, msg.blobName, delivery.signal);
+    read = await deps.staging.read(msg, delivery.signal);
   } catch (err) {
     log.warn({ err }, 'could not read the staged blob');
     return outcome.retryLater('StagedBlobUnreadable', `could not read ${msg.blobContainer}/${msg.blobName}`);
@@ -165,17 +165,15 @@ async function upload(
     case 'tooLarge':
       return outcome.deadLetter(
         'StagedBatchTooLarge',
-        `staged blob ${msg.blobContainer}/${msg.blobName} inflates past ${read.maxRawBytes} bytes (MAX_STAGED_BATCH_BYTES)`,
+        `staged blob ${msg.blobContainer}/${msg.blobName} is, or inflates to, more than ${read.maxRawBytes} bytes (MAX_STAGED_BATCH_BYTES)`,
       );
   }
-  const { lines } = read;
-  if (lines.length !== msg.recordCount) {
-    log.warn(
-      { expected: msg.recordCount, found: lines.length },
-      'staged blob holds a different record count than announced',
-    );
+  const { records } = read;
+  const lineBytes = records.lengths;
+  const count = lineBytes.length;
+  if (count !== msg.recordCount) {
+    log.warn({ expected: msg.recordCount, found: count }, 'staged blob holds a different record count than announced');
   }
-  const lineBytes = lines.map((l) => l.length);
   const oversized = lineBytes.findIndex((b) => b + 2 > LOGS_INGESTION_LIMIT_BYTES);
   if (oversized >= 0) {
     return outcome.deadLetter(
@@ -186,11 +184,11 @@ async function upload(
 
   let uploaded: RecordRange[] = [...(row?.uploadedRanges ?? [])];
   let requests = row?.requests ?? 0;
-  const pending = pendingRanges(lines.length, uploaded);
+  const pending = pendingRanges(count, uploaded);
   if (row) log.info({ pending: pending.length, uploaded: countRecords(uploaded) }, 'resuming a partly uploaded batch');
   const base = {
     batchId: msg.id,
-    records: lines.length,
+    records: count,
     stream: deps.stream,
     objectId: msg.objectId,
     blobName: msg.blobName,
@@ -204,8 +202,8 @@ async function upload(
 
   try {
     const result = await uploadRecords({
-      lines,
       lineBytes,
+      bodyFor: requestBodies(records),
       pending,
       client: deps.client,
       policy: deps.policy,
@@ -220,25 +218,33 @@ async function upload(
         metrics.bytes?.(sumBytes(lineBytes, range));
         progressSaved = false;
         // Persist progress only while more requests of this batch remain: it is what a redelivery resumes from.
-        if (countRecords(uploaded) < lines.length) await saveProgress();
+        if (countRecords(uploaded) < count) await saveProgress();
       },
     });
 
     if (result.kind === 'done') {
       await deps.status.markUploaded({ ...base, requests });
-      log.info({ records: lines.length, requests }, 'batch uploaded');
+      log.info({ records: count, requests }, 'batch uploaded');
       metrics.batch('uploaded');
       return finish(deps, msg, log);
     }
     await saveProgress();
     if (result.kind === 'deadLetter') {
       const partial =
-        countRecords(uploaded) > 0 ? ` (${countRecords(uploaded)} of ${lines.length} records were uploaded)` : '';
+        countRecords(uploaded) > 0 ? ` (${countRecords(uploaded)} of ${count} records were uploaded)` : '';
       return outcome.deadLetter(result.reason, `${result.description}${partial}`);
     }
     return result;
   } catch (err) {
-    // Only the status-table writes throw here; the client reports HTTP and network faults as answers.
+    if (err instanceof StagedBatchUnreadable) {
+      // Opened only to send part of it (a split or a resume): what was uploaded so far is in the row.
+      await saveProgress().catch((e: unknown) => log.warn({ err: e }, 'could not record upload progress'));
+      return outcome.deadLetter(
+        'StagedBlobCorrupt',
+        `staged blob ${msg.blobContainer}/${msg.blobName}: ${err.message}`,
+      );
+    }
+    // Otherwise only the status-table writes throw here; the client reports HTTP and network faults as answers.
     log.warn({ err }, 'could not record upload progress in the status table');
     return outcome.retryLater('StatusTableUnavailable', 'could not record upload progress');
   }

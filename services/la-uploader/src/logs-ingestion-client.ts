@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import type { TokenCredential } from '@azure/core-auth';
 import { parseRetryAfter } from './retry-after.ts';
 import { createTokenSource } from './token-cache.ts';
@@ -20,8 +18,6 @@ import { createTokenSource } from './token-cache.ts';
 export const API_VERSION = '2023-01-01';
 const MAX_ERROR_TEXT = 1_024;
 const MAX_RESPONSE_BYTES = 64 * 1024;
-
-const gzip = promisify(gzipCallback);
 
 export type UploadAnswer =
   | { readonly kind: 'accepted'; readonly status: number }
@@ -57,8 +53,8 @@ export interface LogsIngestionClientOptions {
 export interface LogsIngestionClient {
   /** The URL posted to (no secrets in it). */
   readonly url: string;
-  /** Posts one uncompressed JSON-array body (gzip is applied here). Never throws for HTTP or network faults. */
-  upload(jsonArray: Buffer, signal?: AbortSignal): Promise<UploadAnswer>;
+  /** Posts one gzip JSON-array body as it is (`Content-Encoding: gzip`). Never throws for HTTP or network faults. */
+  upload(gzipBody: Buffer, signal?: AbortSignal): Promise<UploadAnswer>;
   close(): void;
 }
 
@@ -74,14 +70,13 @@ export function createLogsIngestionClient(options: LogsIngestionClientOptions): 
   const tokens = createTokenSource(options.credential, scope);
   const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
 
-  async function upload(jsonArray: Buffer, signal?: AbortSignal): Promise<UploadAnswer> {
+  async function upload(body: Buffer, signal?: AbortSignal): Promise<UploadAnswer> {
     let token: string;
     try {
       token = await tokens.token(signal);
     } catch (err) {
       return { kind: 'transient', status: undefined, detail: `could not get a token for ${scope}: ${describe(err)}` };
     }
-    const body = await gzip(jsonArray);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let answer: { status: number; headers: IncomingHttpHeaders; text: string };

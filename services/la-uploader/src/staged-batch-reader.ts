@@ -1,52 +1,132 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { isBlobNotFound, readStagedBatch } from '@logferry/shared/stores/staging';
+import type { StagedBatchMessage } from '@logferry/shared/messages/index';
+import { decodeRecordLengths, jsonArrayBytesOf } from '@logferry/shared/stores/record-lengths';
+import { readNdjsonBatch, toJsonArray } from '@logferry/shared/stores/staged-ndjson';
+import {
+  downloadStagedBlob,
+  inflateJsonArrayBatch,
+  isBlobNotFound,
+  StagedBatchLayoutError,
+  StagedBlobTooLarge,
+} from '@logferry/shared/stores/staging';
 
-// Reads staged batches through the staging module s3-fetcher writes them with (gzip NDJSON). Records
-// stay as their JSON bytes: the upload body is `[` + lines joined by `,` + `]`, so nothing is
-// re-serialized; each line is parsed once only to check it is one JSON object.
+// A v2 staged batch (gzip JSON array) is read as its stored bytes and never opened on the common path:
+// those bytes are the request body. The record lengths from the message are all a split needs; the
+// array is inflated only when a request must carry part of the batch. A v1 batch (gzip NDJSON) is opened
+// and each line parsed once to check it is one JSON object, as before.
+
+/** The records of one staged batch, as the uploader needs them. */
+export interface StagedRecords {
+  /** Byte length of each record in the batch's JSON array. */
+  readonly lengths: readonly number[];
+  /** The whole batch as a gzip JSON-array request body, when it is stored as one (v2). */
+  readonly whole: Buffer | undefined;
+  /** The uncompressed JSON array, inflated and checked on first call; rejects with StagedBatchUnreadable. */
+  array(): Promise<Buffer>;
+}
 
 export type StagedBatchRead =
-  | { readonly kind: 'ok'; readonly lines: readonly Buffer[]; readonly rawBytes: number }
+  | { readonly kind: 'ok'; readonly records: StagedRecords }
   | { readonly kind: 'missing' }
   | { readonly kind: 'corrupt'; readonly reason: string }
   | { readonly kind: 'tooLarge'; readonly maxRawBytes: number };
 
+/** The staged blob cannot be opened or does not match its message: redelivery cannot fix it. */
+export class StagedBatchUnreadable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StagedBatchUnreadable';
+  }
+}
+
 export interface StagedBatchSource {
   /** Storage faults (other than a missing blob) reject: they are worth a retry. */
-  read(container: string, blobName: string, signal?: AbortSignal): Promise<StagedBatchRead>;
+  read(message: StagedBatchMessage, signal?: AbortSignal): Promise<StagedBatchRead>;
   /** Idempotent: a blob already gone is fine. */
   delete(container: string, blobName: string): Promise<void>;
 }
 
 export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: number): StagedBatchSource {
   return {
-    async read(container, blobName, signal) {
-      let lines: readonly Buffer[];
-      let rawBytes: number;
+    async read(message, signal) {
       try {
-        ({ lines, rawBytes } = await readStagedBatch(blobs.getContainerClient(container), blobName, {
-          maxRawBytes,
-          ...(signal ? { abortSignal: signal } : {}),
-        }));
+        return message.schemaVersion === 2
+          ? await readJsonArray(blobs, message, maxRawBytes, signal)
+          : await readNdjson(blobs, message, maxRawBytes, signal);
       } catch (err) {
         if (isBlobNotFound(err)) return { kind: 'missing' };
-        const code = (err as { code?: unknown }).code;
-        if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return { kind: 'tooLarge', maxRawBytes };
-        if (typeof code === 'string' && code.startsWith('Z_')) {
+        if (err instanceof StagedBlobTooLarge || isTooLarge(err)) return { kind: 'tooLarge', maxRawBytes };
+        if (isZlibError(err))
           return { kind: 'corrupt', reason: `not a readable gzip stream (${(err as Error).message})` };
-        }
         throw err;
       }
-      for (let i = 0; i < lines.length; i++) {
-        const problem = checkRecord(lines[i] as Buffer);
-        if (problem) return { kind: 'corrupt', reason: `line ${i + 1}: ${problem}` };
-      }
-      return { kind: 'ok', lines, rawBytes };
     },
     async delete(container, blobName) {
       await blobs.getContainerClient(container).getBlobClient(blobName).deleteIfExists();
     },
   };
+}
+
+async function readJsonArray(
+  blobs: BlobServiceClient,
+  message: Extract<StagedBatchMessage, { schemaVersion: 2 }>,
+  maxRawBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<StagedBatchRead> {
+  const lengths = decodeRecordLengths(message.recordLengths, message.recordCount);
+  if (lengths?.length !== message.recordCount || jsonArrayBytesOf(lengths) !== message.rawBytes) {
+    return {
+      kind: 'corrupt',
+      reason: 'the record lengths on the message do not add up to its recordCount and rawBytes',
+    };
+  }
+  if (message.rawBytes > maxRawBytes) return { kind: 'tooLarge', maxRawBytes };
+  // gzip can outgrow tiny inputs by its header; anything larger than that is not what the message describes.
+  const whole = await downloadStagedBlob(blobs.getContainerClient(message.blobContainer), message.blobName, {
+    maxBytes: maxRawBytes + 1_024,
+    ...(signal ? { abortSignal: signal } : {}),
+  });
+  // Without inflating: the gzip magic, and the trailer's ISIZE (uncompressed length mod 2^32) against rawBytes.
+  if (
+    whole.length < 18 ||
+    whole[0] !== 0x1f ||
+    whole[1] !== 0x8b ||
+    whole.readUInt32LE(whole.length - 4) !== message.rawBytes
+  ) {
+    return { kind: 'corrupt', reason: `not a gzip stream of the ${message.rawBytes} bytes its message announces` };
+  }
+  let inflated: Promise<Buffer> | undefined;
+  return {
+    kind: 'ok',
+    records: {
+      lengths,
+      whole,
+      array: () => {
+        inflated ??= inflateJsonArrayBatch(whole, lengths, maxRawBytes).catch((err: unknown) => {
+          throw new StagedBatchUnreadable(unreadableReason(err, maxRawBytes));
+        });
+        return inflated;
+      },
+    },
+  };
+}
+
+async function readNdjson(
+  blobs: BlobServiceClient,
+  message: StagedBatchMessage,
+  maxRawBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<StagedBatchRead> {
+  const { lines } = await readNdjsonBatch(blobs.getContainerClient(message.blobContainer), message.blobName, {
+    maxRawBytes,
+    ...(signal ? { abortSignal: signal } : {}),
+  });
+  for (let i = 0; i < lines.length; i++) {
+    const problem = checkRecord(lines[i] as Buffer);
+    if (problem) return { kind: 'corrupt', reason: `line ${i + 1}: ${problem}` };
+  }
+  const array = toJsonArray(lines);
+  return { kind: 'ok', records: { lengths: lines.map((l) => l.length), whole: undefined, array: async () => array } };
 }
 
 function checkRecord(line: Buffer): string | undefined {
@@ -58,4 +138,20 @@ function checkRecord(line: Buffer): string | undefined {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   return undefined;
+}
+
+function unreadableReason(err: unknown, maxRawBytes: number): string {
+  if (err instanceof StagedBatchLayoutError) return err.message;
+  if (isTooLarge(err)) return `inflates past ${maxRawBytes} bytes (MAX_STAGED_BATCH_BYTES)`;
+  if (isZlibError(err)) return `not a readable gzip stream (${(err as Error).message})`;
+  return String(err);
+}
+
+function isTooLarge(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('Z_');
 }

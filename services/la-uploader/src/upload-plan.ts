@@ -1,5 +1,7 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import type { RecordRange } from '@logferry/shared/stores/batch-status';
-import { toJsonArray } from '@logferry/shared/stores/staging';
+import type { StagedRecords } from './staged-batch-reader.ts';
 
 /** Record indexes in [0, count) not covered by the ranges already uploaded. */
 export function pendingRanges(count: number, uploaded: readonly RecordRange[]): RecordRange[] {
@@ -61,6 +63,36 @@ export function halve(range: RecordRange): [RecordRange, RecordRange] | undefine
   ];
 }
 
-export function buildBody(lines: readonly Buffer[], range: RecordRange): Buffer {
-  return toJsonArray(lines.slice(range.start, range.end));
+const gzip = promisify(gzipCallback);
+const OPEN = Buffer.from('[');
+const CLOSE = Buffer.from(']');
+
+/**
+ * The gzip request body for a range of the batch's records. The whole batch, staged as one request body,
+ * goes as it is stored (the common case: nothing is inflated, parsed or compressed here); a part of it
+ * (after a 413, when resuming, or when the batch is larger than a request may be) is cut from the
+ * inflated array at the records' byte offsets and gzipped at the fastest level.
+ */
+export function requestBodies(records: StagedRecords): (range: RecordRange) => Promise<Buffer> {
+  let starts: number[] | undefined;
+  return async (range) => {
+    const { lengths } = records;
+    if (records.whole && range.start === 0 && range.end === lengths.length) return records.whole;
+    const array = await records.array();
+    starts ??= recordStarts(lengths);
+    const from = starts[range.start] as number;
+    const to = (starts[range.end - 1] as number) + (lengths[range.end - 1] as number);
+    return gzip(Buffer.concat([OPEN, array.subarray(from, to), CLOSE]), { level: 1 });
+  };
+}
+
+/** Offset of each record in `[r0,r1,…]`. */
+function recordStarts(lengths: readonly number[]): number[] {
+  const starts = new Array<number>(lengths.length);
+  let at = 1;
+  for (let i = 0; i < lengths.length; i++) {
+    starts[i] = at;
+    at += (lengths[i] as number) + 1;
+  }
+  return starts;
 }

@@ -3,7 +3,7 @@ import type { RecordRange } from '@logferry/shared/stores/batch-status';
 import { backoffDelay, sleep } from '@logferry/shared/transport/backoff';
 import type { Failure } from '@logferry/shared/transport/port';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
-import { buildBody, chunkRanges, halve } from './upload-plan.ts';
+import { chunkRanges, halve } from './upload-plan.ts';
 
 export interface UploadPolicy {
   readonly maxRequestBytes: number;
@@ -16,8 +16,10 @@ export interface UploadPolicy {
 export type UploadRecordsResult = { readonly kind: 'done' } | Failure;
 
 export interface UploadRecordsArgs {
-  readonly lines: readonly Buffer[];
+  /** Byte length of each record of the batch. */
   readonly lineBytes: readonly number[];
+  /** The gzip request body for a range of records (see requestBodies). */
+  readonly bodyFor: (range: RecordRange) => Promise<Buffer>;
   readonly pending: readonly RecordRange[];
   readonly client: Pick<LogsIngestionClient, 'upload'>;
   readonly policy: UploadPolicy;
@@ -38,7 +40,7 @@ export interface UploadRecordsArgs {
  * In-place waiting matters: once part of a batch is in, a hand-back costs a status-table write.
  */
 export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadRecordsResult> {
-  const { lines, lineBytes, client, policy, signal, logger } = args;
+  const { lineBytes, client, policy, signal, logger } = args;
   const now = args.now ?? (() => performance.now());
   const started = now();
   const queue = chunkRanges(lineBytes, args.pending, policy.maxRequestBytes);
@@ -60,7 +62,7 @@ export async function uploadRecords(args: UploadRecordsArgs): Promise<UploadReco
     if (signal.aborted) return { kind: 'retryLater', code: 'Interrupted', detail: 'lock lost or shutting down' };
     if (args.stillClaimed?.() === false)
       return { kind: 'retryLater', code: 'ClaimLost', detail: 'another delivery took the batch over' };
-    const answer = await client.upload(buildBody(lines, range), signal);
+    const answer = await client.upload(await args.bodyFor(range), signal);
     args.onAnswer?.(answer);
     switch (answer.kind) {
       case 'accepted':

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared/messages/index';
+import { encodeRecordLengths } from '@logferry/shared/stores/record-lengths';
 import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
 import type { Publisher } from '@logferry/shared/transport/port';
 import type { Batch } from './batcher.ts';
@@ -108,7 +109,7 @@ export class BatchStager {
         batchIndex: batch.index,
         source: o.source,
         recordCount: batch.recordCount,
-        ndjson: batch.ndjson,
+        body: batch.body,
       },
       { gzipLevel: o.gzipLevel, abortSignal: this.#signal },
     );
@@ -119,7 +120,7 @@ export class BatchStager {
     this.#totals.compressedBytes += written.compressedBytes;
     return {
       type: 'staged-batch',
-      schemaVersion: 1,
+      schemaVersion: 2,
       id: stagedBatchId(o.objectId, batch.index),
       producer: 's3-fetcher',
       time: new Date().toISOString(),
@@ -132,6 +133,7 @@ export class BatchStager {
       rawBytes: written.rawBytes,
       compressedBytes: written.compressedBytes,
       source: o.source,
+      recordLengths: encodeRecordLengths(batch.recordLengths),
     };
   }
 }

@@ -8,32 +8,34 @@ export interface BatchLimits {
 
 export interface Batch {
   readonly index: number;
-  /** The NDJSON text: each record followed by a newline. A view of `buffer`. */
-  readonly ndjson: Buffer;
-  /** The pooled buffer behind `ndjson`; give it back with Batcher.release once the batch is written. */
+  /** The JSON array `[r0,r1,…]`: the Logs Ingestion request body as it will be sent. A view of `buffer`. */
+  readonly body: Buffer;
+  /** The pooled buffer behind `body`; give it back with Batcher.release once the batch is written. */
   readonly buffer: Buffer;
   readonly recordCount: number;
-  /** Bytes of the same records as a JSON array: what the Logs Ingestion API measures. */
-  readonly arrayBytes: number;
+  /** Byte length of each record in `body`, in order (what la-uploader needs to split without parsing). */
+  readonly recordLengths: readonly number[];
 }
 
-const NEWLINE = 0x0a;
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c;
 
 /**
  * Groups serialized records into batches under both limits, copying each record into one buffer per
- * batch (the NDJSON text of a batch is never larger than its JSON-array form, so a buffer of maxBytes
- * always fits). Copying at once lets the decompressed chunks die young, and reusing the buffers of
- * written batches keeps the allocation rate, and so the heap, flat. Batch boundaries depend only on the
- * records and the limits, which keeps batch indexes (and so batch ids) stable when an object is
- * processed again.
+ * batch as the JSON array the API takes, so the staged blob is the request body itself. Copying at once
+ * lets the decompressed chunks die young, and reusing the buffers of written batches keeps the
+ * allocation rate, and so the heap, flat. Batch boundaries depend only on the records and the limits,
+ * which keeps batch indexes (and so batch ids) stable when an object is processed again.
  */
 export class Batcher {
   readonly #limits: BatchLimits;
   readonly #free: Buffer[] = [];
   #index = 0;
   #buffer: Buffer | undefined;
+  /** Bytes written so far, `[` included, `]` not yet. */
   #used = 0;
-  #count = 0;
+  #lengths: number[] = [];
 
   constructor(limits: BatchLimits) {
     this.#limits = limits;
@@ -47,25 +49,25 @@ export class Batcher {
   /** Adds a record that is not tooLarge; returns the batch it closed, if adding it closed one. */
   add(record: SerializedRecord): Batch | undefined {
     let closed: Batch | undefined;
-    if (
-      this.#count > 0 &&
-      (this.#count >= this.#limits.maxRecords ||
-        arrayBytes(this.#used - this.#count + record.bytes, this.#count + 1) > this.#limits.maxBytes)
-    ) {
+    const count = this.#lengths.length;
+    // With the record, its comma and the closing `]`.
+    if (count > 0 && (count >= this.#limits.maxRecords || this.#used + 1 + record.bytes + 1 > this.#limits.maxBytes)) {
       closed = this.#close();
     }
     const buffer = this.#buffer ?? this.#acquire();
-    let at = this.#used + record.head.copy(buffer, this.#used);
+    let at = this.#used;
+    if (this.#lengths.length > 0) buffer[at++] = COMMA;
+    const start = at;
+    at += record.head.copy(buffer, at);
     if (record.tail !== undefined) at += buffer.write(record.tail, at);
-    buffer[at] = NEWLINE;
-    this.#used = at + 1;
-    this.#count++;
+    this.#lengths.push(at - start);
+    this.#used = at;
     return closed;
   }
 
   /** Closes the open batch at the end of the object; undefined when it holds no record. */
   flush(): Batch | undefined {
-    return this.#count > 0 ? this.#close() : undefined;
+    return this.#lengths.length > 0 ? this.#close() : undefined;
   }
 
   /** Returns a written batch's buffer for reuse. */
@@ -74,27 +76,27 @@ export class Batcher {
   }
 
   #acquire(): Buffer {
-    // maxBytes bounds the NDJSON size too (see the class comment); +1 for the newline of a lone record.
-    this.#buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#limits.maxBytes + 1);
-    return this.#buffer;
+    // Only batches of at most maxBytes are built (a lone record is at most maxBytes - 2: see tooLarge).
+    const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#limits.maxBytes);
+    buffer[0] = OPEN;
+    this.#buffer = buffer;
+    this.#used = 1;
+    return buffer;
   }
 
   #close(): Batch {
     const buffer = this.#buffer!;
+    buffer[this.#used] = CLOSE;
     const batch: Batch = {
       index: this.#index++,
-      ndjson: buffer.subarray(0, this.#used),
+      body: buffer.subarray(0, this.#used + 1),
       buffer,
-      recordCount: this.#count,
-      arrayBytes: arrayBytes(this.#used - this.#count, this.#count),
+      recordCount: this.#lengths.length,
+      recordLengths: this.#lengths,
     };
     this.#buffer = undefined;
     this.#used = 0;
-    this.#count = 0;
+    this.#lengths = [];
     return batch;
   }
-}
-
-function arrayBytes(recordBytes: number, count: number): number {
-  return recordBytes + 2 + Math.max(0, count - 1);
 }

@@ -3,20 +3,26 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { AbortSignalLike } from '@azure/abort-controller';
 import type { ContainerClient } from '@azure/storage-blob';
+import { jsonArrayBytesOf } from './record-lengths.ts';
 
 /**
- * Staged batches: gzip NDJSON blobs written by s3-fetcher (claim check) and read by la-uploader and
- * adx-ingester. Names and ids are pure functions of the object identity and the batch index, so
- * reprocessing an object overwrites the same blobs and republishes the same batch ids.
+ * Staged batches (claim check), written by s3-fetcher, read by la-uploader and adx-ingester. Since message
+ * schema v2 a staged blob is the Logs Ingestion request body itself: a gzip JSON array, records joined by
+ * commas, under the request limit, so la-uploader posts it as it is (`Content-Encoding: gzip`) and ADX reads
+ * it as `multijson`. Names and ids are pure functions of the object identity and the batch index, so
+ * reprocessing an object overwrites the same blobs and republishes the same batch ids. The v1 format (gzip
+ * NDJSON) is read by staged-ndjson.ts while such messages may still be in flight.
  */
 
 export const DEFAULT_STAGING_CONTAINER = 'staging';
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
-const NEWLINE = 0x0a;
-// A staged batch is at most ~1 MB of NDJSON; anything far larger is not ours.
-const DEFAULT_MAX_RAW_BYTES = 16 * 1024 * 1024;
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b; // {
+const CLOSE_OBJECT = 0x7d; // }
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -36,7 +42,7 @@ export interface StagedBatchNameParts {
   readonly date: Date;
 }
 
-/** `<source>/<yyyy>/<mm>/<dd>/<sha256(objectId)[0:16]>/<batchIndex:000000>.ndjson.gz` */
+/** `<source>/<yyyy>/<mm>/<dd>/<sha256(objectId)[0:16]>/<batchIndex:000000>.json.gz` */
 export function stagedBatchBlobName(parts: StagedBatchNameParts): string {
   const d = parts.date;
   const source = parts.source.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
@@ -44,16 +50,7 @@ export function stagedBatchBlobName(parts: StagedBatchNameParts): string {
   const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(d.getUTCDate()).padStart(2, '0');
   const folder = sha256(parts.objectId).slice(0, 16);
-  return `${source}/${yyyy}/${mm}/${dd}/${folder}/${String(parts.batchIndex).padStart(6, '0')}.ndjson.gz`;
-}
-
-/** Blob metadata of a staged batch (values URI-encoded: metadata travels in ASCII HTTP headers). */
-export interface StagedBatchMetadata {
-  readonly objectId: string;
-  readonly batchIndex: number;
-  readonly recordCount: number;
-  readonly rawBytes: number;
-  readonly source: string;
+  return `${source}/${yyyy}/${mm}/${dd}/${folder}/${String(parts.batchIndex).padStart(6, '0')}.json.gz`;
 }
 
 export interface StagedBatchWrite {
@@ -62,8 +59,8 @@ export interface StagedBatchWrite {
   readonly batchIndex: number;
   readonly source: string;
   readonly recordCount: number;
-  /** The NDJSON text (each record followed by '\n'), as one buffer or pieces to join. */
-  readonly ndjson: Buffer | readonly Buffer[];
+  /** The JSON array text, exactly as it is to be sent: `[` + records joined by `,` + `]`. */
+  readonly body: Buffer;
 }
 
 export interface WriteOptions {
@@ -82,137 +79,99 @@ export async function writeStagedBatch(
   batch: StagedBatchWrite,
   options: WriteOptions = {},
 ): Promise<{ rawBytes: number; compressedBytes: number }> {
-  const raw = Buffer.isBuffer(batch.ndjson) ? batch.ndjson : Buffer.concat(batch.ndjson as Buffer[]);
-  const body = await gzip(raw, { level: options.gzipLevel ?? 1 });
+  const body = await gzip(batch.body, { level: options.gzipLevel ?? 1 });
+  // Metadata travels in ASCII HTTP headers: values URI-encoded. For people and tools; consumers read the message.
   const metadata: Record<string, string> = {
     objectid: encodeURIComponent(batch.objectId),
     batchindex: String(batch.batchIndex),
     recordcount: String(batch.recordCount),
-    rawbytes: String(raw.length),
+    rawbytes: String(batch.body.length),
     source: encodeURIComponent(batch.source),
+    format: 'json-array',
   };
   await container.getBlockBlobClient(batch.blobName).uploadData(body, {
-    blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
+    // No Content-Encoding header: readers (ADX, our own) expect the gzip bytes, not a transparently inflated body.
+    blobHTTPHeaders: { blobContentType: 'application/gzip' },
     metadata,
     ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
   });
-  return { rawBytes: raw.length, compressedBytes: body.length };
+  return { rawBytes: batch.body.length, compressedBytes: body.length };
 }
 
-export interface ReadOptions {
-  readonly abortSignal?: AbortSignalLike;
-  /** Refuses a blob that inflates past this (default 16 MiB). */
-  readonly maxRawBytes?: number;
-}
-
-export interface StagedBatch {
-  /** undefined when the blob carries no (or foreign) metadata. */
-  readonly metadata: StagedBatchMetadata | undefined;
-  readonly compressedBytes: number;
-  readonly rawBytes: number;
-  /** One Buffer per record (JSON object text, no newline). */
-  readonly lines: readonly Buffer[];
-}
-
-/**
- * Downloads and inflates a staged batch. A batch is small (~1 MB of NDJSON), so it is read whole;
- * a missing blob throws the SDK's RestError with statusCode 404 (see isBlobNotFound).
- */
-export async function readStagedBatch(
-  container: ContainerClient,
-  blobName: string,
-  options: ReadOptions = {},
-): Promise<StagedBatch> {
-  const signal = options.abortSignal ? { abortSignal: options.abortSignal } : {};
-  const response = await container.getBlobClient(blobName).download(0, undefined, signal);
-  const chunks: Buffer[] = [];
-  for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  const raw = await gunzip(body, { maxOutputLength: options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES });
-  return {
-    metadata: parseMetadata(response.metadata),
-    compressedBytes: body.length,
-    rawBytes: raw.length,
-    lines: splitNdjson(raw),
-  };
-}
-
-/** The staged batch's records as NDJSON lines (Buffers without the newline). */
-export async function* openStagedBatchLines(
-  container: ContainerClient,
-  blobName: string,
-  options: ReadOptions = {},
-): AsyncGenerator<Buffer> {
-  yield* (await readStagedBatch(container, blobName, options)).lines;
-}
-
-/** The staged batch's records, parsed. */
-export async function* openStagedBatch(
-  container: ContainerClient,
-  blobName: string,
-  options: ReadOptions = {},
-): AsyncGenerator<Record<string, unknown>> {
-  for (const line of (await readStagedBatch(container, blobName, options)).lines) {
-    yield JSON.parse(line.toString()) as Record<string, unknown>;
+/** The blob holds more bytes than the caller allows for one batch. */
+export class StagedBlobTooLarge extends Error {
+  readonly bytes: number;
+  constructor(bytes: number, maxBytes: number) {
+    super(`staged blob is ${bytes} bytes; at most ${maxBytes} are accepted`);
+    this.name = 'StagedBlobTooLarge';
+    this.bytes = bytes;
   }
 }
 
 /**
- * The lines as the JSON array the Logs Ingestion API expects, joined verbatim: its byte length is
- * exactly what s3-fetcher measured against MAX_BATCH_BYTES (re-serializing could change it).
+ * The staged blob's bytes as stored (gzip), into one buffer of its announced length; a blob longer than
+ * maxBytes is refused before its body is read. A missing blob throws the SDK's RestError with statusCode
+ * 404 (see isBlobNotFound).
  */
-export function toJsonArray(lines: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [Buffer.from('[')];
-  const comma = Buffer.from(',');
-  lines.forEach((line, i) => {
-    if (i > 0) parts.push(comma);
-    parts.push(line);
-  });
-  parts.push(Buffer.from(']'));
-  return Buffer.concat(parts);
+export async function downloadStagedBlob(
+  container: ContainerClient,
+  blobName: string,
+  options: { readonly maxBytes: number; readonly abortSignal?: AbortSignalLike },
+): Promise<Buffer> {
+  const signal = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+  const response = await container.getBlobClient(blobName).download(0, undefined, signal);
+  const length = response.contentLength ?? 0;
+  const body = response.readableStreamBody;
+  if (length > options.maxBytes) {
+    (body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new StagedBlobTooLarge(length, options.maxBytes);
+  }
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const chunk of body ?? []) {
+    const c = chunk as Buffer;
+    if (at + c.length > length) throw new StagedBlobTooLarge(at + c.length, length);
+    at += c.copy(out, at);
+  }
+  return at === length ? out : out.subarray(0, at);
 }
 
-/** Bytes of toJsonArray(lines) without building it. */
-export function jsonArrayBytes(lines: readonly Buffer[]): number {
-  let n = 2 + Math.max(0, lines.length - 1);
-  for (const l of lines) n += l.length;
-  return n;
+/** A staged JSON-array batch whose bytes do not match the record lengths its message announced. */
+export class StagedBatchLayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StagedBatchLayoutError';
+  }
+}
+
+/**
+ * Inflates a staged JSON-array batch (the rare paths: a split, a resume) and checks that the record lengths
+ * from its message fall on record boundaries: `[`, then `{…}` records separated by single commas, then `]`.
+ * Throws StagedBatchLayoutError when they do not, zlib's errors for corrupt gzip, RangeError past maxRawBytes.
+ */
+export async function inflateJsonArrayBatch(
+  gz: Buffer,
+  lengths: readonly number[],
+  maxRawBytes: number,
+): Promise<Buffer> {
+  const raw = await gunzip(gz, { maxOutputLength: maxRawBytes });
+  const expected = jsonArrayBytesOf(lengths);
+  if (raw.length !== expected) {
+    throw new StagedBatchLayoutError(`blob inflates to ${raw.length} bytes; its record lengths add up to ${expected}`);
+  }
+  if (raw[0] !== OPEN || raw[raw.length - 1] !== CLOSE) throw new StagedBatchLayoutError('not a JSON array');
+  let at = 1;
+  for (let i = 0; i < lengths.length; i++) {
+    if (i > 0 && raw[at++] !== COMMA) throw new StagedBatchLayoutError(`no comma before record ${i}`);
+    const end = at + (lengths[i] as number);
+    if (raw[at] !== OPEN_OBJECT || raw[end - 1] !== CLOSE_OBJECT) {
+      throw new StagedBatchLayoutError(`record ${i} is not where its length puts it`);
+    }
+    at = end;
+  }
+  return raw;
 }
 
 export function isBlobNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { statusCode?: unknown }).statusCode === 404;
-}
-
-function splitNdjson(raw: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  let start = 0;
-  for (let nl = raw.indexOf(NEWLINE); nl !== -1; nl = raw.indexOf(NEWLINE, start)) {
-    if (nl > start) lines.push(raw.subarray(start, nl));
-    start = nl + 1;
-  }
-  if (start < raw.length) lines.push(raw.subarray(start));
-  return lines;
-}
-
-function parseMetadata(m: Record<string, string> | undefined): StagedBatchMetadata | undefined {
-  if (!m?.objectid || m.batchindex === undefined) return undefined;
-  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : Number.NaN);
-  const meta = {
-    objectId: safeDecode(m.objectid),
-    batchIndex: num(m.batchindex),
-    recordCount: num(m.recordcount),
-    rawBytes: num(m.rawbytes),
-    source: safeDecode(m.source ?? ''),
-  };
-  return Number.isNaN(meta.batchIndex) || Number.isNaN(meta.recordCount) || Number.isNaN(meta.rawBytes)
-    ? undefined
-    : meta;
-}
-
-function safeDecode(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
 }

@@ -2,3 +2,4 @@ export * from './azurite.ts';
 export * from './fauxqs.ts';
 export * from './handler-spy.ts';
 export * from './stage-metrics.ts';
+export * from './staged-batches.ts';

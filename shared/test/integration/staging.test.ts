@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { readNdjsonBatch } from '../../src/stores/staged-ndjson.ts';
 import {
+  downloadStagedBlob,
+  inflateJsonArrayBatch,
   isBlobNotFound,
-  openStagedBatch,
-  openStagedBatchLines,
-  readStagedBatch,
+  StagedBatchLayoutError,
+  StagedBlobTooLarge,
   writeStagedBatch,
 } from '../../src/stores/staging.ts';
 import { type AzuriteHandle, startAzurite } from '../../src/testing/index.ts';
@@ -22,73 +24,79 @@ describe('staged batch blobs on Azurite', () => {
   after(() => azurite.stop());
 
   const records = [{ a: 1, s: 'ü "q"' }, { b: [1, 2] }, { c: null }];
-  const ndjson = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const texts = records.map((r) => JSON.stringify(r));
+  const lengths = texts.map((t) => Buffer.byteLength(t));
+  const array = Buffer.from(`[${texts.join(',')}]`);
 
-  it('writes gzip NDJSON with metadata and reads it back as lines and records', async () => {
+  it('writes the request body as a plain gzip JSON array and reads back its stored bytes', async () => {
     const objectId = 'bucket/key with spaces+ü.json@"etag"';
+    const name = 'Code42/2024/01/01/abc/000000.json.gz';
     const written = await writeStagedBatch(container, {
-      blobName: 'Code42/2024/01/01/abc/000000.ndjson.gz',
+      blobName: name,
       objectId,
       batchIndex: 0,
       source: 'Code42',
       recordCount: records.length,
-      ndjson: [ndjson.subarray(0, 10), ndjson.subarray(10)],
+      body: array,
     });
-    assert.equal(written.rawBytes, ndjson.length);
-
-    const raw = await container.getBlobClient('Code42/2024/01/01/abc/000000.ndjson.gz').downloadToBuffer();
-    assert.equal(raw.length, written.compressedBytes);
-    assert.deepEqual(zlib.gunzipSync(raw), ndjson, 'a plain gzip file any tool can read');
-
-    const batch = await readStagedBatch(container, 'Code42/2024/01/01/abc/000000.ndjson.gz');
-    assert.deepEqual(batch.metadata, {
-      objectId,
-      batchIndex: 0,
-      recordCount: 3,
-      rawBytes: ndjson.length,
-      source: 'Code42',
-    });
-    assert.deepEqual(
-      batch.lines.map((l) => JSON.parse(l.toString())),
-      records,
-    );
-    const lines: string[] = [];
-    for await (const l of openStagedBatchLines(container, 'Code42/2024/01/01/abc/000000.ndjson.gz'))
-      lines.push(l.toString());
-    assert.deepEqual(
-      lines,
-      records.map((r) => JSON.stringify(r)),
-    );
-    const parsed: unknown[] = [];
-    for await (const r of openStagedBatch(container, 'Code42/2024/01/01/abc/000000.ndjson.gz')) parsed.push(r);
-    assert.deepEqual(parsed, records);
+    assert.equal(written.rawBytes, array.length);
+    const stored = await downloadStagedBlob(container, name, { maxBytes: 10_000 });
+    assert.equal(stored.length, written.compressedBytes);
+    assert.deepEqual(JSON.parse(zlib.gunzipSync(stored).toString()), records, 'a gzip JSON array any tool can read');
+    assert.deepEqual(await inflateJsonArrayBatch(stored, lengths, 10_000), array);
+    const props = await container.getBlobClient(name).getProperties();
+    assert.equal(props.contentEncoding, undefined, 'no Content-Encoding: readers get the gzip bytes');
+    assert.equal(props.metadata?.objectid, encodeURIComponent(objectId));
+    assert.equal(props.metadata?.format, 'json-array');
   });
 
-  it('overwrites the same name on a rewrite (reprocessing after a crash)', async () => {
+  it('overwrites the same name with the same bytes on a rewrite (reprocessing after a crash)', async () => {
     const write = () =>
       writeStagedBatch(container, {
-        blobName: 'x/1.ndjson.gz',
+        blobName: 'x/1.json.gz',
         objectId: 'o',
         batchIndex: 1,
         source: 's',
         recordCount: 3,
-        ndjson,
+        body: array,
       });
+    const first = await write();
     await write();
-    await write();
-    assert.equal((await readStagedBatch(container, 'x/1.ndjson.gz')).lines.length, 3);
+    assert.equal(
+      (await downloadStagedBlob(container, 'x/1.json.gz', { maxBytes: 10_000 })).length,
+      first.compressedBytes,
+    );
   });
 
-  it('reports a missing blob as a 404 and refuses a blob that inflates past the limit', async () => {
-    await assert.rejects(readStagedBatch(container, 'nope.ndjson.gz'), (err) => isBlobNotFound(err));
-    await writeStagedBatch(container, {
-      blobName: 'big.ndjson.gz',
-      objectId: 'o',
-      batchIndex: 0,
-      source: 's',
-      recordCount: 1,
-      ndjson: Buffer.alloc(100_000, 0x20),
-    });
-    await assert.rejects(readStagedBatch(container, 'big.ndjson.gz', { maxRawBytes: 10_000 }), RangeError);
+  it('reports a missing blob as a 404 and refuses a blob larger than allowed before reading it', async () => {
+    await assert.rejects(downloadStagedBlob(container, 'nope.json.gz', { maxBytes: 10 }), (err) => isBlobNotFound(err));
+    await container.getBlockBlobClient('big.json.gz').uploadData(Buffer.alloc(50_000, 1));
+    await assert.rejects(downloadStagedBlob(container, 'big.json.gz', { maxBytes: 10_000 }), StagedBlobTooLarge);
+  });
+
+  it('refuses record lengths that do not fall on record boundaries, and an array that inflates past the limit', async () => {
+    const gz = zlib.gzipSync(array);
+    await assert.rejects(
+      inflateJsonArrayBatch(gz, [lengths[0]! + 1, lengths[1]! - 1, lengths[2]!], 10_000),
+      StagedBatchLayoutError,
+    );
+    await assert.rejects(inflateJsonArrayBatch(gz, lengths.slice(1), 10_000), StagedBatchLayoutError);
+    await assert.rejects(
+      inflateJsonArrayBatch(zlib.gzipSync(Buffer.from(`[${texts.join(', ')}]`)), lengths, 10_000),
+      StagedBatchLayoutError,
+    );
+    await assert.rejects(inflateJsonArrayBatch(gz, lengths, 10), RangeError);
+  });
+
+  it('still reads the v1 format (gzip NDJSON) as lines', async () => {
+    const ndjson = Buffer.from(texts.map((t) => `${t}\n`).join(''));
+    await container.getBlockBlobClient('v1/000000.ndjson.gz').uploadData(zlib.gzipSync(ndjson));
+    const batch = await readNdjsonBatch(container, 'v1/000000.ndjson.gz', { maxRawBytes: 10_000 });
+    assert.deepEqual(
+      batch.lines.map((l) => l.toString()),
+      texts,
+    );
+    assert.equal(batch.rawBytes, ndjson.length);
+    await assert.rejects(readNdjsonBatch(container, 'v1/000000.ndjson.gz', { maxRawBytes: 10 }), RangeError);
   });
 });

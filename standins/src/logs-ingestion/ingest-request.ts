@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { countArrayObjects } from './count-records.ts';
 import type { IngestionState, LogsIngestionFault } from './state.ts';
 
 /** The Logs Ingestion API's request limit: 1 MB, as sent and once decompressed. */
@@ -78,8 +79,8 @@ export async function handleIngest(
   const { body, bytes, tooLarge } = await readBody(req);
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   const gzip = encoding === 'gzip';
-  const log = (status: number, records: unknown[] = []) =>
-    state.record({ ...route, status, bodyBytes: bytes, gzip, records: records.length, at: Date.now() }, records);
+  const log = (status: number, records: unknown[] = [], count = records.length) =>
+    state.record({ ...route, status, bodyBytes: bytes, gzip, records: count, at: Date.now() }, records);
   const refuse = (status: number, code: string, message: string) => {
     log(status);
     sendError(res, status, code, message);
@@ -107,10 +108,10 @@ export async function handleIngest(
   if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
     return refuse(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
   }
-  let text: string;
+  let raw: Buffer;
   if (gzip) {
     try {
-      text = gunzipSync(body, { maxOutputLength: MAX_REQUEST_BYTES }).toString('utf8');
+      raw = gunzipSync(body, { maxOutputLength: MAX_REQUEST_BYTES });
     } catch (err) {
       if (err instanceof RangeError) {
         return refuse(
@@ -122,10 +123,19 @@ export async function handleIngest(
       return refuse(400, 'InvalidContent', 'The request body could not be decompressed as gzip.');
     }
   } else if (encoding === '' || encoding === 'identity') {
-    text = body.toString('utf8');
+    raw = body;
   } else {
     return refuse(400, 'InvalidContentEncoding', `Content-Encoding '${encoding}' is not supported; use gzip.`);
   }
+  if (!state.keepRecords) {
+    const count = countArrayObjects(raw);
+    if (count === undefined) return refuse(400, 'InvalidContent', 'The request body must be a JSON array of objects.');
+    log(204, [], count);
+    res.writeHead(204, { 'x-ms-request-id': randomUUID() });
+    res.end();
+    return;
+  }
+  const text = raw.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   readonly bucket?: string;
   readonly queue?: string;
   readonly adxPollIntervalMs?: number;
+  /** The Logs Ingestion stand-in counts records without parsing or keeping them (benchmarks). */
+  readonly countOnlySink?: boolean;
 }
 
 export interface LocalStack {
@@ -105,7 +107,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger,
         ...(options.serviceBusConfigPath ? { configPath: options.serviceBusConfigPath } : {}),
       }).then(track),
-      startLogsIngestionStandIn({ port: ports.logsIngestion ?? 0, certificate: cert }).then(track),
+      startLogsIngestionStandIn({
+        port: ports.logsIngestion ?? 0,
+        certificate: cert,
+        keepRecords: !options.countOnlySink,
+      }).then(track),
       startStsStandIn({ port: ports.sts ?? 0 }).then(track),
     ]);
     const adx = track(

@@ -10,7 +10,7 @@ import { createLogger } from '@logferry/shared/logging/logger';
 import { loadMappings } from '@logferry/shared/mappings/index';
 import type { IngestRequestMessage, MessageOf, StagedBatchMessage, TopicName } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, stageJsonArrayBatch, stageNdjsonBatch, startAzurite } from '@logferry/shared/testing';
 import type { Delivery, Outcome, Publisher } from '@logferry/shared/transport/port';
 import { type AdxStandIn, startAdxStandIn } from '@logferry/standins';
 import { applyReport } from '../../../completion-checker/src/apply-report.ts';
@@ -389,39 +389,61 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
   it('staged batches: a source routed by mappings.json goes to ADX, others are left to la-uploader', async () => {
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
     await container.createIfNotExists();
-    const ndjson =
-      '{"ts":"2024-05-01T10:00:00Z","query":{"name":"staged.test"}}\n{"ts":"2024-05-01T10:00:01Z","query":{"name":"staged2.test"}}\n';
-    const body = gzipSync(ndjson);
-    const batch = (source: string, blobName: string): StagedBatchMessage => ({
-      type: 'staged-batch',
-      schemaVersion: 1,
-      id: `${source}-batch-0`,
-      producer: 's3-fetcher',
-      time: new Date().toISOString(),
-      objectId: 'bucket/key@v1',
-      batchIndex: 0,
-      lastBatch: true,
-      blobContainer: 'staging',
-      blobName,
-      recordCount: 2,
-      rawBytes: ndjson.length,
-      compressedBytes: body.length,
-      source,
-    });
-    await container.getBlockBlobClient('DnsQueries/2024/05/01/batch-0.json.gz').upload(body, body.length);
-    await container.getBlockBlobClient('Code42FileEvents/batch-0.json.gz').upload(body, body.length);
-    assert.equal((await handleBatch(batch('Code42FileEvents', 'Code42FileEvents/batch-0.json.gz'))).kind, 'success');
-    assert.equal(await store.get('staging', 'Code42FileEvents/batch-0.json.gz'), undefined, 'not routed: no row');
-    assert.equal((await handleBatch(batch('DnsQueries', 'DnsQueries/2024/05/01/batch-0.json.gz'))).kind, 'success');
-    const deadline = Date.now() + 10_000;
-    let row = await store.get('staging', 'DnsQueries/2024/05/01/batch-0.json.gz');
-    while (row?.status !== 'succeeded' && Date.now() < deadline) {
-      await reader.pollOnce();
-      row = await store.get('staging', 'DnsQueries/2024/05/01/batch-0.json.gz');
-    }
-    assert.equal(row?.status, 'succeeded');
+    const queries = [
+      { ts: '2024-05-01T10:00:00Z', query: { name: 'staged.test' } },
+      { ts: '2024-05-01T10:00:01Z', query: { name: 'staged2.test' } },
+    ];
+    const batch = (source: string, objectId: string) => ({ objectId, batchIndex: 0, source, records: queries });
+    const ingested = async (blobName: string) => {
+      const deadline = Date.now() + 10_000;
+      let row = await store.get('staging', blobName);
+      while (row?.status !== 'succeeded' && Date.now() < deadline) {
+        await reader.pollOnce();
+        row = await store.get('staging', blobName);
+      }
+      return row;
+    };
+    // As s3-fetcher stages it now (v2: one gzip JSON array), for a multijson entry.
+    const dns = await stageJsonArrayBatch(container, batch('DnsQueries', 'bucket/dns.json@v1'));
+    const unrouted = await stageJsonArrayBatch(container, batch('Code42FileEvents', 'bucket/c42.json@v1'));
+    assert.equal((await handleBatch(unrouted)).kind, 'success');
+    assert.equal(await store.get('staging', unrouted.blobName), undefined, 'not routed: no row');
+    assert.equal((await handleBatch(dns)).kind, 'success');
+    assert.equal((await ingested(dns.blobName))?.status, 'succeeded');
     assert.ok(adx.rows('DnsQueries').some((r) => r.QueryName === 'staged2.test'));
-    const missing = await handleBatch(batch('DnsQueries', 'DnsQueries/gone.json.gz'));
+
+    // A json entry (one object per line) still gets a v2 batch's rows: it is ingested as multijson.
+    const auth = [
+      { time: '2024-05-01T10:00:00Z', user: { upn: 'staged-a@example.com' }, result: 'Success' },
+      { time: '2024-05-01T10:00:01Z', user: { upn: 'staged-b@example.com' }, result: 'Failure' },
+    ];
+    const authBatch = await stageJsonArrayBatch(container, {
+      objectId: 'bucket/auth@v1',
+      batchIndex: 0,
+      source: 'AuthEvents',
+      records: auth,
+    });
+    assert.equal((await handleBatch(authBatch)).kind, 'success');
+    const authRow = await ingested(authBatch.blobName);
+    assert.equal(authRow?.status, 'succeeded');
+    assert.equal(authRow?.format, 'multijson');
+    const upns = adx.rows('AuthEvents').map((r) => r.UserPrincipalName);
+    assert.ok(upns.includes('staged-a@example.com') && upns.includes('staged-b@example.com'), JSON.stringify(upns));
+
+    // A v1 batch (gzip NDJSON) still in flight after the upgrade is ingested as its entry says.
+    const legacy = await stageNdjsonBatch(container, {
+      objectId: 'bucket/auth-v1@v1',
+      batchIndex: 0,
+      source: 'AuthEvents',
+      records: [{ ...auth[0], user: { upn: 'legacy@example.com' } }],
+    });
+    assert.equal((await handleBatch(legacy)).kind, 'success');
+    const legacyRow = await ingested(legacy.blobName);
+    assert.equal(legacyRow?.status, 'succeeded');
+    assert.equal(legacyRow?.format, 'json');
+    assert.ok(adx.rows('AuthEvents').some((r) => r.UserPrincipalName === 'legacy@example.com'));
+
+    const missing = await handleBatch({ ...dns, blobName: 'DnsQueries/gone.json.gz' });
     assert.equal(missing.kind, 'deadLetter');
   });
 

@@ -8,8 +8,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
-import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, stageJsonArrayBatch, startAzurite } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
@@ -54,34 +53,8 @@ describe('la-uploader as a process', () => {
     await Promise.all([bus.close(), sink.close(), azurite.stop()]);
   });
 
-  async function stage(objectId: string, batchIndex: number, records: readonly object[]): Promise<StagedBatchMessage> {
-    const blobName = stagedBatchBlobName({ source: 'Code42FileEvents', objectId, batchIndex, date: new Date() });
-    const ndjson = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    const { rawBytes, compressedBytes } = await writeStagedBatch(container, {
-      blobName,
-      objectId,
-      batchIndex,
-      source: 'Code42FileEvents',
-      recordCount: records.length,
-      ndjson,
-    });
-    return {
-      type: 'staged-batch',
-      schemaVersion: 1,
-      id: stagedBatchId(objectId, batchIndex),
-      producer: 's3-fetcher',
-      time: new Date().toISOString(),
-      objectId,
-      batchIndex,
-      lastBatch: true,
-      blobContainer: CONTAINER,
-      blobName,
-      recordCount: records.length,
-      rawBytes,
-      compressedBytes,
-      source: 'Code42FileEvents',
-    };
-  }
+  const stage = (objectId: string, batchIndex: number, records: readonly object[]): Promise<StagedBatchMessage> =>
+    stageJsonArrayBatch(container, { objectId, batchIndex, source: 'Code42FileEvents', records });
 
   it('uploads published batches through the HTTPS sink, dead-letters a missing blob, and exits 0 on SIGTERM', async () => {
     const expected: object[] = [];

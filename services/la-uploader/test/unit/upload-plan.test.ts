@@ -1,18 +1,40 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError, parseConfig } from '@logferry/shared/config/define';
 import { config, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { formatRanges, mergeRanges, parseRanges } from '@logferry/shared/stores/batch-status';
+import { toJsonArray } from '@logferry/shared/stores/staged-ndjson';
 import { classify, errorText } from '../../src/logs-ingestion-client.ts';
 import { parseRetryAfter } from '../../src/retry-after.ts';
 import { createTokenSource } from '../../src/token-cache.ts';
-import { bodySize, buildBody, chunkRanges, halve, pendingRanges } from '../../src/upload-plan.ts';
+import { bodySize, chunkRanges, halve, pendingRanges, requestBodies } from '../../src/upload-plan.ts';
 
 describe('upload plan', () => {
   const lines = ['{"a":1}', '{"b":22}', '{"c":333}', '{"d":4444}'].map((l) => Buffer.from(l));
   const bytes = lines.map((l) => l.length);
 
-  it('chunks records so every JSON body stays within the limit', () => {
+  const array = toJsonArray(lines);
+  const whole = gzipSync(array);
+  let inflated = 0;
+  const bodies = requestBodies({
+    lengths: bytes,
+    whole,
+    array: async () => {
+      inflated++;
+      return array;
+    },
+  });
+
+  it('sends the whole batch as stored and opens it only to cut a part', async () => {
+    assert.equal(await bodies({ start: 0, end: 4 }), whole);
+    assert.equal(inflated, 0);
+    assert.equal(gunzipSync(await bodies({ start: 1, end: 3 })).toString(), '[{"b":22},{"c":333}]');
+    assert.equal(gunzipSync(await bodies({ start: 3, end: 4 })).toString(), '[{"d":4444}]');
+    assert.equal(inflated, 2);
+  });
+
+  it('chunks records so every JSON body stays within the limit', async () => {
     const all = [{ start: 0, end: 4 }];
     for (const max of [10, 20, 30, 1000]) {
       const chunks = chunkRanges(bytes, all, max);
@@ -21,7 +43,7 @@ describe('upload plan', () => {
         lines,
       );
       for (const r of chunks) {
-        const body = buildBody(lines, r);
+        const body = gunzipSync(await bodies(r));
         assert.equal(body.length, bodySize(bytes, r));
         assert.ok(body.length <= max || r.end - r.start === 1);
         assert.ok(Array.isArray(JSON.parse(body.toString())));

@@ -13,8 +13,8 @@ function run(answers: UploadAnswer[], options: { signal?: AbortSignal; policy?: 
   const accepted: RecordRange[] = [];
   let sent = 0;
   const result = uploadRecords({
-    lines,
     lineBytes: lines.map((l) => l.length),
+    bodyFor: async () => Buffer.from('gzip body'),
     pending: [{ start: 0, end: lines.length }],
     client: {
       upload: async () => {

@@ -14,11 +14,12 @@ import {
   type TopicName,
 } from '@logferry/shared/messages/index';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
-import { jsonArrayBytes, readStagedBatch, stagedBatchId } from '@logferry/shared/stores/staging';
+import { stagedBatchId } from '@logferry/shared/stores/staging';
 import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import {
   type AzuriteHandle,
   type FauxqsHandle,
+  stagedRecords as readStagedRecords,
   recordingStageMetrics,
   startAzurite,
   startFauxqsServer,
@@ -103,19 +104,19 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
   async function stagedRecords(messages: StagedBatchMessage[]): Promise<Rec[]> {
     const out: Rec[] = [];
     for (const m of messages) {
-      const batch = await readStagedBatch(container, m.blobName);
-      assert.equal(batch.lines.length, m.recordCount);
-      assert.equal(batch.rawBytes, m.rawBytes);
-      assert.deepEqual(batch.metadata, {
-        objectId: m.objectId,
-        batchIndex: m.batchIndex,
-        recordCount: m.recordCount,
-        rawBytes: m.rawBytes,
+      const records = await readStagedRecords(container, m);
+      const props = await container.getBlobClient(m.blobName).getProperties();
+      assert.deepEqual(props.metadata, {
+        objectid: encodeURIComponent(m.objectId),
+        batchindex: String(m.batchIndex),
+        recordcount: String(m.recordCount),
+        rawbytes: String(m.rawBytes),
         source: 'Code42',
+        format: 'json-array',
       });
-      assert.ok(jsonArrayBytes(batch.lines) <= SETTINGS.maxBatchBytes, `${m.blobName} over the byte limit`);
+      assert.ok(m.rawBytes <= SETTINGS.maxBatchBytes, `${m.blobName} over the byte limit`);
       assert.ok(m.recordCount <= SETTINGS.maxBatchRecords);
-      for (const l of batch.lines) out.push(JSON.parse(l.toString()) as Rec);
+      for (const r of records) out.push(r as Rec);
     }
     return out;
   }

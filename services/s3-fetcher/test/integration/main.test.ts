@@ -9,8 +9,13 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { S3ObjectMessage, StagedBatchMessage } from '@logferry/shared';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
-import { readStagedBatch } from '@logferry/shared/stores/staging';
-import { type AzuriteHandle, type FauxqsHandle, startAzurite, startFauxqsServer } from '@logferry/shared/testing';
+import {
+  type AzuriteHandle,
+  type FauxqsHandle,
+  stagedRecords,
+  startAzurite,
+  startFauxqsServer,
+} from '@logferry/shared/testing';
 import { outcome, type Subscription, type Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
@@ -142,7 +147,7 @@ describe('s3-fetcher as a process', () => {
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
     const staged: Rec[] = [];
     for (const b of batches) {
-      for (const line of (await readStagedBatch(container, b.blobName)).lines) staged.push(JSON.parse(line.toString()));
+      for (const r of await stagedRecords(container, b)) staged.push(r as Rec);
     }
     assert.deepEqual(multiset(staged.map(withoutEnrichment)), multiset(records));
 

@@ -25,8 +25,18 @@ function run(texts: string[], maxBytes: number, maxRecords: number): Batch[] {
 }
 
 function asArray(batch: Batch): string {
-  const ndjson = batch.ndjson.toString();
-  return `[${ndjson.trimEnd().split('\n').join(',')}]`;
+  return batch.body.toString();
+}
+
+/** The records cut out of the body at the lengths the batch reports (what la-uploader does to split). */
+function cut(batch: Batch): string[] {
+  const out: string[] = [];
+  let at = 1;
+  for (const length of batch.recordLengths) {
+    out.push(batch.body.subarray(at, at + length).toString());
+    at += length + 1;
+  }
+  return out;
 }
 
 describe('Batcher', () => {
@@ -36,8 +46,12 @@ describe('Batcher', () => {
     assert.ok(batches.length > 5);
     for (const [n, batch] of batches.entries()) {
       const array = asArray(batch);
-      assert.equal(Buffer.byteLength(array), batch.arrayBytes);
-      assert.ok(batch.arrayBytes <= 200, `batch ${n} has ${batch.arrayBytes} bytes`);
+      assert.ok(batch.body.length <= 200, `batch ${n} has ${batch.body.length} bytes`);
+      assert.deepEqual(
+        cut(batch),
+        JSON.parse(array).map((r: unknown) => JSON.stringify(r)),
+      );
+      assert.equal(batch.recordLengths.length, batch.recordCount);
       assert.equal(batch.index, n);
     }
     // Every record once, in order.
@@ -54,7 +68,7 @@ describe('Batcher', () => {
       batches.map((b) => b.recordCount),
       [2, 1],
     );
-    assert.equal(batches[0]?.arrayBytes, 39);
+    assert.equal(batches[0]?.body.length, 39);
   });
 
   it('closes batches at the record count', () => {
@@ -82,17 +96,17 @@ describe('Batcher', () => {
     assert.equal(new Batcher({ maxBytes: 100, maxRecords: 1 }).flush(), undefined);
   });
 
-  it('writes head and UTF-8 tail of each record, one per line, and reuses released buffers', () => {
+  it('writes head and UTF-8 tail of each record as one JSON array, with byte lengths, and reuses released buffers', () => {
     const b = new Batcher({ maxBytes: 100, maxRecords: 2 });
     assert.equal(b.add(recWithTail('{"a":1', ',"k":"ü✓"}')), undefined);
     b.add(rec('{"b":2}'));
     const first = b.add(rec('{"c":3}'));
-    assert.equal(first?.ndjson.toString(), '{"a":1,"k":"ü✓"}\n{"b":2}\n');
-    assert.equal(first?.arrayBytes, Buffer.byteLength('[{"a":1,"k":"ü✓"},{"b":2}]'));
+    assert.equal(first?.body.toString(), '[{"a":1,"k":"ü✓"},{"b":2}]');
+    assert.deepEqual(first?.recordLengths, [Buffer.byteLength('{"a":1,"k":"ü✓"}'), 7]);
     b.release(first!);
     b.add(rec('{"d":4}'));
     const second = b.add(rec('{"e":5}'));
-    assert.equal(second?.ndjson.toString(), '{"c":3}\n{"d":4}\n');
+    assert.equal(second?.body.toString(), '[{"c":3},{"d":4}]');
     assert.equal(b.flush()?.buffer, first?.buffer, 'the released buffer holds the next batch');
   });
 

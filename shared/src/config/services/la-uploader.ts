@@ -88,9 +88,9 @@ export const laUploaderVars = defineVars(
       example: '/etc/logferry/mappings.json',
     },
     MAX_STAGED_BATCH_BYTES: {
-      schema: env.int(1_024, 1_073_741_824).default(67_108_864),
+      schema: env.int(1_024, 1_073_741_824).default(LOGS_INGESTION_LIMIT_BYTES),
       description:
-        'Refuse (dead-letter) a staged batch whose uncompressed size exceeds this; bounds memory per in-flight message.',
+        'Refuse (dead-letter) a staged batch whose size (compressed or not) exceeds this; bounds memory per in-flight message. The default is what one request can carry: s3-fetcher stages each batch as one request body.',
     },
   },
   [

@@ -30,12 +30,13 @@ export const s3FetcherVars = defineVars({
       .string()
       .regex(/^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/, 'must be a valid container name (3–63 of a-z 0-9 -)')
       .default('staging'),
-    description: 'Blob container for staged batches (gzip NDJSON); created at start if missing.',
+    description:
+      'Blob container for staged batches (each a gzip JSON array: the Logs Ingestion request body itself); created at start if missing.',
   },
   MAX_BATCH_BYTES: {
     schema: env.int(1_024, 1_000_000).default(950_000),
     description:
-      'Upper bound of a batch as the JSON array sent to the Logs Ingestion API (1 MB per request); the margin covers the uploader re-encoding. A single record larger than this is dropped and counted.',
+      'Upper bound of a batch as the JSON array sent to the Logs Ingestion API (1 MB per request). The staged blob is that request body, sent as it is when it fits la-uploader’s LOGS_INGESTION_MAX_REQUEST_BYTES (default 1,000,000), so keep this at or below it. A single record larger than this is dropped and counted.',
   },
   BATCH_MAX_RECORDS: {
     schema: env.int(1, 1_000_000).default(5_000),
@@ -65,7 +66,8 @@ export const s3FetcherVars = defineVars({
   },
   STAGING_GZIP_LEVEL: {
     schema: env.int(1, 9).default(1),
-    description: 'gzip level of staged blobs; they are short-lived, so the fastest level is the default.',
+    description:
+      'gzip level of staged blobs, which la-uploader sends as they are (Content-Encoding: gzip); they are short-lived, so the fastest level is the default.',
   },
   STAGING_UPLOAD_CONCURRENCY: {
     schema: env.int(1, 32).default(3),
