@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TableClient } from '@azure/data-tables';
@@ -12,6 +15,7 @@ import { type AzuriteHandle, stageJsonArrayBatch, startAzurite } from '@logferry
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
+  DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type LogsIngestionStandIn,
   type ServiceBusStandIn,
   startLogsIngestionStandIn,
@@ -33,7 +37,10 @@ describe('la-uploader as a process', () => {
   before(async () => {
     [azurite, bus, sink] = await Promise.all([
       startAzurite(),
-      startServiceBusStandIn({ logger: createLogger('sb', { level: 'silent' }) }),
+      startServiceBusStandIn({
+        logger: createLogger('sb', { level: 'silent' }),
+        configPath: await noDuplicateDetection(),
+      }),
       startLogsIngestionStandIn({ port: 0 }),
     ]);
     transport = createServiceBusTransport({
@@ -102,7 +109,7 @@ describe('la-uploader as a process', () => {
     await transport.publish('staged-batches', [...messages, gone]);
     await sink.waitForRecords(STREAM, expected.length, 30_000);
     await bus.waitFor(() => bus.counts('staged-batches', 'la-uploader').deadLetter === 1, 15_000);
-    // A redelivered copy of an uploaded batch must be recognized and skipped.
+    // A copy of an uploaded batch (past the broker's duplicate-detection window) must be recognized and skipped.
     await transport.publish('staged-batches', [messages[0] as StagedBatchMessage]);
     await bus.waitFor(() => {
       const c = bus.counts('staged-batches', 'la-uploader');
@@ -134,3 +141,19 @@ describe('la-uploader as a process', () => {
     assert.ok(!output.includes('logferry-local-stand-in'), 'no token in the logs');
   });
 });
+
+/**
+ * The topology without broker duplicate detection: the test's second copy of an uploaded batch stands for one
+ * that comes after the detection window (a late replay), which the broker lets through and la-uploader itself
+ * must recognize.
+ */
+async function noDuplicateDetection(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'la-uploader-bus-'));
+  const path = join(dir, 'Config.json');
+  const config = await readFile(DEFAULT_SERVICE_BUS_CONFIG_PATH, 'utf8');
+  await writeFile(
+    path,
+    config.replaceAll(/"RequiresDuplicateDetection":\s*true/g, '"RequiresDuplicateDetection": false'),
+  );
+  return path;
+}
