@@ -9,17 +9,34 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Ajv } from 'ajv';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { createRequestAuthenticator } from '../../shared/src/auth/http-auth.ts';
 import { type ConfigDefinition, parseConfig, type VarSpec, type VarSpecs } from '../../shared/src/config/define.ts';
 import { parseMappings } from '../../shared/src/mappings/index.ts';
-import { coalesceValues, goFloat, loadChart, Renderer, TemplateError } from './helm-render.ts';
+import {
+  type Container,
+  chart,
+  FULLNAME,
+  type Manifest,
+  mergedValues,
+  named,
+  ofKind,
+  PRODUCTION,
+  RELEASE,
+  REQUIRED,
+  read,
+  refusedBy,
+  renderChart,
+  renderer,
+  SOURCES,
+  validateValues,
+  values,
+} from './chart-fixture.ts';
+import { goFloat, Renderer, TemplateError } from './helm-render.ts';
 
-const chart = join(import.meta.dirname, '../helm/logferry');
-const read = (p: string) => readFileSync(join(chart, p), 'utf8');
-const values = parse(read('values.yaml')) as Record<string, unknown>;
-const schema = JSON.parse(read('values.schema.json')) as object;
+const STATUS_API_RULE =
+  "blob-scanner's status API needs a way to authenticate callers: auth.audience (Entra ID tokens) and/or auth.apiKey.secretName";
+
 const templates = readdirSync(join(chart, 'templates')).map((f) => ({ name: f, text: read(`templates/${f}`) }));
 const SERVICES = ['sqsPoller', 's3Fetcher', 'laUploader', 'blobScanner', 'adxIngester', 'completionChecker'];
 interface KedaValues {
@@ -43,10 +60,21 @@ function leafPaths(o: unknown, prefix = ''): string[] {
 }
 
 describe('helm chart values', () => {
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  const validate = validateValues;
 
-  it('values.yaml satisfies values.schema.json', () => {
-    assert.ok(validate(values), JSON.stringify(validate.errors, null, 2));
+  // The base of the refusal cases below: it must pass, or every refusal would pass for the wrong reason.
+  const installed = deepMerge(values, REQUIRED);
+
+  it('values.yaml with the settings the install supplies satisfies values.schema.json', () => {
+    assert.ok(validate(installed), JSON.stringify(validate.errors, null, 2));
+  });
+
+  it('values.yaml alone is refused: blob-scanner has no way to authenticate callers yet', () => {
+    assert.equal(validate(values), false);
+    assert.ok(
+      validate.errors?.some((e) => e.instancePath === '/blobScanner/auth' && e.keyword === 'anyOf'),
+      JSON.stringify(validate.errors),
+    );
   });
 
   for (const example of readdirSync(join(chart, 'examples'))) {
@@ -58,17 +86,19 @@ describe('helm chart values', () => {
 
   it('the schema refuses what would be unsafe or wrong', () => {
     const bad = [
-      deepMerge(values, { containerSecurityContext: { readOnlyRootFilesystem: false } }),
-      deepMerge(values, { podSecurityContext: { runAsNonRoot: false } }),
-      deepMerge(values, { completionChecker: { replicaCount: 2 } }),
-      deepMerge(values, { aws: { roleArn: 'not-an-arn' } }),
-      deepMerge(values, { laUploader: { keda: { topic: 'no-such-topic' } } }),
-      deepMerge(values, { sqsPoller: { env: { 'bad name': 'x' } } }),
-      deepMerge(values, { unknownTopLevel: true }),
+      deepMerge(installed, { containerSecurityContext: { readOnlyRootFilesystem: false } }),
+      deepMerge(installed, { podSecurityContext: { runAsNonRoot: false } }),
+      deepMerge(installed, { completionChecker: { replicaCount: 2 } }),
+      deepMerge(installed, { aws: { roleArn: 'not-an-arn' } }),
+      deepMerge(installed, { laUploader: { keda: { topic: 'no-such-topic' } } }),
+      deepMerge(installed, { sqsPoller: { env: { 'bad name': 'x' } } }),
+      deepMerge(installed, { unknownTopLevel: true }),
       // The API key only ever comes from a Secret: no literal value in the values.
-      deepMerge(values, { blobScanner: { auth: { apiKey: { value: 'a-literal-key-in-values' } } } }),
-      deepMerge(values, { blobScanner: { auth: { audience: 'api://not-a-list' } } }),
-      deepMerge(values, { adxIngester: { keda: { additionalSubscriptions: [{ topic: 'nope', subscription: 'x' }] } } }),
+      deepMerge(installed, { blobScanner: { auth: { apiKey: { value: 'a-literal-key-in-values' } } } }),
+      deepMerge(installed, { blobScanner: { auth: { audience: 'api://not-a-list' } } }),
+      deepMerge(installed, {
+        adxIngester: { keda: { additionalSubscriptions: [{ topic: 'nope', subscription: 'x' }] } },
+      }),
     ];
     for (const v of bad) assert.equal(validate(v), false, JSON.stringify(v).slice(0, 200));
   });
@@ -153,120 +183,6 @@ describe('helm chart templates', () => {
 });
 
 // ------------------------------------------------------------------------------------ rendered manifests
-
-const renderer = loadChart(chart);
-const RELEASE = { name: 'rel', namespace: 'logferry' };
-const FULLNAME = 'rel-logferry';
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string } };
-}
-interface Container {
-  name: string;
-  args?: string[];
-  env?: EnvVar[];
-  ports?: { name: string; containerPort: number }[];
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-}
-interface PodSpec {
-  serviceAccountName?: string;
-  containers: Container[];
-  volumes?: { name: string; configMap?: { name: string } }[];
-}
-interface Trigger {
-  type: string;
-  metadata: Record<string, string>;
-  authenticationRef?: { name: string };
-}
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: {
-    replicas?: number;
-    selector?: { matchLabels?: Record<string, string> };
-    template?: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
-    maxUnavailable?: number | string;
-    scaleTargetRef?: { name: string };
-    triggers?: Trigger[];
-    podIdentity?: { provider: string; identityId?: string };
-    ingressClassName?: string;
-    tls?: { hosts: string[]; secretName: string }[];
-    rules?: {
-      host: string;
-      http: { paths: { path: string; backend: { service: { name: string; port: { name?: string } } } }[] };
-    }[];
-    ports?: { name: string; port: number; targetPort: string | number }[];
-  };
-  data?: Record<string, string>;
-}
-
-function mergedValues(overrides: readonly unknown[]): Record<string, unknown> {
-  return overrides.reduce<unknown>((acc, o) => coalesceValues(acc, o), values) as Record<string, unknown>;
-}
-
-/** `helm template` as modelled by ./helm-render.ts, parsed into manifests. */
-function renderChart(overrides: readonly unknown[]): Manifest[] {
-  const docs: Manifest[] = [];
-  for (const [file, text] of renderer.render(mergedValues(overrides), RELEASE)) {
-    for (const doc of parseAllDocuments(text)) {
-      assert.deepEqual(doc.errors, [], `${file} renders valid YAML`);
-      const m = doc.toJS() as Manifest | null;
-      if (m === null) continue;
-      assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a document without apiVersion, kind or name`);
-      docs.push(m);
-    }
-  }
-  const ids = docs.map((d) => `${d.kind}/${d.metadata.name}`);
-  assert.deepEqual(
-    ids.filter((n, i) => ids.indexOf(n) !== i),
-    [],
-    'no two resources share a kind and name',
-  );
-  return docs;
-}
-
-const ofKind = (docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind);
-const named = (docs: Manifest[], kind: string, name: string) =>
-  docs.find((d) => d.kind === kind && d.metadata.name === name);
-
-/** What values.yaml leaves to the installer (docs/deployment.md's `helm upgrade --install … --set …`). */
-const REQUIRED = {
-  azure: {
-    tenantId: '00000000-0000-0000-0000-000000000000',
-    serviceBusNamespace: 'logferry-test.servicebus.windows.net',
-    storageAccountUrl: 'https://logferrytest.blob.core.windows.net',
-    storageTableUrl: 'https://logferrytest.table.core.windows.net',
-  },
-  aws: {
-    region: 'us-east-1',
-    roleArn: 'arn:aws:iam::123456789012:role/logferry-reader',
-    allowedBuckets: ['incydr-logs'],
-  },
-  adx: {
-    clusterUri: 'https://test.westeurope.kusto.windows.net',
-    ingestUri: 'https://ingest-test.westeurope.kusto.windows.net',
-    database: 'SecurityLogs',
-  },
-  serviceAccount: { workloadIdentity: { clientId: '11111111-1111-1111-1111-111111111111' } },
-  sqsPoller: { env: { SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/incydr-events' } },
-  laUploader: {
-    env: {
-      LOGS_INGESTION_ENDPOINT: 'https://logferry-test.westeurope-1.ingest.monitor.azure.com',
-      DCR_IMMUTABLE_ID: `dcr-${'0'.repeat(32)}`,
-      DCR_STREAM: 'Custom-Code42FileEvents_CL',
-    },
-  },
-  blobScanner: { auth: { apiKey: { secretName: 'logferry-status-api-key' } } },
-};
-const EXAMPLES = readdirSync(join(chart, 'examples')).map((f) => ({
-  name: `examples/${f}`,
-  overrides: [parse(read(`examples/${f}`))] as unknown[],
-}));
-const SOURCES = [{ name: 'values.yaml with the required settings', overrides: [REQUIRED] as unknown[] }, ...EXAMPLES];
-const PRODUCTION = [parse(read('examples/production.yaml'))] as unknown[];
 
 const configs = new Map<string, ConfigDefinition<VarSpecs>>();
 async function configOf(service: string): Promise<ConfigDefinition<VarSpecs>> {
@@ -415,15 +331,38 @@ describe('the Go template model (./helm-render.ts)', () => {
     assert.equal(one('{{ default "d" .Values.s }}', { s: '' }), 'd');
     assert.equal(one('{{ mul (sub .Values.n 5) 1000 | quote }}', { n: 60 }), '"55000"');
     assert.equal(goFloat(1_000_000), '1e+06');
+  });
+
+  it("follows Sprig's merge (the first map's non-empty keys win), concat, uniq, compact and kindIs", () => {
+    const m = { a: { x: '1', y: '' }, b: 'B' };
+    assert.equal(
+      one('{{ merge (dict) .Values.a .Values.b | toJson }}', { a: m.a, b: { x: '2', y: '3', z: '4' } }),
+      '{"x":"1","y":"3","z":"4"}',
+    );
+    assert.throws(() => one('{{ merge .Values.l (dict) }}', { l: [] }), TemplateError);
+    assert.equal(one('{{ concat .Values.a .Values.b | toJson }}', { a: [1], b: [2] }), '[1,2]');
+    assert.throws(() => one('{{ concat .Values.a .Values.missing }}', { a: [] }), TemplateError, 'nil is no list');
+    assert.equal(one('{{ list "a" "b" "a" "" | uniq | compact | toJson }}'), '["a","b"]');
+    assert.equal(
+      one('{{ kindIs "map" .Values.m }} {{ kindIs "map" .Values.s }} {{ kindOf .Values.l }}', { m: {}, s: 'x', l: [] }),
+      'true false slice',
+    );
     assert.equal(goFloat(123_456), '123456');
     assert.equal(goFloat(0.5), '0.5');
   });
 });
 
 describe('helm chart rendered', () => {
-  it('refuses values.yaml alone, naming the first missing value', () => {
+  it('refuses values.yaml alone: the schema, for the status API without authentication', () => {
+    assert.deepEqual(
+      refusedBy(() => renderChart([])),
+      [STATUS_API_RULE],
+    );
+  });
+
+  it('refuses values.yaml with only an API key Secret, naming the first missing value', () => {
     assert.throws(
-      () => renderChart([]),
+      () => renderChart([{ blobScanner: { auth: { apiKey: { secretName: 'k' } } } }]),
       (err: unknown) => err instanceof TemplateError && /is required/.test(err.message),
     );
   });
@@ -535,15 +474,35 @@ describe('helm chart: blob-scanner status API authentication', () => {
     { blobScanner: { auth: { apiKey: { secretName: '' }, ...auth } }, ...more },
   ];
 
-  it('refuses to render a status API nobody can authenticate to', () => {
-    assert.throws(() => renderChart(withAuth({})), /needs a way to authenticate callers/);
+  it('refuses (schema) a status API nobody can authenticate to, unless blob-scanner is off', () => {
+    assert.deepEqual(
+      refusedBy(() => renderChart(withAuth({}))),
+      [STATUS_API_RULE],
+    );
+    assert.deepEqual(
+      refusedBy(() => renderChart(withAuth({}, { blobScanner: { enabled: false } }))),
+      [],
+    );
   });
 
-  it('refuses an audience without a required role or scope, or without a tenant', () => {
-    assert.throws(() => renderChart(withAuth({ audience: ['api://x'] })), /requiredRole or requiredScope/);
-    assert.throws(
-      () => renderChart(withAuth({ audience: ['api://x'], requiredRole: 'R' }, { azure: { tenantId: '' } })),
-      /needs a tenant/,
+  it('refuses (schema) an audience without a required role or scope, or without a tenant', () => {
+    assert.deepEqual(
+      refusedBy(() => renderChart(withAuth({ audience: ['api://x'] }))),
+      [
+        'auth.audience needs auth.requiredRole or auth.requiredScope: without one, any token the tenant issues for that audience is accepted',
+      ],
+    );
+    assert.deepEqual(
+      refusedBy(() => renderChart(withAuth({ audience: ['api://x'], requiredRole: 'R' }, { azure: { tenantId: '' } }))),
+      ['blobScanner.auth.audience needs a tenant: blobScanner.auth.tenantId or azure.tenantId'],
+    );
+    assert.deepEqual(
+      refusedBy(() =>
+        renderChart(
+          withAuth({ audience: ['api://x'], requiredRole: 'R', tenantId: 't.example' }, { azure: { tenantId: '' } }),
+        ),
+      ),
+      [],
     );
   });
 
@@ -597,18 +556,28 @@ describe('helm chart: PodDisruptionBudget', () => {
     }
   });
 
-  it('follows pdb.enabled, pdb.maxUnavailable and the service switch', () => {
+  it('follows pdb.create, pdb.minAvailable, pdb.maxUnavailable and the service switch', () => {
     const docs = renderChart([
       ...PRODUCTION,
       {
-        s3Fetcher: { pdb: { enabled: false } },
+        s3Fetcher: { pdb: { create: false } },
         laUploader: { pdb: { maxUnavailable: '50%' } },
+        blobScanner: { pdb: { minAvailable: 1 } },
+        sqsPoller: { pdb: { minAvailable: '50%' } },
         adxIngester: { enabled: false },
       },
     ]);
     assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-s3-fetcher`), undefined);
     assert.ok(named(docs, 'Deployment', `${FULLNAME}-s3-fetcher`));
     assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-la-uploader`)?.spec?.maxUnavailable, '50%');
+    for (const [svc, min] of [
+      ['blob-scanner', 1],
+      ['sqs-poller', '50%'],
+    ] as const) {
+      const spec = named(docs, 'PodDisruptionBudget', `${FULLNAME}-${svc}`)?.spec as Record<string, unknown>;
+      assert.equal(spec.minAvailable, min, svc);
+      assert.ok(!('maxUnavailable' in spec), `${svc}: a PDB takes one of the two`);
+    }
     assert.equal(named(docs, 'PodDisruptionBudget', `${FULLNAME}-adx-ingester`), undefined);
     assert.equal(named(docs, 'Deployment', `${FULLNAME}-adx-ingester`), undefined);
     assert.equal(named(docs, 'ScaledObject', `${FULLNAME}-adx-ingester`), undefined);
@@ -649,7 +618,10 @@ describe('helm chart: Ingress and Service of the status page', () => {
     const off = renderChart([...PRODUCTION, { blobScanner: { enabled: false } }]);
     assert.deepEqual(ofKind(off, 'Ingress'), []);
     assert.equal(named(off, 'Service', `${FULLNAME}-blob-scanner`), undefined);
-    assert.throws(() => renderChart([...PRODUCTION, { blobScanner: { ingress: { host: '' } } }]), /host is required/);
+    assert.deepEqual(
+      refusedBy(() => renderChart([...PRODUCTION, { blobScanner: { ingress: { host: '' } } }])),
+      ['ingress.host is required when the ingress is enabled'],
+    );
   });
 });
 
@@ -701,9 +673,9 @@ describe('helm chart: ServiceAccount', () => {
     const existing = renderChart([...PRODUCTION, { serviceAccount: { create: false, name: 'byo' } }]);
     assert.deepEqual(ofKind(existing, 'ServiceAccount'), []);
     for (const d of ofKind(existing, 'Deployment')) assert.equal(d.spec?.template?.spec.serviceAccountName, 'byo');
-    assert.throws(
-      () => renderChart([...PRODUCTION, { serviceAccount: { create: false } }]),
-      /serviceAccount.name is required/,
+    assert.deepEqual(
+      refusedBy(() => renderChart([...PRODUCTION, { serviceAccount: { create: false } }])),
+      ['serviceAccount.name is required when serviceAccount.create=false'],
     );
 
     const noWi = renderChart([...PRODUCTION, { serviceAccount: { workloadIdentity: { enabled: false } } }]);

@@ -1,14 +1,32 @@
-{{/* Names ----------------------------------------------------------------- */}}
+{{/* Names (bitnami's common.names.*) ------------------------------------------ */}}
 {{- define "logferry.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+<release>-<name>, or the release name alone when it already contains the name (release "logferry" gives
+"logferry", not "logferry-logferry"); fullnameOverride replaces it.
+*/}}
 {{- define "logferry.fullname" -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name (include "logferry.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+One service's resources: <fullname>-<service> within the 63 characters a Service name or label allows. The
+fullname is cut, not the service, so the six stay distinct. (`int`: Sprig's trunc takes an int, `sub` gives int64.)
+*/}}
+{{- define "logferry.componentName" -}}
+{{- $room := int (sub 62 (len .name)) -}}
+{{- printf "%s-%s" (include "logferry.fullname" .root | trunc $room | trimSuffix "-") .name -}}
 {{- end -}}
 
 {{- define "logferry.labels" -}}
@@ -19,18 +37,32 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/* values.schema.json requires serviceAccount.name when serviceAccount.create=false. */}}
 {{- define "logferry.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}
 {{- default (include "logferry.fullname" .) .Values.serviceAccount.name -}}
-{{- else -}}
-{{- required "serviceAccount.name is required when serviceAccount.create=false" .Values.serviceAccount.name -}}
-{{- end -}}
 {{- end -}}
 
+{{/* global.imageRegistry, when set, replaces image.registry (bitnami's common.images.image). */}}
 {{- define "logferry.image" -}}
 {{- $img := .root.Values.image -}}
+{{- $registry := default $img.registry .root.Values.global.imageRegistry -}}
 {{- $tag := default .root.Chart.AppVersion $img.tag -}}
-{{- if $img.registry -}}{{ printf "%s/%s:%s" $img.registry $img.repository $tag }}{{- else -}}{{ printf "%s:%s" $img.repository $tag }}{{- end -}}
+{{- if $registry -}}{{ printf "%s/%s:%s" $registry $img.repository $tag }}{{- else -}}{{ printf "%s:%s" $img.repository $tag }}{{- end -}}
+{{- end -}}
+
+{{/* global.imagePullSecrets then image.pullSecrets, each once; an entry is a name or {name: …}. */}}
+{{- define "logferry.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range (concat .Values.global.imagePullSecrets .Values.image.pullSecrets) -}}
+{{- if kindIs "map" . -}}
+{{- $names = append $names .name -}}
+{{- else -}}
+{{- $names = append $names . -}}
+{{- end -}}
+{{- end -}}
+{{- range uniq $names }}
+- name: {{ . }}
+{{- end -}}
 {{- end -}}
 
 {{/*
