@@ -27,6 +27,7 @@ const DROPPED = new Set([
   'DeadLetterErrorDescription',
   PROP.attempt,
   PROP.lastError,
+  PROP.outageRetries,
   PROP.retryFor,
 ]);
 

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, ingestUri } from '@logferry/shared/config/services/adx-ingester';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { cachedCheck, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
@@ -28,12 +28,14 @@ const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
 const subscriptions: Subscription[] = [];
+const dependencies = dependencyHealth(() => subscriptions);
 const checks = {
+  dependencies: dependencies.check,
   serviceBus: () => transport.ready(),
   statusTable: cachedCheck(tableReadable(statusTable)),
   subscriptions: async () => subscriptions.length > 0 && subscriptions.every((s) => s.healthy),
 };
-const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks });
+const health = await startHealthServer({ port: config.HEALTH_PORT, logger, checks, details: dependencies.details });
 
 await run({
   health,
@@ -69,6 +71,7 @@ await run({
         topic: 'ingest-requests',
         subscription: config.INGEST_REQUESTS_SUBSCRIPTION,
         ...consumerOptions(config),
+        dependencies: ['adx', 'blob', 'tables'],
         handler: createIngestRequestHandler(deps),
       }),
     );
@@ -78,6 +81,7 @@ await run({
           topic: 'staged-batches',
           subscription: config.STAGED_BATCHES_SUBSCRIPTION,
           ...consumerOptions(config),
+          dependencies: ['adx', 'blob', 'tables'],
           handler: createStagedBatchHandler({ ...deps, container: (name) => blobs.getContainerClient(name) }),
         }),
       );

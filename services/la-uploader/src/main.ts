@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
@@ -32,10 +32,13 @@ const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
+const dependencies = dependencyHealth(() => (subscription ? [subscription] : []));
 const health = await startHealthServer({
   port: config.HEALTH_PORT,
   logger,
+  details: dependencies.details,
   checks: {
+    dependencies: dependencies.check,
     serviceBus: () => transport.ready(),
     statusTable: cachedCheck(tableReadable(statusTable)),
     // Each message names its container and la-uploader has no setting for it: the default name is checked, and
@@ -69,6 +72,7 @@ await run({
       topic: 'staged-batches',
       subscription: service,
       ...consumer,
+      dependencies: ['logs-ingestion', 'blob', 'tables'],
       handler: createStagedBatchHandler({
         status,
         claims: new WorkClaims(statusTable, {

@@ -5,7 +5,7 @@ import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, containerReadable, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
@@ -19,10 +19,13 @@ const config = loadConfigOrExit(definition);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
+const dependencies = dependencyHealth(() => (subscription ? [subscription] : []));
 const health = await startHealthServer({
   port: config.HEALTH_PORT,
   logger,
+  details: dependencies.details,
   checks: {
+    dependencies: dependencies.check,
     serviceBus: () => transport.ready(),
     statusTable: cachedCheck(tableReadable(statusTable)),
     stagingContainer: cachedCheck(containerReadable(blobs.getContainerClient(config.STAGING_CONTAINER))),
@@ -61,6 +64,7 @@ await run({
       topic: 's3-objects',
       subscription: config.SUBSCRIPTION,
       ...consumerOptions(config),
+      dependencies: ['s3', 'blob', 'tables'],
       handler: createFetchObjectHandler({
         s3,
         container,

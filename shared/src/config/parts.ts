@@ -224,6 +224,19 @@ export const consumerVars = defineVars(
       schema: env.int(0, 86_400_000).default(600_000),
       description: 'How long one message may be worked on with its lock renewed before the lock is let go.',
     },
+    BREAKER_THRESHOLD: {
+      schema: env.int(1, 1_000).default(5),
+      description:
+        'Failures in a row blamed on one dependency (ADX, Logs Ingestion, Blob, Tables, S3), whatever the message, that count as its outage: intake pauses, /readyz says not ready, and retries stop using up attempts until it answers again.',
+    },
+    BREAKER_PAUSE_BASE_MS: {
+      schema: env.int(1, 3_600_000).default(5_000),
+      description: 'First intake pause of an outage; doubled (with jitter) each time the probe after a pause fails.',
+    },
+    BREAKER_PAUSE_MAX_MS: {
+      schema: env.int(1, 3_600_000).default(120_000),
+      description: 'Longest intake pause of an outage: how long a recovered dependency may wait to be noticed.',
+    },
   },
   [
     {
@@ -247,12 +260,17 @@ export const claimVars = defineVars({
 /** Spreads into Transport.subscribe options. */
 export function consumerOptions(
   c: ConfigOf<typeof consumerVars>,
-): Pick<SubscribeOptions<TopicName>, 'concurrency' | 'maxAttempts' | 'backoff' | 'maxLockRenewalMs'> {
+): Pick<SubscribeOptions<TopicName>, 'concurrency' | 'maxAttempts' | 'backoff' | 'maxLockRenewalMs' | 'breaker'> {
   return {
     concurrency: c.CONCURRENCY,
     maxAttempts: c.MAX_ATTEMPTS,
     backoff: { baseMs: c.RETRY_BASE_MS, maxMs: c.RETRY_MAX_MS },
     maxLockRenewalMs: c.MAX_LOCK_RENEWAL_MS,
+    breaker: {
+      threshold: c.BREAKER_THRESHOLD,
+      pauseBaseMs: c.BREAKER_PAUSE_BASE_MS,
+      pauseMaxMs: Math.max(c.BREAKER_PAUSE_BASE_MS, c.BREAKER_PAUSE_MAX_MS),
+    },
   };
 }
 

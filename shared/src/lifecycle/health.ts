@@ -13,6 +13,8 @@ export interface HealthServerOptions {
   readonly checks: Readonly<Record<string, ReadinessCheck>>;
   /** A check that has not answered by then counts as failing. Default 2000 ms. */
   readonly checkTimeoutMs?: number;
+  /** Extra fields in the /readyz answer, e.g. each dependency's breaker (nothing secret: it is unauthenticated). */
+  readonly details?: () => Record<string, unknown>;
 }
 
 export interface HealthServer {
@@ -54,7 +56,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         else log.warn({ failing }, 'not ready');
         lastFailing = key;
       }
-      return send(res, ok ? 200 : 503, ok ? { status: 'ready' } : { status: 'not ready', failing });
+      const extra = options.details?.() ?? {};
+      return send(res, ok ? 200 : 503, ok ? { status: 'ready', ...extra } : { status: 'not ready', failing, ...extra });
     }
     return send(res, 404, { error: 'not found' });
   }

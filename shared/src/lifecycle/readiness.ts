@@ -1,3 +1,5 @@
+import type { BreakerSnapshot } from '../transport/circuit-breaker.ts';
+import type { Subscription } from '../transport/port.ts';
 import type { ReadinessCheck } from './health.ts';
 
 export interface CachedCheckOptions {
@@ -85,5 +87,19 @@ export function containerReadable(container: BlobListable, options: ContainerRea
     } catch (error) {
       return options.missingIsReady === true && (error as { statusCode?: number }).statusCode === 404;
     }
+  };
+}
+
+/**
+ * Readiness and the /readyz detail for consumers that declared dependencies: not ready while a
+ * dependency's outage has intake paused (the service could not do its work), with each breaker's state.
+ */
+export function dependencyHealth(subscriptions: () => readonly Subscription[]): {
+  readonly check: () => Promise<boolean>;
+  readonly details: () => { dependencies: BreakerSnapshot[] };
+} {
+  return {
+    check: async () => subscriptions().every((s) => !s.paused),
+    details: () => ({ dependencies: subscriptions().flatMap((s) => s.dependencies()) }),
   };
 }

@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type Counter,
+  type Gauge,
   type Histogram,
   type Meter,
   type MeterProvider,
@@ -22,6 +23,8 @@ export const METER_NAME = 'logferry';
  * - `logferry.messages.deadlettered`: deliveries dead-lettered, by `reason`.
  * - `logferry.messages.retried`: deliveries rescheduled for a later attempt.
  * - `logferry.settle.latency`: receipt to acknowledged settlement, by `result`.
+ * - `logferry.dependency.state`: each declared dependency's circuit breaker, by `dependency`: 0 closed,
+ *   1 half-open (probing), 2 open (intake paused for an outage).
  *
  * Work level (the services record these through {@link stageMetrics}):
  * - `logferry.records`, `logferry.bytes`: what a stage processed.
@@ -36,6 +39,7 @@ export const METRIC_NAMES = {
   deadLettered: 'logferry.messages.deadlettered',
   retried: 'logferry.messages.retried',
   settleLatency: 'logferry.settle.latency',
+  dependencyState: 'logferry.dependency.state',
   records: 'logferry.records',
   bytes: 'logferry.bytes',
   failures: 'logferry.failures',
@@ -49,6 +53,8 @@ export interface StageInstruments {
   readonly retried: Counter;
   /** Milliseconds. */
   readonly settleLatency: Histogram;
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly dependencyState: Gauge;
   readonly records: Counter;
   readonly bytes: Counter;
   readonly failures: Counter;
@@ -80,6 +86,10 @@ function createInstruments(meter: Meter): StageInstruments {
       advice: {
         explicitBucketBoundaries: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000],
       },
+    }),
+    dependencyState: meter.createGauge(n.dependencyState, {
+      description: 'Circuit breaker of a dependency, by dependency: 0 closed, 1 half-open (probing), 2 open (paused)',
+      unit: '1',
     }),
     records: meter.createCounter(n.records, { description: 'Log records processed', unit: '{record}' }),
     bytes: meter.createCounter(n.bytes, { description: 'Payload bytes processed', unit: 'By' }),
@@ -149,6 +159,7 @@ export function boundInstruments(attributes: Attributes, options: InstrumentOpti
     settleLatency: {
       record: (value, extra, ctx) => get().settleLatency.record(Math.max(0, value), merge(extra), ctx),
     },
+    dependencyState: { record: (value, extra, ctx) => get().dependencyState.record(value, merge(extra), ctx) },
     records: counter((i) => i.records),
     bytes: counter((i) => i.bytes),
     failures: counter((i) => i.failures),

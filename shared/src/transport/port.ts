@@ -1,4 +1,5 @@
 import type { MessageOf, TopicName } from '../messages/index.ts';
+import type { BreakerPolicy, BreakerSnapshot, Dependency } from './circuit-breaker.ts';
 import type { DeadLetterCode, RetryCode } from './failure-codes.ts';
 
 export type { DeadLetterCode, FailureCode, RetryCode } from './failure-codes.ts';
@@ -76,11 +77,21 @@ export interface SubscribeOptions<T extends TopicName> {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   /** How long one message may run with its lock renewed. */
   readonly maxLockRenewalMs: number;
+  /**
+   * What the handler calls. When one fails for every message (retry codes that blame it, `threshold` in a
+   * row), intake pauses with backoff and resumes by itself, and those retries do not use up attempts.
+   */
+  readonly dependencies?: readonly Dependency[];
+  readonly breaker?: BreakerPolicy;
 }
 
 export interface Subscription {
   /** False once the consumer hit an unrecoverable error (entity missing, unauthorized). */
   readonly healthy: boolean;
+  /** True while intake is paused because a dependency is down (see SubscribeOptions.dependencies). */
+  readonly paused: boolean;
+  /** Each declared dependency's breaker, for /readyz, the logs and the status page. */
+  dependencies(): BreakerSnapshot[];
   /** Stops intake, waits up to graceMs for in-flight handlers, abandons the rest, closes the receiver. */
   stop(graceMs: number): Promise<void>;
 }

@@ -72,6 +72,7 @@ describe('shared config parts', () => {
       maxAttempts: 8,
       backoff: { baseMs: 1000, maxMs: 300_000 },
       maxLockRenewalMs: 600_000,
+      breaker: { threshold: 5, pauseBaseMs: 5_000, pauseMaxMs: 120_000 },
     });
   });
 

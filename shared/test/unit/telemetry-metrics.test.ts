@@ -52,6 +52,7 @@ const UNITS: Record<string, string> = {
   [METRIC_NAMES.deadLettered]: '{message}',
   [METRIC_NAMES.retried]: '{message}',
   [METRIC_NAMES.settleLatency]: 'ms',
+  [METRIC_NAMES.dependencyState]: '1',
   [METRIC_NAMES.records]: '{record}',
   [METRIC_NAMES.bytes]: 'By',
   [METRIC_NAMES.failures]: '{failure}',
@@ -83,6 +84,7 @@ describe('per-stage metrics under startTelemetry', () => {
     fetcherTransport.settleLatency.record(120, { result: 'completed' });
     uploaderTransport.messagesIn.add(3, { 'messaging.destination.name': 'staged-batches' });
     uploaderTransport.settleLatency.record(80, { result: 'completed' });
+    uploaderTransport.dependencyState.record(2, { dependency: 'logs-ingestion' });
     pollerIntake.add(2);
     fetcher.records(1000);
     fetcher.bytes(4096);

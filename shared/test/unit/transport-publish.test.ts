@@ -135,6 +135,14 @@ describe('message properties', () => {
     });
     const again = buildRetryCopy({ ...received, ...copy } as never, 's3-fetcher', 3, 'again');
     assert.equal(again.messageId, 'orig|retry|s3-fetcher|3');
+    // An outage retry keeps the attempt; the count keeps every copy's id new for duplicate detection.
+    const paused = buildRetryCopy({ ...received, ...again } as never, 's3-fetcher', 3, 'down', true);
+    assert.equal(paused.messageId, 'orig|retry|s3-fetcher|3|outage1');
+    assert.equal(paused.applicationProperties?.['logferry-attempt'], 3);
+    const pausedAgain = buildRetryCopy({ ...received, ...paused } as never, 's3-fetcher', 3, 'down', true);
+    assert.equal(pausedAgain.messageId, 'orig|retry|s3-fetcher|3|outage2');
+    const after = buildRetryCopy({ ...received, ...pausedAgain } as never, 's3-fetcher', 4, 'own fault');
+    assert.equal(after.messageId, 'orig|retry|s3-fetcher|4|outage2');
     assert.equal(isRetryForOther(copy as never, 's3-fetcher'), false);
     assert.equal(isRetryForOther(copy as never, 'other'), true);
     assert.equal(isRetryForOther(received as never, 'other'), false);

@@ -43,6 +43,24 @@ describe('decideSettlement', () => {
     });
   });
 
+  it('an outage retry keeps the attempt, even the last one, and waits out the pause', () => {
+    const outage = { dependency: 'adx', pauseMs: 4_000 };
+    const s = decideSettlement(outcome.retryLater('AdxIngestUnavailable', '503'), {
+      ...policy,
+      attempt: 3,
+      outage,
+      random: () => 0.5,
+    });
+    assert.deepEqual(s, {
+      kind: 'retry',
+      nextAttempt: 3,
+      delayMs: 4_050,
+      at: new Date(policy.now + 4_050),
+      lastError: 'AdxIngestUnavailable: 503',
+      outage: 'adx',
+    });
+  });
+
   it('falls back to exponential backoff with full jitter, capped', () => {
     const at = (attempt: number) =>
       decideSettlement(outcome.retryLater('S3Unavailable', 'x'), {

@@ -2,6 +2,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { MessageOf, TopicName } from '../../messages/index.ts';
+import type { CircuitBreakers } from '../circuit-breaker.ts';
 import { failureLabel } from '../failure-codes.ts';
 import { type Delivery, type Outcome, outcome as outcomes, type SubscribeOptions } from '../port.ts';
 import { type AppProperties, PROP, readAttempt, stringProp } from './properties.ts';
@@ -29,6 +30,8 @@ export interface ProcessDeps<T extends TopicName> {
   readonly senders: SenderCache;
   readonly logger: Logger;
   readonly metrics: TransportMetrics;
+  /** The subscription's dependency breakers, when it declared dependencies. */
+  readonly breakers?: CircuitBreakers;
 }
 
 export function isOutcome(value: unknown): value is Outcome {
@@ -56,8 +59,8 @@ export function settleOps<T extends TopicName>(deps: ProcessDeps<T>, message: Se
     abandon: () => receiver.abandonMessage(message),
     deadLetter: (deadLetterReason, deadLetterErrorDescription) =>
       receiver.deadLetterMessage(message, { deadLetterReason, deadLetterErrorDescription }),
-    scheduleRetry: (nextAttempt, at, lastError) =>
-      scheduleRetryCopy(senders.get(options.topic), message, options.subscription, nextAttempt, at, lastError),
+    scheduleRetry: (nextAttempt, at, lastError, outage) =>
+      scheduleRetryCopy(senders.get(options.topic), message, options.subscription, nextAttempt, at, lastError, outage),
   };
 }
 
@@ -156,19 +159,26 @@ async function settle<T extends TopicName>(
     return { result: 'lockLost' };
   }
   entry.state = 'settling';
+  const blamed = deps.breakers?.record(outcome);
   const settlement = decideSettlement(outcome, {
     attempt,
     maxAttempts: deps.options.maxAttempts,
     backoff: deps.options.backoff,
     now: Date.now(),
+    ...(blamed && deps.breakers ? { outage: { dependency: blamed, pauseMs: deps.breakers.pauseLeftMs() } } : {}),
   });
   const result = await executeSettlement(settlement, settleOps(deps, entry.message), log);
   if (result === 'deadLettered' && settlement.kind === 'deadLetter') {
     log.warn({ reason: settlement.reason, description: settlement.description }, 'dead-lettered');
   } else if (result === 'retried' && settlement.kind === 'retry') {
     log.info(
-      { nextAttempt: settlement.nextAttempt, delayMs: settlement.delayMs, reason: settlement.lastError },
-      'retry scheduled',
+      {
+        nextAttempt: settlement.nextAttempt,
+        delayMs: settlement.delayMs,
+        reason: settlement.lastError,
+        ...(settlement.outage ? { outage: settlement.outage } : {}),
+      },
+      settlement.outage ? 'retry scheduled after the outage pause (attempt not used up)' : 'retry scheduled',
     );
   } else {
     log.debug({ result }, 'settled');

@@ -15,6 +15,8 @@ export const PROP = {
   retryFor: 'logferry-retry-for',
   /** On a rescheduled copy: the messageId the producer gave the message. */
   originalMessageId: 'logferry-original-message-id',
+  /** On a rescheduled copy: retries spent waiting out a dependency's outage (they keep the attempt). */
+  outageRetries: 'logferry-outage-retries',
 } as const;
 
 export type AppProperties = Record<string, number | boolean | string | Date | null>;
@@ -47,4 +49,11 @@ export function readAttempt(props: AppProperties | undefined): number {
   const v = props?.[PROP.attempt];
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
   return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** A non-negative integer property; anything unreadable counts as 0. */
+export function readCount(props: AppProperties | undefined, name: string): number {
+  const v = props?.[name];
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }

@@ -1,5 +1,13 @@
 import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusSender } from '@azure/service-bus';
-import { type AppProperties, boundedMessageId, MAX_DESCRIPTION, PROP, stringProp, truncate } from './properties.ts';
+import {
+  type AppProperties,
+  boundedMessageId,
+  MAX_DESCRIPTION,
+  PROP,
+  readCount,
+  stringProp,
+  truncate,
+} from './properties.ts';
 
 /*
  * How `retryLater` reaches only the subscription that asked for it.
@@ -30,19 +38,25 @@ export function buildRetryCopy(
   subscription: string,
   nextAttempt: number,
   lastError: string,
+  outage = false,
 ): ServiceBusMessage {
   const props = (message.applicationProperties ?? {}) as AppProperties;
   const originalId = stringProp(props, PROP.originalMessageId) ?? String(message.messageId ?? '');
+  // An outage retry keeps the attempt; its count keeps each copy's id new (duplicate detection).
+  const outages = readCount(props, PROP.outageRetries) + (outage ? 1 : 0);
   const applicationProperties: AppProperties = {
     ...props,
     [PROP.attempt]: nextAttempt,
+    ...(outages > 0 ? { [PROP.outageRetries]: outages } : {}),
     [PROP.lastError]: truncate(lastError, MAX_DESCRIPTION),
     [PROP.retryFor]: subscription,
     [PROP.originalMessageId]: originalId,
   };
   const copy: ServiceBusMessage = {
     body: message.body,
-    messageId: boundedMessageId(`${originalId}|retry|${subscription}|${nextAttempt}`),
+    messageId: boundedMessageId(
+      `${originalId}|retry|${subscription}|${nextAttempt}${outages > 0 ? `|outage${outages}` : ''}`,
+    ),
     applicationProperties,
   };
   if (message.contentType !== undefined) copy.contentType = message.contentType;
@@ -59,9 +73,10 @@ export async function scheduleRetryCopy(
   nextAttempt: number,
   at: Date,
   lastError: string,
+  outage = false,
 ): Promise<() => Promise<void>> {
   const sequenceNumbers = await sender.scheduleMessages(
-    buildRetryCopy(message, subscription, nextAttempt, lastError),
+    buildRetryCopy(message, subscription, nextAttempt, lastError, outage),
     at,
   );
   return () => sender.cancelScheduledMessages(sequenceNumbers);

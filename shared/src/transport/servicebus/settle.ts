@@ -14,6 +14,8 @@ export type Settlement =
       readonly delayMs: number;
       readonly at: Date;
       readonly lastError: string;
+      /** Set when the failure belongs to this dependency's outage: the attempt is not used up. */
+      readonly outage?: string;
     };
 
 export interface SettlementPolicy {
@@ -22,6 +24,8 @@ export interface SettlementPolicy {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly now: number;
   readonly random?: () => number;
+  /** The dependency whose breaker is open (or probing) for this failure, and how long intake pauses. */
+  readonly outage?: { readonly dependency: string; readonly pauseMs: number };
 }
 
 /** Maps a handler's outcome to a settlement; pure, so the policy is testable without a broker. */
@@ -38,6 +42,21 @@ export function decideSettlement(outcome: Outcome, policy: SettlementPolicy): Se
       };
     case 'retryLater': {
       const lastError = truncate(describeRetry(outcome), MAX_DESCRIPTION);
+      if (policy.outage) {
+        // An outage is not the message's fault: same attempt, back when intake resumes (spread a little).
+        const delayMs = Math.max(
+          Math.round(outcome.delayMs ?? 0),
+          Math.round(policy.outage.pauseMs + (policy.random ?? Math.random)() * policy.backoff.baseMs),
+        );
+        return {
+          kind: 'retry',
+          nextAttempt: policy.attempt,
+          delayMs,
+          at: new Date(policy.now + delayMs),
+          lastError,
+          outage: policy.outage.dependency,
+        };
+      }
       if (policy.attempt >= policy.maxAttempts) {
         return { kind: 'deadLetter', reason: 'MaxAttemptsExceeded', description: lastError };
       }
@@ -57,7 +76,7 @@ export interface SettleOps {
   abandon(): Promise<void>;
   deadLetter(reason: string, description: string): Promise<void>;
   /** Durably schedules the retry copy; resolves with a best-effort cancel of it. */
-  scheduleRetry(nextAttempt: number, at: Date, lastError: string): Promise<() => Promise<void>>;
+  scheduleRetry(nextAttempt: number, at: Date, lastError: string, outage: boolean): Promise<() => Promise<void>>;
 }
 
 export type SettleResult = 'completed' | 'deadLettered' | 'retried' | 'abandoned' | 'lockLost' | 'failed';
@@ -92,7 +111,12 @@ export async function executeSettlement(settlement: Settlement, ops: SettleOps, 
     case 'retry': {
       let cancel: () => Promise<void>;
       try {
-        cancel = await ops.scheduleRetry(settlement.nextAttempt, settlement.at, settlement.lastError);
+        cancel = await ops.scheduleRetry(
+          settlement.nextAttempt,
+          settlement.at,
+          settlement.lastError,
+          settlement.outage !== undefined,
+        );
       } catch (err) {
         // The copy is not durable, so the original must survive: hand it back for redelivery now.
         log.warn({ ...errorFields(err) }, 'could not schedule the retry; abandoning for redelivery instead');

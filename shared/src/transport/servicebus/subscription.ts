@@ -6,6 +6,7 @@ import type {
 } from '@azure/service-bus';
 import type { Logger } from 'pino';
 import type { TopicName } from '../../messages/index.ts';
+import { type BreakerPolicy, type BreakerSnapshot, CircuitBreakers } from '../circuit-breaker.ts';
 import type { SubscribeOptions, Subscription } from '../port.ts';
 import { classifyError, errorFields } from './errors.ts';
 import { watchLock } from './lock-watch.ts';
@@ -24,6 +25,9 @@ export interface SubscriptionDeps {
   readonly metrics: TransportMetrics;
   readonly onUnrecoverable: (err: unknown) => void;
 }
+
+/** Used when a consumer declares dependencies without a policy. */
+export const DEFAULT_BREAKER_POLICY: BreakerPolicy = { threshold: 5, pauseBaseMs: 5_000, pauseMaxMs: 300_000 };
 
 export class LockLostError extends Error {
   constructor(messageId: string) {
@@ -68,9 +72,13 @@ export class ServiceBusSubscription<T extends TopicName> implements Subscription
   readonly #options: SubscribeOptions<T>;
   readonly #log: Logger;
   readonly #receiver: ServiceBusReceiver;
-  readonly #intake: { close(): Promise<void> };
+  /** The SDK's message pump; undefined while paused for an outage. */
+  #intake: { close(): Promise<void> } | undefined;
   /** Ends the SDK's connect-retry loop, whose pauses (30 s by default) would otherwise delay stop(). */
-  readonly #intakeAbort = new AbortController();
+  #intakeAbort = new AbortController();
+  readonly #breakers: CircuitBreakers | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #pausing: Promise<void> = Promise.resolve();
   readonly #inFlight = new Map<InFlight, Promise<void>>();
   #healthy = true;
   #stopping = false;
@@ -87,15 +95,85 @@ export class ServiceBusSubscription<T extends TopicName> implements Subscription
       // We parse JSON ourselves, so an unparsable body is dead-lettered as InvalidJson.
       skipParsingBodyAsJson: true,
     });
-    this.#intake = this.#receiver.subscribe(
-      { processMessage: (m) => this.#onMessage(m), processError: (args) => this.#onError(args) },
-      { autoCompleteMessages: false, maxConcurrentCalls: options.concurrency, abortSignal: this.#intakeAbort.signal },
-    );
-    this.#log.info({ concurrency: options.concurrency }, 'subscribed');
+    const dependencies = options.dependencies ?? [];
+    this.#breakers =
+      dependencies.length === 0
+        ? undefined
+        : new CircuitBreakers(dependencies, options.breaker ?? DEFAULT_BREAKER_POLICY, {
+            onChange: (dependency, from, to, pauseMs) => this.#onBreakerChange(dependency, from, to, pauseMs),
+          });
+    for (const b of this.dependencies()) this.#recordState(b);
+    this.#startIntake();
+    this.#log.info({ concurrency: options.concurrency, dependencies }, 'subscribed');
   }
 
   get healthy(): boolean {
     return this.#healthy;
+  }
+
+  get paused(): boolean {
+    return this.#breakers?.paused ?? false;
+  }
+
+  dependencies(): BreakerSnapshot[] {
+    return this.#breakers?.snapshot() ?? [];
+  }
+
+  #startIntake(): void {
+    this.#intakeAbort = new AbortController();
+    this.#intake = this.#receiver.subscribe(
+      { processMessage: (m) => this.#onMessage(m), processError: (args) => this.#onError(args) },
+      {
+        autoCompleteMessages: false,
+        maxConcurrentCalls: this.#options.concurrency,
+        abortSignal: this.#intakeAbort.signal,
+      },
+    );
+  }
+
+  /**
+   * Open: stop taking messages (those in flight finish; their failures are outage retries) until the pause
+   * is over, then half-open: take messages again, and the first outcome decides. Closed: normal intake.
+   */
+  #onBreakerChange(dependency: string, from: string, to: string, pauseMs: number | undefined): void {
+    const breakers = this.#breakers;
+    if (!breakers) return;
+    const snapshot = breakers.snapshot().find((b) => b.dependency === dependency);
+    if (snapshot) this.#recordState(snapshot);
+    const fields = { dependency, from, to, ...(pauseMs !== undefined ? { pauseMs } : {}), since: snapshot?.since };
+    if (to === 'open') {
+      this.#log.warn(fields, 'dependency failing for every message: pausing intake (no attempts are used up)');
+    } else if (to === 'half-open') this.#log.info(fields, 'outage pause over: resuming intake to probe');
+    else this.#log.info(fields, 'dependency answering again: intake resumed');
+    if (this.#stopping) return;
+    if (to === 'open' && this.#intake) {
+      const intake = this.#intake;
+      this.#intake = undefined;
+      // Not awaited here: this runs inside a settlement the SDK's pump may be waiting on.
+      this.#pausing = intake.close().catch((err) => this.#log.warn({ err }, 'pausing intake failed'));
+    }
+    if (to === 'open') this.#armProbe(breakers.pauseLeftMs());
+  }
+
+  #recordState(b: BreakerSnapshot): void {
+    const value = b.state === 'open' ? 2 : b.state === 'half-open' ? 1 : 0;
+    this.#deps.metrics.dependencyState.record(value, {
+      dependency: b.dependency,
+      'messaging.destination.subscription.name': this.#options.subscription,
+    });
+  }
+
+  #armProbe(ms: number): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => {
+      void this.#pausing.then(() => {
+        if (this.#stopping || !this.#breakers) return;
+        this.#breakers.tick();
+        if (this.#breakers.paused) return this.#armProbe(Math.max(100, this.#breakers.pauseLeftMs()));
+        if (!this.#intake) this.#startIntake();
+      });
+    }, ms);
+    this.#probeTimer.unref();
   }
 
   get stopped(): boolean {
@@ -110,6 +188,8 @@ export class ServiceBusSubscription<T extends TopicName> implements Subscription
       });
       return;
     }
+    // While paused for an outage, a message already on its way is still handled: its failure is an outage
+    // retry (attempt kept), where handing it back would raise its delivery count towards MaxDeliveryCount.
     if (this.#stopping || !this.#healthy) {
       // Arrived while intake was draining: hand it straight back rather than start work we may not finish.
       await this.#receiver.abandonMessage(message).catch(() => undefined);
@@ -121,7 +201,13 @@ export class ServiceBusSubscription<T extends TopicName> implements Subscription
       () => this.#onLockLost(entry),
     );
     const done = processDelivery(
-      { ...this.#deps, options: this.#options, receiver: this.#receiver, logger: this.#log },
+      {
+        ...this.#deps,
+        options: this.#options,
+        receiver: this.#receiver,
+        logger: this.#log,
+        ...(this.#breakers ? { breakers: this.#breakers } : {}),
+      },
       entry,
     ).finally(() => {
       unwatch();
@@ -182,8 +268,9 @@ export class ServiceBusSubscription<T extends TopicName> implements Subscription
     this.#stopping = true;
     const log = this.#log.child({ inFlight: this.#inFlight.size, graceMs });
     log.info('stopping: intake closed, waiting for in-flight handlers');
+    clearTimeout(this.#probeTimer);
     // Suspends the link (drains credit) but keeps it open, so in-flight messages can still settle.
-    const closing = this.#intake.close();
+    const closing = (this.#intake?.close() ?? Promise.resolve()).then(() => this.#pausing);
     this.#intakeAbort.abort();
     await closing.catch((err) => log.warn({ err }, 'closing intake failed'));
     await waitAtMost(Promise.allSettled(this.#inFlight.values()), graceMs);

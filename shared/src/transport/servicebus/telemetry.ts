@@ -96,14 +96,14 @@ export function endSpan(span: Span, error?: unknown): void {
  */
 export type TransportMetrics = Pick<
   StageInstruments,
-  'messagesIn' | 'messagesOut' | 'deadLettered' | 'retried' | 'settleLatency'
+  'messagesIn' | 'messagesOut' | 'deadLettered' | 'retried' | 'settleLatency' | 'dependencyState'
 >;
 
 /** `stage` is the service name; every point carries it, as the services' own stageMetrics points do. */
 export function createTransportMetrics(stage?: string, options: InstrumentOptions = {}): TransportMetrics {
-  const { messagesIn, messagesOut, deadLettered, retried, settleLatency } = boundInstruments(
+  const { messagesIn, messagesOut, deadLettered, retried, settleLatency, dependencyState } = boundInstruments(
     { 'messaging.system': 'servicebus', ...(stage === undefined ? {} : { stage }) },
     options,
   );
-  return { messagesIn, messagesOut, deadLettered, retried, settleLatency };
+  return { messagesIn, messagesOut, deadLettered, retried, settleLatency, dependencyState };
 }
