@@ -6,8 +6,14 @@ import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
+import {
+  checkIngestRequestReference,
+  checkStagedBatchReference,
+  guardReferences,
+} from '@logferry/shared/messages/references';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
+import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createBlobUrlFor } from './blob-url.ts';
 import { createIngestRequestHandler } from './handle-ingest-request.ts';
@@ -57,6 +63,7 @@ await run({
       identity: config.ADX_BLOB_IDENTITY,
       sasTtlMs: config.BLOB_SAS_TTL_MS,
     });
+    const metrics = stageMetrics(service);
     const deps = {
       store,
       ingestor,
@@ -72,7 +79,12 @@ await run({
         subscription: config.INGEST_REQUESTS_SUBSCRIPTION,
         ...consumerOptions(config),
         dependencies: ['adx', 'blob', 'tables'],
-        handler: createIngestRequestHandler(deps),
+        handler: guardReferences(createIngestRequestHandler(deps), {
+          check: (m) => checkIngestRequestReference(m, config.DATA_CONTAINER),
+          describe: (m) => `${m.container}/${m.blobName}`,
+          logger,
+          onForbidden: (reason) => metrics.failure(reason),
+        }),
       }),
     );
     if (config.STAGED_BATCHES_SUBSCRIPTION !== 'off') {
@@ -82,7 +94,15 @@ await run({
           subscription: config.STAGED_BATCHES_SUBSCRIPTION,
           ...consumerOptions(config),
           dependencies: ['adx', 'blob', 'tables'],
-          handler: createStagedBatchHandler({ ...deps, container: (name) => blobs.getContainerClient(name) }),
+          handler: guardReferences(
+            createStagedBatchHandler({ ...deps, container: (name) => blobs.getContainerClient(name) }),
+            {
+              check: (m) => checkStagedBatchReference(m, config.STAGING_CONTAINER),
+              describe: (m) => `${m.blobContainer}/${m.blobName}`,
+              logger,
+              onForbidden: (reason) => metrics.failure(reason),
+            },
+          ),
         }),
       );
     }

@@ -6,6 +6,7 @@ import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
+import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
@@ -73,26 +74,34 @@ await run({
       subscription: service,
       ...consumer,
       dependencies: ['logs-ingestion', 'blob', 'tables'],
-      handler: createStagedBatchHandler({
-        status,
-        claims: new WorkClaims(statusTable, {
-          scope: 'labatch',
-          leaseMs: config.CLAIM_LEASE_MS,
-          owner: claimOwner(service),
+      handler: guardReferences(
+        createStagedBatchHandler({
+          status,
+          claims: new WorkClaims(statusTable, {
+            scope: 'labatch',
+            leaseMs: config.CLAIM_LEASE_MS,
+            owner: claimOwner(service),
+          }),
+          staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
+          client,
+          stream,
+          retention: config.STAGING_RETENTION,
+          ...(routes ? { sharedSource: (source: string) => mappingForSource(routes, source) !== undefined } : {}),
+          policy: {
+            maxRequestBytes: config.LOGS_INGESTION_MAX_REQUEST_BYTES,
+            inlineRetryMs: Math.min(config.UPLOAD_INLINE_RETRY_MS, config.MAX_LOCK_RENEWAL_MS),
+            backoff: consumer.backoff,
+          },
+          logger,
+          metrics: uploaderStageMetrics(metrics),
         }),
-        staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
-        client,
-        stream,
-        retention: config.STAGING_RETENTION,
-        ...(routes ? { sharedSource: (source: string) => mappingForSource(routes, source) !== undefined } : {}),
-        policy: {
-          maxRequestBytes: config.LOGS_INGESTION_MAX_REQUEST_BYTES,
-          inlineRetryMs: Math.min(config.UPLOAD_INLINE_RETRY_MS, config.MAX_LOCK_RENEWAL_MS),
-          backoff: consumer.backoff,
+        {
+          check: (m) => checkStagedBatchReference(m, config.STAGING_CONTAINER),
+          describe: (m) => `${m.blobContainer}/${m.blobName}`,
+          logger,
+          onForbidden: (reason) => metrics.failure(reason),
         },
-        logger,
-        metrics: uploaderStageMetrics(metrics),
-      }),
+      ),
     });
     const running = subscription;
     return {

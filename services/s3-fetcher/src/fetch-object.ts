@@ -3,6 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import { FORBIDDEN_REFERENCE } from '@logferry/shared/messages/references';
 import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import type { HeldClaim, WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
@@ -85,13 +86,22 @@ async function fetchObject(
   const verdict = deps.allowList?.check(m.bucket, m.key);
   if (verdict && !verdict.allowed) {
     log.warn({ reason: verdict.reason }, 'object outside the allow-list; refused');
-    return outcome.deadLetter(
-      verdict.reason === 'bucket-not-allowed' ? 'BucketNotAllowed' : 'PrefixNotAllowed',
-      `${where}: not in S3_ALLOWED_BUCKETS / S3_ALLOWED_PREFIXES`,
-    );
+    const which =
+      verdict.reason === 'bucket-not-allowed'
+        ? 'bucket not in S3_ALLOWED_BUCKETS'
+        : 'key not under S3_ALLOWED_PREFIXES';
+    return outcome.deadLetter(FORBIDDEN_REFERENCE, `${JSON.stringify(where)}: ${which}`);
   }
 
-  const source = sourceOf(m.key, deps.settings.sourceName, deps.settings.sourceFromKeyPrefix);
+  const named = sourceOf(m.key, deps.settings.sourceName, deps.settings.sourceFromKeyPrefix);
+  if (!named.ok) {
+    log.warn({ problem: named.problem }, "the key's first segment yields no source name; refused");
+    return outcome.deadLetter(
+      FORBIDDEN_REFERENCE,
+      `${JSON.stringify(where)}: SOURCE_FROM_KEY_PREFIX: ${named.problem}`,
+    );
+  }
+  const { source } = named;
   const objectId = announcedIdentity(m);
   let claim: HeldClaim | undefined;
   if (objectId !== undefined) {

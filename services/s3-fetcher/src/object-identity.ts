@@ -1,4 +1,5 @@
 import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import { type SourceNameResult, sourceNameFrom } from '@logferry/shared/messages/source-name';
 
 /** S3 ETags arrive quoted from GetObject and unquoted in notifications; compare them bare. */
 export function bareEtag(etag: string | undefined): string | undefined {
@@ -24,10 +25,11 @@ export function announcedIdentity(m: S3ObjectMessage): string | undefined {
 
 /**
  * The logical source of an object: a fixed name (default `Code42`), or the key's first path segment
- * when configured (`incydr/2024/…` → `incydr`; a key without `/` falls back to the fixed name).
+ * when configured (`incydr/2024/…` → `incydr`; a key without `/` falls back to the fixed name). The
+ * segment is untrusted: sanitised to the source-name alphabet, or refused (`../x.json`) with the reason.
  */
-export function sourceOf(key: string, fixed: string, fromKeyPrefix: boolean): string {
-  if (!fromKeyPrefix) return fixed;
+export function sourceOf(key: string, fixed: string, fromKeyPrefix: boolean): SourceNameResult {
+  if (!fromKeyPrefix) return { ok: true, source: fixed };
   const slash = key.indexOf('/');
-  return slash > 0 ? key.slice(0, Math.min(slash, 256)) : fixed;
+  return slash > 0 ? sourceNameFrom(key.slice(0, slash)) : { ok: true, source: fixed };
 }

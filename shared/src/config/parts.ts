@@ -165,6 +165,37 @@ export function deriveTableUrl(accountUrl: string, tableUrl?: string): string | 
   return u.toString().replace(/\/$/, '');
 }
 
+const CONTAINER_NAME = /^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/;
+const containerName = () => z.string().regex(CONTAINER_NAME, 'must be a valid container name (3–63 of a-z 0-9 -)');
+
+// Partition keys the other stages use in the shared status table: a data container of the same name
+// would mix its blob rows with theirs.
+const RESERVED_CONTAINERS = ['scan', 's3obj', 'labatch'];
+
+/**
+ * The staging container: where s3-fetcher writes staged batches, and the only container whose blobs a
+ * `staged-batches` message may name (a message naming any other is dead-lettered ForbiddenReference).
+ */
+export const stagingContainerVars = defineVars({
+  STAGING_CONTAINER: {
+    schema: containerName().default('staging'),
+    description:
+      'Blob container of staged batches (gzip NDJSON): s3-fetcher writes (and creates) it; a staged-batches message naming any other container is refused (ForbiddenReference).',
+  },
+});
+
+/** The data container: the blobs blob-scanner scans and the only container an `ingest-requests` message may name. */
+export const dataContainerVars = defineVars({
+  DATA_CONTAINER: {
+    schema: containerName()
+      .refine((c) => !RESERVED_CONTAINERS.includes(c), 'is reserved for other rows of the status table')
+      .default('data'),
+    description:
+      'Blob container of the blobs ingested into ADX: blob-scanner scans it; an ingest request naming any other container is refused (ForbiddenReference).',
+    example: 'data',
+  },
+});
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 export const telemetryVars = defineVars({
@@ -289,6 +320,8 @@ export type HealthConfig = ConfigOf<typeof healthVars>;
 export type ConsumerConfig = ConfigOf<typeof consumerVars>;
 export type ClaimConfig = ConfigOf<typeof claimVars>;
 export type LocalModeConfig = ConfigOf<typeof localModeVars>;
+export type StagingContainerConfig = ConfigOf<typeof stagingContainerVars>;
+export type DataContainerConfig = ConfigOf<typeof dataContainerVars>;
 
 /** Each shared part on its own, for the config reference when no service config exists yet. */
 export const sharedParts: readonly ConfigDefinition<VarSpecs>[] = [
@@ -299,4 +332,6 @@ export const sharedParts: readonly ConfigDefinition<VarSpecs>[] = [
   defineConfig('shared: health and shutdown', healthVars),
   defineConfig('shared: Service Bus consumer', consumerVars),
   defineConfig('shared: local mode', localModeVars),
+  defineConfig('shared: staging container', stagingContainerVars),
+  defineConfig('shared: data container', dataContainerVars),
 ];

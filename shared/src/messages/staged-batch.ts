@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envelopeFields } from './envelope.ts';
+import { SOURCE_NAME } from './source-name.ts';
 
 const batchFields = {
   type: z.literal('staged-batch'),
@@ -16,7 +17,7 @@ const batchFields = {
   rawBytes: z.number().int().nonnegative(),
   compressedBytes: z.number().int().nonnegative(),
   /** The logical source name, used by mappings.json routing (e.g. `Code42FileEvents`). */
-  source: z.string().min(1).max(256),
+  source: z.string().regex(SOURCE_NAME, 'must be a source name (letters, digits, _ and -)'),
 };
 
 /** Version 1 (still read while such messages may be in flight): the blob is gzip NDJSON, one record per line. */

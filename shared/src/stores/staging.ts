@@ -34,7 +34,7 @@ export function stagedBatchId(objectId: string, batchIndex: number): string {
 }
 
 export interface StagedBatchNameParts {
-  /** Logical source (first path segment); characters outside [A-Za-z0-9._-] become '_'. */
+  /** Logical source (first path segment); characters outside [A-Za-z0-9_-] become '_'. */
   readonly source: string;
   readonly objectId: string;
   readonly batchIndex: number;
@@ -42,15 +42,23 @@ export interface StagedBatchNameParts {
   readonly date: Date;
 }
 
+/**
+ * The folder every staged blob of a source lives under. Consumers check a staged-batches message's blob name
+ * against it (with the message's own source), so a forged message cannot point them outside it.
+ */
+export function stagedBatchPrefix(source: string): string {
+  // Source names are already of this alphabet (source-name.ts); `.` is out, so no segment can be `..`.
+  return `${source.replace(/[^A-Za-z0-9_-]/g, '_') || '_'}/`;
+}
+
 /** `<source>/<yyyy>/<mm>/<dd>/<sha256(objectId)[0:16]>/<batchIndex:000000>.json.gz` */
 export function stagedBatchBlobName(parts: StagedBatchNameParts): string {
   const d = parts.date;
-  const source = parts.source.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
   const yyyy = String(d.getUTCFullYear()).padStart(4, '0');
   const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(d.getUTCDate()).padStart(2, '0');
   const folder = sha256(parts.objectId).slice(0, 16);
-  return `${source}/${yyyy}/${mm}/${dd}/${folder}/${String(parts.batchIndex).padStart(6, '0')}.json.gz`;
+  return `${stagedBatchPrefix(parts.source)}${yyyy}/${mm}/${dd}/${folder}/${String(parts.batchIndex).padStart(6, '0')}.json.gz`;
 }
 
 export interface StagedBatchWrite {

@@ -42,8 +42,11 @@ export const DEAD_LETTER_CODES = [
   'SchemaValidation',
   /** Retried `maxAttempts` times; the description holds the last retry's code and detail. */
   'MaxAttemptsExceeded',
-  'BucketNotAllowed',
-  'PrefixNotAllowed',
+  /**
+   * The message names a blob, bucket or key outside what this service's configuration allows (another
+   * container, `..`, a bucket or prefix not allowed, a key that yields no source name): see docs/security.md.
+   */
+  'ForbiddenReference',
   'ObjectNotFound',
   'ObjectChanged',
   'ObjectArchived',

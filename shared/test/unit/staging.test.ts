@@ -20,7 +20,12 @@ describe('staging names and ids', () => {
 
   it('keeps blob names safe whatever the source', () => {
     const name = stagedBatchBlobName({ source: '../we ird/ü', objectId, batchIndex: 0, date: new Date(0) });
-    assert.match(name, /^\.\._we_ird__\/1970\/01\/01\//);
+    assert.match(name, /^___we_ird__\/1970\/01\/01\//);
+    // `..` would be resolved away by the Blob SDK's URL (`staging/../x` is container `x`).
+    for (const source of ['..', '.', '../..']) {
+      const n = stagedBatchBlobName({ source, objectId, batchIndex: 0, date: new Date(0) });
+      assert.ok(!n.split('/').some((seg) => seg === '..' || seg === '.'), n);
+    }
   });
 
   it('joins v1 NDJSON lines into the JSON array the Logs Ingestion API takes, with its size known up front', () => {

@@ -80,6 +80,7 @@ export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: Serv
         ...common,
         ...storage,
         ...consumer,
+        STAGING_CONTAINER: e.stagingContainer,
         LOGS_INGESTION_ENDPOINT: e.logsIngestionEndpoint,
         DCR_IMMUTABLE_ID: e.dcrImmutableId,
         DCR_STREAM: e.dcrStream,
@@ -108,6 +109,8 @@ export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: Serv
         ...kusto,
         KUSTO_DATABASE: e.kustoDatabase,
         MAPPINGS_FILE: e.mappingsFile,
+        DATA_CONTAINER: e.dataContainer,
+        STAGING_CONTAINER: e.stagingContainer,
       };
     case 'completion-checker':
       return {

@@ -48,6 +48,15 @@ Called with (dict "root" $ "name" <service> "svc" <its values>).
 - name: MAPPINGS_FILE
   value: /etc/logferry/mappings.json
 {{- end }}
+{{- /* The containers a message may name: la-uploader and adx-ingester refuse staged batches elsewhere. */}}
+{{- if has $name (list "la-uploader" "adx-ingester") }}
+- name: STAGING_CONTAINER
+  value: {{ $root.Values.s3Fetcher.env.STAGING_CONTAINER | default "staging" | quote }}
+{{- end }}
+{{- if eq $name "adx-ingester" }}
+- name: DATA_CONTAINER
+  value: {{ $root.Values.adx.dataContainer | quote }}
+{{- end }}
 {{- if eq $name "blob-scanner" }}
 - name: DATA_CONTAINER
   value: {{ $root.Values.adx.dataContainer | quote }}

@@ -374,7 +374,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
         ['deadLetter', 'deadLetter', 'deadLetter', 'retryLater'],
       );
       // Each failure reason as the metric exports it.
-      assert.deepEqual(seen.failures, ['BucketNotAllowed', 'ObjectNotFound', 'CorruptCompression', 'StagingFailed']);
+      assert.deepEqual(seen.failures, ['ForbiddenReference', 'ObjectNotFound', 'CorruptCompression', 'StagingFailed']);
       assert.equal(seen.records, 0);
     });
   });

@@ -136,7 +136,7 @@ describe('s3-fetcher as a process', () => {
       .deadLetters('s3-objects', 's3-fetcher')
       .map((d) => d.reason)
       .sort();
-    assert.deepEqual(reasons, ['BucketNotAllowed', 'ObjectNotFound']);
+    assert.deepEqual(reasons, ['ForbiddenReference', 'ObjectNotFound']);
 
     batches.sort((a, b) => a.batchIndex - b.batchIndex);
     assert.ok(batches.length > 3, `${batches.length} batches`);

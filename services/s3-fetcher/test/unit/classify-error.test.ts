@@ -60,8 +60,14 @@ describe('object identity and source', () => {
   });
 
   it('names the source by configuration or by the first key segment', () => {
-    assert.equal(sourceOf('incydr/2024/x.json', 'Code42', false), 'Code42');
-    assert.equal(sourceOf('incydr/2024/x.json', 'Code42', true), 'incydr');
-    assert.equal(sourceOf('x.json', 'Code42', true), 'Code42');
+    assert.deepEqual(sourceOf('incydr/2024/x.json', 'Code42', false), { ok: true, source: 'Code42' });
+    assert.deepEqual(sourceOf('incydr/2024/x.json', 'Code42', true), { ok: true, source: 'incydr' });
+    assert.deepEqual(sourceOf('x.json', 'Code42', true), { ok: true, source: 'Code42' });
+    assert.deepEqual(sourceOf('my logs.v2/x.json', 'Code42', true), { ok: true, source: 'my_logs_v2' });
+    // A segment that cannot be a source name is refused, never turned into a path.
+    for (const key of ['../evil.json', './x.json', '.hidden/x', '__/x', `${'a'.repeat(65)}/x`]) {
+      const r = sourceOf(key, 'Code42', true);
+      assert.equal(r.ok, false, key);
+    }
   });
 });

@@ -3,9 +3,11 @@ import { type ConfigCheck, defineConfig, defineVars, env, requireOneOf } from '.
 import {
   azureAuthVars,
   consumerVars,
+  dataContainerVars,
   healthVars,
   localModeVars,
   serviceBusVars,
+  stagingContainerVars,
   storageVars,
   telemetryVars,
 } from '../parts.ts';
@@ -108,6 +110,8 @@ export const config = defineConfig(
   consumerVars,
   localModeVars,
   kustoVars,
+  dataContainerVars,
+  stagingContainerVars,
   adxIngesterVars,
 );
 

@@ -3,6 +3,7 @@ import { type ConfigCheck, defineConfig, defineVars, env, requireWith } from '..
 import {
   azureAuthVars,
   consumerVars,
+  dataContainerVars,
   healthVars,
   localModeVars,
   serviceBusVars,
@@ -18,10 +19,6 @@ export function parseInterval(text: string): number | undefined {
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]!.toLowerCase() as 'ms'];
   return Number(m[1]) * unit;
 }
-
-// Partition keys the other stages use in the shared status table: a data container of the same name
-// would mix its blob rows with theirs.
-const RESERVED_CONTAINERS = ['scan', 's3obj', 'labatch'];
 
 const LOCAL_SINK_VARS = ['LOCAL_SINKS_LOGS_INGESTION_URL', 'LOCAL_SINKS_ADX_URL'] as const;
 
@@ -50,15 +47,6 @@ const standInUrl = () =>
 
 export const blobScannerVars = defineVars(
   {
-    DATA_CONTAINER: {
-      schema: z
-        .string()
-        .regex(/^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/, 'must be a valid container name (3–63 of a-z 0-9 -)')
-        .refine((c) => !RESERVED_CONTAINERS.includes(c), 'is reserved for other rows of the status table')
-        .default('data'),
-      description: 'Blob container whose blobs are scanned and queued for ingestion into ADX.',
-      example: 'data',
-    },
     SCAN_SCHEDULE: {
       schema: z
         .string()
@@ -178,5 +166,6 @@ export const config = defineConfig(
   healthVars,
   consumerVars,
   localModeVars,
+  dataContainerVars,
   blobScannerVars,
 );

@@ -7,6 +7,7 @@ import {
   healthVars,
   localModeVars,
   serviceBusVars,
+  stagingContainerVars,
   storageVars,
   telemetryVars,
 } from '../parts.ts';
@@ -111,6 +112,7 @@ export const config = defineConfig(
   consumerVars,
   claimVars,
   localModeVars,
+  stagingContainerVars,
   laUploaderVars,
 );
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCE_NAME } from '../../messages/source-name.ts';
 import { awsVars } from '../aws-parts.ts';
 import { defineConfig, defineVars, env } from '../define.ts';
 import {
@@ -8,6 +9,7 @@ import {
   healthVars,
   localModeVars,
   serviceBusVars,
+  stagingContainerVars,
   storageVars,
   telemetryVars,
 } from '../parts.ts';
@@ -24,14 +26,6 @@ export const s3FetcherVars = defineVars({
   SUBSCRIPTION: {
     schema: z.string().min(1).default('s3-fetcher'),
     description: 'Subscription on the `s3-objects` topic this service consumes.',
-  },
-  STAGING_CONTAINER: {
-    schema: z
-      .string()
-      .regex(/^(?!-)(?!.*--)[a-z0-9-]{3,63}(?<!-)$/, 'must be a valid container name (3–63 of a-z 0-9 -)')
-      .default('staging'),
-    description:
-      'Blob container for staged batches (each a gzip JSON array: the Logs Ingestion request body itself); created at start if missing.',
   },
   MAX_BATCH_BYTES: {
     schema: env.int(1_024, 1_000_000).default(950_000),
@@ -56,13 +50,16 @@ export const s3FetcherVars = defineVars({
     example: '@timestamp',
   },
   SOURCE_NAME: {
-    schema: z.string().min(1).max(256).default('Code42'),
+    schema: z
+      .string()
+      .regex(SOURCE_NAME, 'must be 1–64 letters, digits, _ or -, starting with a letter or digit')
+      .default('Code42'),
     description: 'Logical source name put on staged batches (mappings.json routing, staged blob prefix).',
   },
   SOURCE_FROM_KEY_PREFIX: {
     schema: env.bool().default(false),
     description:
-      "Use the object key's first path segment as the source name instead (keys without '/' use SOURCE_NAME).",
+      "Use the object key's first path segment as the source name instead (keys without '/' use SOURCE_NAME). Characters outside SOURCE_NAME's alphabet become `_`; a segment that still is no source name (`..`) is dead-lettered ForbiddenReference.",
   },
   STAGING_GZIP_LEVEL: {
     schema: env.int(1, 9).default(1),
@@ -98,5 +95,6 @@ export const config = defineConfig(
   consumerVars,
   claimVars,
   localModeVars,
+  stagingContainerVars,
   s3FetcherVars,
 );

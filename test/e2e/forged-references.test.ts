@@ -1,0 +1,176 @@
+// Forged messages: anyone with Send on a topic chooses the blob (or bucket) a message names. Each consuming
+// service, run as its own process, must check the reference against its own configuration and dead-letter
+// it ForbiddenReference without reading, writing or deleting anything: the victim's blobs stay as they were
+// and their records reach neither Log Analytics nor ADX.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { createLogger } from '@logferry/shared/logging/logger';
+import type { MessageOf } from '@logferry/shared/messages/index';
+import type { Transport } from '@logferry/shared/transport/port';
+import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
+import { type LocalStack, type ServiceProcess, startLocalStack, startServiceProcess } from '@logferry/standins';
+import { waitUntil } from '../src/s3-flow.ts';
+
+const MARKER = `VICTIM-${randomUUID()}`;
+const VICTIM = 'victim';
+const STAGED_NAME = 'AuthEvents/2024/01/01/0000000000000000/000000.ndjson.gz';
+const victimRecords = [1, 2, 3].map((i) => ({ TimeGenerated: '2024-01-01T00:00:00Z', UserId: MARKER, Seq: i }));
+const ndjson = `${victimRecords.map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+describe('forged references (services as processes)', () => {
+  let stack: LocalStack;
+  let transport: Transport;
+  const services: ServiceProcess[] = [];
+  const blobs = () => BlobServiceClient.fromConnectionString(stack.endpoints.storageConnectionString);
+
+  before(async () => {
+    stack = await startLocalStack();
+    const e = stack.endpoints;
+    const victim = blobs().getContainerClient(VICTIM);
+    await victim.createIfNotExists();
+    await victim.getBlockBlobClient(STAGED_NAME).uploadData(gzipSync(ndjson));
+    await victim.getBlockBlobClient('AuthEvents-victim.json').uploadData(Buffer.from(ndjson));
+    await blobs().getContainerClient(e.dataContainer).getBlockBlobClient(STAGED_NAME).uploadData(gzipSync(ndjson));
+    const s3 = stack.fauxqs.s3();
+    await s3.send(new CreateBucketCommand({ Bucket: 'someone-elses-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'someone-elses-bucket', Key: 'x.json', Body: ndjson }));
+    await s3.send(new PutObjectCommand({ Bucket: e.bucket, Key: '../evil.json', Body: ndjson }));
+
+    const env = (name: 'la-uploader' | 'adx-ingester' | 's3-fetcher', extra: Record<string, string> = {}) => ({
+      ...stack.serviceEnv(name),
+      RETRY_BASE_MS: '100',
+      RETRY_MAX_MS: '500',
+      ...extra,
+    });
+    for (const [name, extra] of [
+      ['la-uploader', {}],
+      ['adx-ingester', {}],
+      ['s3-fetcher', { SOURCE_FROM_KEY_PREFIX: 'true' }],
+    ] as const) {
+      services.push(await startServiceProcess(name, env(name, extra), { logDir: stack.logDir }));
+    }
+    await Promise.all(services.map((s) => s.waitForReady(60_000)));
+    transport = createServiceBusTransport({
+      connection: { connectionString: e.serviceBusConnectionString },
+      logger: createLogger('forger', { level: 'silent' }),
+      service: 'cli',
+    });
+  });
+  after(async () => {
+    await transport?.close();
+    await Promise.all(services.map((s) => s.stop('SIGTERM', 10_000)));
+    await stack?.stop();
+  });
+
+  const envelope = (id: string) => ({
+    schemaVersion: 1 as const,
+    id,
+    producer: 'cli' as const,
+    time: new Date().toISOString(),
+  });
+  const stagedBatch = (id: string, blobContainer: string, blobName: string): MessageOf<'staged-batches'> => ({
+    type: 'staged-batch',
+    ...envelope(id),
+    objectId: `forged/${id}@1`,
+    batchIndex: 0,
+    lastBatch: true,
+    blobContainer,
+    blobName,
+    recordCount: victimRecords.length,
+    rawBytes: ndjson.length,
+    compressedBytes: 100,
+    // Routed to ADX by mappings.json, so adx-ingester would ingest it too if it trusted the message.
+    source: 'AuthEvents',
+  });
+  const ingestRequest = (id: string, container: string, blobName: string): MessageOf<'ingest-requests'> => ({
+    type: 'ingest-request',
+    ...envelope(id),
+    container,
+    blobName,
+    etag: '"0x1"',
+    size: ndjson.length,
+    attempt: 1,
+  });
+  const s3Object = (id: string, bucket: string, key: string): MessageOf<'s3-objects'> => ({
+    type: 's3-object',
+    ...envelope(id),
+    bucket,
+    key,
+    origin: 'backfill',
+  });
+
+  it('dead-letters every forged reference ForbiddenReference; the victim is untouched and its data nowhere', async () => {
+    const e = stack.endpoints;
+    const victim = blobs().getContainerClient(VICTIM);
+    const before = {
+      staged: (await victim.getBlobClient(STAGED_NAME).getProperties()).etag,
+      request: (await victim.getBlobClient('AuthEvents-victim.json').getProperties()).etag,
+    };
+    await transport.publish('staged-batches', [
+      stagedBatch('sb-other-container', VICTIM, STAGED_NAME),
+      stagedBatch('sb-data-container', e.dataContainer, STAGED_NAME),
+      stagedBatch('sb-traversal', e.stagingContainer, `AuthEvents/../../${VICTIM}/${STAGED_NAME}`),
+      stagedBatch('sb-encoded-traversal', e.stagingContainer, `AuthEvents/%2e%2e/%2e%2e/${VICTIM}/${STAGED_NAME}`),
+    ]);
+    await transport.publish('ingest-requests', [
+      ingestRequest('ir-other-container', VICTIM, 'AuthEvents-victim.json'),
+      ingestRequest('ir-traversal', e.dataContainer, `../${VICTIM}/AuthEvents-victim.json`),
+    ]);
+    await transport.publish('s3-objects', [
+      s3Object('s3-other-bucket', 'someone-elses-bucket', 'x.json'),
+      s3Object('s3-traversal-key', e.bucket, '../evil.json'),
+    ]);
+
+    const expected: [topic: string, subscription: string, count: number][] = [
+      ['staged-batches', 'la-uploader', 4],
+      ['staged-batches', 'adx-ingester', 4],
+      ['ingest-requests', 'adx-ingester', 2],
+      ['s3-objects', 's3-fetcher', 2],
+    ];
+    const dlq = (t: string, s: string) => stack.serviceBus.deadLetters(t, s);
+    await waitUntil(
+      () => expected.every(([t, s, n]) => dlq(t, s).length >= n),
+      60_000,
+      () =>
+        expected.map(([t, s]) => `${t}/${s}: ${JSON.stringify(dlq(t, s).map((d) => d.reason))}`).join('; ') +
+        `\n${services.map((p) => `--- ${p.name}\n${p.output().split('\n').slice(-6).join('\n')}`).join('\n')}`,
+    );
+    for (const [t, s, n] of expected) {
+      const letters = dlq(t, s);
+      assert.equal(letters.length, n, `${t}/${s}`);
+      for (const d of letters) {
+        assert.equal(d.reason, 'ForbiddenReference', `${t}/${s}: ${d.reason} ${d.description}`);
+        // On the first delivery: refused, never retried.
+        assert.equal(stack.serviceBus.counts(t, s).scheduled, 0, `${t}/${s} has retries scheduled`);
+      }
+    }
+    // Why, from the service's own log lines: the dead-letter descriptions of two messages settled in the same
+    // tick can come out identical (rhea 3.0.5 merges consecutive dispositions without comparing their states).
+    const fetcher = services.find((p) => p.name === 's3-fetcher')!;
+    await fetcher.waitForLog(/"bucket":"someone-elses-bucket".*object outside the allow-list; refused/, 5_000);
+    await fetcher.waitForLog(/"key":"\.\.\/evil\.json".*"\\"\.\.\\" yields no source name/, 5_000);
+
+    // Untouched: still there, same ETag (la-uploader deletes what it uploaded).
+    assert.equal((await victim.getBlobClient(STAGED_NAME).getProperties()).etag, before.staged);
+    assert.equal((await victim.getBlobClient('AuthEvents-victim.json').getProperties()).etag, before.request);
+    assert.ok(await blobs().getContainerClient(e.dataContainer).getBlobClient(STAGED_NAME).exists());
+    // Nowhere: not in Log Analytics, not in ADX, nothing staged, no container made from a key.
+    const sink = stack.logsIngestion.streams().flatMap((s) => stack.logsIngestion.records(s));
+    assert.ok(!JSON.stringify(sink).includes(MARKER), 'victim records reached Log Analytics');
+    assert.ok(!JSON.stringify(stack.adx.tables()).includes(MARKER), 'victim records reached ADX');
+    assert.equal(stack.adx.ingestions().length, 0);
+    const staged = [];
+    for await (const b of blobs().getContainerClient(e.stagingContainer).listBlobsFlat()) staged.push(b.name);
+    assert.deepEqual(staged, []);
+    const containers = [];
+    for await (const c of blobs().listContainers()) containers.push(c.name);
+    assert.ok(!containers.includes('2024'), `containers: ${containers.join(', ')}`);
+    for (const p of services.filter((s) => s.name !== 's3-fetcher')) {
+      assert.match(p.output(), /outside what this service may touch; dead-lettering/, p.name);
+    }
+  });
+});
