@@ -54,11 +54,21 @@ export class ReportReader {
       let outcome: ApplyOutcome | 'error';
       try {
         const report = decodeReport(kind, item.messageText);
-        outcome = report ? await applyReport(this.#o, report) : 'foreign';
+        outcome = report.kind === 'unreadable' ? 'foreign' : await applyReport(this.#o, report);
+        if (outcome === 'foreign') {
+          // Never silently: a report we cannot match may be ours in a shape we failed to read.
+          log.warn(
+            {
+              sourceId: report.kind === 'unreadable' ? undefined : report.IngestionSourceId,
+              reason: report.kind === 'unreadable' ? report.reason : 'no status row has this source id',
+              action: this.#o.foreignReports === 'hide' ? 'left on the queue' : 'deleted',
+            },
+            'status report we cannot match to a blob',
+          );
+        }
         if (outcome === 'foreign' && this.#o.foreignReports === 'hide') {
           // Shared queue: leave it for its owner, out of our way for a while.
           await queue.updateMessage(item.messageId, item.popReceipt, undefined, this.#o.foreignHideS);
-          log.debug('report for a source id we do not know; left on the queue');
         } else {
           await queue.deleteMessage(item.messageId, item.popReceipt);
         }

@@ -290,10 +290,12 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
       numberOfMessages: 32,
       visibilityTimeout: 30,
     });
-    const item = receivedMessageItems.find(
-      (m) => decodeReport('failure', m.messageText)?.IngestionSourceId === sourceId,
-    )!;
-    const applied = await applyReport({ store, publisher, logger }, decodeReport('failure', item.messageText)!);
+    const reportOf = (text: string) => {
+      const r = decodeReport('failure', text);
+      return r.kind === 'unreadable' ? undefined : r;
+    };
+    const item = receivedMessageItems.find((m) => reportOf(m.messageText)?.IngestionSourceId === sourceId)!;
+    const applied = await applyReport({ store, publisher, logger }, reportOf(item.messageText)!);
     assert.equal(applied, 'applied');
     const before = publisher.of('ingest-requests').filter((r) => r.blobName === name).length;
     // Its visibility timeout runs out; the restarted checker reads it again.
