@@ -128,7 +128,7 @@ export const ofKind = (docs: Manifest[], kind: string) => docs.filter((d) => d.k
 export const named = (docs: Manifest[], kind: string, name: string) =>
   docs.find((d) => d.kind === kind && d.metadata.name === name);
 
-/** What values.yaml leaves to the installer (docs/deployment.md's `helm upgrade --install … --set …`). */
+/** What values.yaml leaves to the installer (docs/deployment.md's values file sets these and more). */
 export const REQUIRED = {
   azure: {
     tenantId: '00000000-0000-0000-0000-000000000000',
