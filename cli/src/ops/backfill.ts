@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
-import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import { bareEtag, objectIdentityOrKey, type S3ObjectMessage, s3ObjectMessage } from '@logferry/shared/messages/index';
 import type { Publisher } from '@logferry/shared/transport/port';
 
 export interface BackfillOptions {
@@ -42,21 +42,19 @@ export function backfillMessage(
   lastModified: Date | undefined,
   now: Date,
 ): S3ObjectMessage {
-  const bare = etag?.replace(/^W\//, '').replace(/^"|"$/g, '') || undefined;
-  const identity = `${bucket}/${key}@${bare ?? ''}`;
-  return {
-    type: 's3-object',
-    schemaVersion: 1,
-    id: `backfill-${createHash('sha256').update(identity).digest('hex')}`,
-    producer: 'cli',
-    time: now.toISOString(),
-    bucket,
-    key,
-    size,
-    ...(bare ? { etag: bare } : {}),
-    ...(lastModified ? { eventTime: lastModified.toISOString() } : {}),
-    origin: 'backfill',
-  };
+  const bare = bareEtag(etag);
+  const identity = objectIdentityOrKey({ bucket, key, etag: bare });
+  return s3ObjectMessage(
+    { id: `backfill-${createHash('sha256').update(identity).digest('hex')}`, producer: 'cli', now },
+    {
+      bucket,
+      key,
+      size,
+      ...(bare ? { etag: bare } : {}),
+      ...(lastModified ? { eventTime: lastModified.toISOString() } : {}),
+      origin: 'backfill',
+    },
+  );
 }
 
 /**

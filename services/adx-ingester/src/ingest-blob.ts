@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@logferry/shared/logging/logger';
 import type { Mapping } from '@logferry/shared/mappings/index';
-import type { IngestionResultMessage } from '@logferry/shared/messages/index';
+import { ingestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
@@ -136,20 +136,16 @@ async function publishFailure(
   details: string,
   row: BlobStatusRow,
 ): Promise<void> {
-  const message: IngestionResultMessage = {
-    type: 'ingestion-result',
-    schemaVersion: 1,
-    id: `${sourceId}:rejected`,
-    producer: 'adx-ingester',
-    time: new Date().toISOString(),
+  const message = ingestionResultMessage('adx-ingester', {
+    kind: 'rejected',
     container: blob.container,
     blobName: blob.name,
     sourceId,
     status: row.status === 'queued' ? 'queued' : 'failed',
     table: mapping.table,
     errorCode: 'IngestRequestRejected',
-    details: details.slice(0, 4096),
-  };
+    details,
+  });
   await deps.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
     deps.logger.warn({ err: error }, 'could not publish the ingestion result (the status row holds it)');
   });
@@ -160,19 +156,14 @@ async function publishFailure(
  * Best effort: the status row is the record. The id is stable per blob version, so a resend is a duplicate.
  */
 async function publishSkipped(deps: IngestDeps, blob: BlobToIngest, reason: string): Promise<void> {
-  const version = createHash('sha256').update(`${blob.container}\n${blob.name}\n${blob.etag}`).digest('hex');
-  const message: IngestionResultMessage = {
-    type: 'ingestion-result',
-    schemaVersion: 1,
-    id: `skipped:${version}`,
-    producer: 'adx-ingester',
-    time: new Date().toISOString(),
+  const message = ingestionResultMessage('adx-ingester', {
+    kind: 'skipped',
     container: blob.container,
     blobName: blob.name,
-    status: 'skipped',
-    ...(blob.mapping ? { table: blob.mapping.table } : {}),
-    details: reason.slice(0, 4096),
-  };
+    etag: blob.etag,
+    reason,
+    table: blob.mapping?.table,
+  });
   await deps.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
     deps.logger.warn({ err: error }, 'could not publish the skipped result (the status row holds it)');
   });

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
-import type { IngestionResultMessage } from '@logferry/shared/messages/index';
+import { ingestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
 import type { Publisher } from '@logferry/shared/transport/port';
@@ -197,18 +196,11 @@ export class Scanner {
    * Best effort: the row is the record. The id is stable per blob version, so a rescan's resend is a duplicate.
    */
   async #publishSkipped(blob: BlobRef, log: Logger): Promise<void> {
-    const version = createHash('sha256').update(`${blob.container}\n${blob.name}\n${blob.etag}`).digest('hex');
-    const message: IngestionResultMessage = {
-      type: 'ingestion-result',
-      schemaVersion: 1,
-      id: `skipped:${version}`,
-      producer: 'blob-scanner',
-      time: this.#now().toISOString(),
-      container: blob.container,
-      blobName: blob.name,
-      status: 'skipped',
-      details: EMPTY_BLOB_REASON,
-    };
+    const message = ingestionResultMessage(
+      'blob-scanner',
+      { kind: 'skipped', container: blob.container, blobName: blob.name, etag: blob.etag, reason: EMPTY_BLOB_REASON },
+      this.#now(),
+    );
     await this.#o.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
       log.warn({ err: error, blobName: blob.name }, 'could not publish the skipped result (the status row holds it)');
     });

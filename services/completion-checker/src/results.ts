@@ -1,4 +1,8 @@
-import type { IngestionResultMessage, IngestRequestMessage } from '@logferry/shared/messages/index';
+import {
+  type IngestionResultMessage,
+  type IngestRequestMessage,
+  ingestionResultMessage,
+} from '@logferry/shared/messages/index';
 import type { BlobStatusRow } from '@logferry/shared/stores/blob-status';
 import { ingestRequestFor as sharedIngestRequestFor } from '@logferry/shared/stores/ingest-request';
 
@@ -20,22 +24,19 @@ export function resultFor(
   now = new Date(),
 ): IngestionResultMessage | undefined {
   if (sourceId === undefined || !UUID.test(sourceId)) return undefined;
-  const message: IngestionResultMessage = {
-    type: 'ingestion-result',
-    schemaVersion: 1,
-    id: `${sourceId}:${status}:${row.attempts}`,
-    producer: 'completion-checker',
-    time: now.toISOString(),
-    container: row.container,
-    blobName: row.blobName,
-    sourceId,
-    status,
-  };
-  if (row.table !== undefined) message.table = row.table;
-  if (status !== 'succeeded') {
-    if (row.errorCode !== undefined) message.errorCode = row.errorCode.slice(0, 256);
-    if (row.failureStatus !== undefined) message.failureStatus = row.failureStatus;
-    if (row.lastError !== undefined) message.details = row.lastError.slice(0, 4096);
-  }
-  return message;
+  const failed = status !== 'succeeded';
+  return ingestionResultMessage(
+    'completion-checker',
+    {
+      kind: 'status',
+      container: row.container,
+      blobName: row.blobName,
+      sourceId,
+      status,
+      attempt: row.attempts,
+      table: row.table,
+      ...(failed ? { errorCode: row.errorCode, failureStatus: row.failureStatus, details: row.lastError } : {}),
+    },
+    now,
+  );
 }

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { StagedBatchMessage } from '@logferry/shared/messages/index';
+import { type StagedBatchMessage, stagedBatchMessage } from '@logferry/shared/messages/index';
 import { encodeRecordLengths } from '@logferry/shared/stores/record-lengths';
 import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
 import type { Publisher } from '@logferry/shared/transport/port';
@@ -118,22 +118,20 @@ export class BatchStager {
     this.#totals.records += batch.recordCount;
     this.#totals.rawBytes += written.rawBytes;
     this.#totals.compressedBytes += written.compressedBytes;
-    return {
-      type: 'staged-batch',
-      schemaVersion: 2,
-      id: stagedBatchId(o.objectId, batch.index),
-      producer: 's3-fetcher',
-      time: new Date().toISOString(),
-      objectId: o.objectId,
-      batchIndex: batch.index,
-      lastBatch: false,
-      blobContainer: o.container.containerName,
-      blobName,
-      recordCount: batch.recordCount,
-      rawBytes: written.rawBytes,
-      compressedBytes: written.compressedBytes,
-      source: o.source,
-      recordLengths: encodeRecordLengths(batch.recordLengths),
-    };
+    return stagedBatchMessage(
+      { id: stagedBatchId(o.objectId, batch.index), producer: 's3-fetcher' },
+      {
+        objectId: o.objectId,
+        batchIndex: batch.index,
+        lastBatch: false,
+        blobContainer: o.container.containerName,
+        blobName,
+        recordCount: batch.recordCount,
+        rawBytes: written.rawBytes,
+        compressedBytes: written.compressedBytes,
+        source: o.source,
+        recordLengths: encodeRecordLengths(batch.recordLengths),
+      },
+    );
   }
 }

@@ -2,7 +2,13 @@ import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@a
 import type { ContainerClient } from '@azure/storage-blob';
 import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import type { Logger } from '@logferry/shared/logging/logger';
-import type { S3ObjectMessage } from '@logferry/shared/messages/index';
+import {
+  bareEtag,
+  objectIdentity,
+  objectIdentityOrKey,
+  realVersionId,
+  type S3ObjectMessage,
+} from '@logferry/shared/messages/index';
 import { FORBIDDEN_REFERENCE } from '@logferry/shared/messages/references';
 import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import type { HeldClaim, WorkClaims } from '@logferry/shared/stores/work-claim';
@@ -17,7 +23,7 @@ import {
 } from '@logferry/shared/transport/port';
 import { classifyS3Error } from './classify-error.ts';
 import { isDocumentError } from './document-error.ts';
-import { announcedIdentity, bareEtag, objectIdentity, sourceOf } from './object-identity.ts';
+import { sourceOf } from './source-of.ts';
 import { emptyResult, type PipelineSettings, type StageResult, stageObject } from './stage-object.ts';
 
 export interface FetcherSettings extends PipelineSettings {
@@ -102,7 +108,7 @@ async function fetchObject(
     );
   }
   const { source } = named;
-  const objectId = announcedIdentity(m);
+  const objectId = objectIdentity(m);
   let claim: HeldClaim | undefined;
   if (objectId !== undefined) {
     const seen = await claimUnstaged(deps, objectId, signal, log, stats);
@@ -156,7 +162,12 @@ async function fetchClaimed(
   if (!body) return outcome.retryLater('S3NoBody', `${where}: GetObject returned no body`);
 
   if (objectId === undefined) {
-    objectId = objectIdentity(m.bucket, m.key, response.VersionId, response.ETag) ?? `${m.bucket}/${m.key}@`;
+    objectId = objectIdentityOrKey({
+      bucket: m.bucket,
+      key: m.key,
+      versionId: response.VersionId,
+      etag: response.ETag,
+    });
     const seen = await claimUnstaged(deps, objectId, signal, log, stats);
     if (!('claim' in seen)) {
       body.destroy?.();
@@ -174,8 +185,7 @@ async function fetchClaimed(
       {
         bucket: m.bucket,
         key: m.key,
-        versionId:
-          m.versionId ?? (response.VersionId && response.VersionId !== 'null' ? response.VersionId : undefined),
+        versionId: m.versionId ?? realVersionId(response.VersionId),
         objectId,
         source,
         fallbackTime: eventTime,

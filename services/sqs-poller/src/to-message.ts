@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
-import { S3ObjectMessage } from '@logferry/shared/messages/index';
+import { objectIdentityOrKey, S3ObjectMessage, s3ObjectMessage } from '@logferry/shared/messages/index';
 import type { AnnouncedObject, Origin } from './parse-notification.ts';
-
-/** DESIGN's identity of an S3 object: `bucket/key@versionId-or-etag`. */
-export function objectIdentity(o: Pick<AnnouncedObject, 'bucket' | 'key' | 'versionId' | 'etag'>): string {
-  return `${o.bucket}/${o.key}@${o.versionId ?? o.etag ?? ''}`;
-}
 
 /**
  * Message id for one announcement: a hash of the identity plus the sequencer, so a redelivered
@@ -14,7 +9,7 @@ export function objectIdentity(o: Pick<AnnouncedObject, 'bucket' | 'key' | 'vers
  */
 export function announcementId(o: AnnouncedObject): string {
   const digest = createHash('sha256')
-    .update(`${objectIdentity(o)}#${o.sequencer ?? ''}`)
+    .update(`${objectIdentityOrKey(o)}#${o.sequencer ?? ''}`)
     .digest('hex');
   return `s3obj-${digest}`;
 }
@@ -25,21 +20,19 @@ export type BuildResult =
 
 /** Builds the `s3-objects` message and checks it against the topic's schema, so a bad record never fails a publish. */
 export function toS3ObjectMessage(o: AnnouncedObject, origin: Origin, now: Date): BuildResult {
-  const candidate: S3ObjectMessage = {
-    type: 's3-object',
-    schemaVersion: 1,
-    id: announcementId(o),
-    producer: 'sqs-poller',
-    time: now.toISOString(),
-    bucket: o.bucket,
-    key: o.key,
-    origin,
-    ...(o.size !== undefined ? { size: o.size } : {}),
-    ...(o.etag !== undefined ? { etag: o.etag } : {}),
-    ...(o.versionId !== undefined ? { versionId: o.versionId } : {}),
-    ...(o.sequencer !== undefined ? { sequencer: o.sequencer } : {}),
-    ...(o.eventTime !== undefined ? { eventTime: o.eventTime } : {}),
-  };
+  const candidate = s3ObjectMessage(
+    { id: announcementId(o), producer: 'sqs-poller', now },
+    {
+      bucket: o.bucket,
+      key: o.key,
+      origin,
+      ...(o.size !== undefined ? { size: o.size } : {}),
+      ...(o.etag !== undefined ? { etag: o.etag } : {}),
+      ...(o.versionId !== undefined ? { versionId: o.versionId } : {}),
+      ...(o.sequencer !== undefined ? { sequencer: o.sequencer } : {}),
+      ...(o.eventTime !== undefined ? { eventTime: o.eventTime } : {}),
+    },
+  );
   const r = S3ObjectMessage.safeParse(candidate);
   if (!r.success) {
     const issue = r.error.issues[0];

@@ -5,7 +5,9 @@ import { IngestionResultMessage } from './ingestion-result.ts';
 import { S3ObjectMessage } from './s3-object.ts';
 import { StagedBatchMessage } from './staged-batch.ts';
 
+export * from './build.ts';
 export * from './envelope.ts';
+export * from './object-identity.ts';
 export { IngestionResultMessage, IngestRequestMessage, S3ObjectMessage, StagedBatchMessage };
 
 /** The one schema each topic carries. Publishers and consumers both validate against it. */

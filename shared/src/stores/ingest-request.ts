@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ingestRequestMessage } from '../messages/build.ts';
 import type { IngestRequestMessage } from '../messages/ingest-request.ts';
 import type { BlobStatusRow } from './blob-status-model.ts';
 
@@ -18,17 +19,19 @@ export function ingestRequestFor(
   producer: IngestRequestMessage['producer'],
   options: { readonly scanId?: string; readonly now?: Date } = {},
 ): IngestRequestMessage {
-  return {
-    type: 'ingest-request',
-    schemaVersion: 1,
-    id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts),
-    producer,
-    time: (options.now ?? new Date()).toISOString(),
-    container: row.container,
-    blobName: row.blobName,
-    etag: row.etag,
-    size: row.size,
-    attempt: row.attempts,
-    ...(options.scanId !== undefined ? { scanId: options.scanId } : {}),
-  };
+  return ingestRequestMessage(
+    {
+      id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts),
+      producer,
+      ...(options.now ? { now: options.now } : {}),
+    },
+    {
+      container: row.container,
+      blobName: row.blobName,
+      etag: row.etag,
+      size: row.size,
+      attempt: row.attempts,
+      ...(options.scanId !== undefined ? { scanId: options.scanId } : {}),
+    },
+  );
 }

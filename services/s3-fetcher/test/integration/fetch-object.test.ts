@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createLogger } from '@logferry/shared/logging/logger';
 import {
   type MessageOf,
+  objectIdentity,
   type S3ObjectMessage,
   type StagedBatchMessage,
+  s3ObjectMessage,
   TOPIC_SCHEMAS,
   type TopicName,
 } from '@logferry/shared/messages/index';
@@ -25,6 +27,9 @@ import {
   startFauxqsServer,
 } from '@logferry/shared/testing';
 import type { Delivery, Publisher } from '@logferry/shared/transport/port';
+import { backfillMessage } from '../../../../cli/src/ops/backfill.ts';
+import { parseNotification } from '../../../sqs-poller/src/parse-notification.ts';
+import { toS3ObjectMessage } from '../../../sqs-poller/src/to-message.ts';
 import { createFetchObjectHandler, type FetcherSettings, type FetchObjectDeps } from '../../src/fetch-object.ts';
 import { code42Event, csv, gzipNdjson, multiset, ndjson, type Rec, withoutEnrichment } from './corpus.ts';
 
@@ -322,6 +327,80 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     assert.equal(result.kind, 'retryLater');
     assert.ok(publisher.messages.length < 10, 'stopped soon after the abort');
     assert.equal((await status.get(publisher.messages[0]!.objectId))?.state, undefined);
+  });
+
+  it('one identity for one object, whoever announces it: SQS notification, SNS, backfill, or GetObject', async () => {
+    const key = 'identity/one object+.json';
+    const body = Buffer.from(ndjson([code42Event(1), code42Event(2)]));
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    const quoted = put.ETag ?? '';
+    assert.match(quoted, /^".+"$/, 'S3 answers with a quoted ETag');
+    const s3Record = (versionId?: string) => ({
+      eventName: 'ObjectCreated:Put',
+      eventTime: '2024-02-01T00:00:00.000Z',
+      s3: {
+        bucket: { name: BUCKET },
+        object: {
+          key: 'identity/one+object%2B.json',
+          size: body.length,
+          eTag: quoted.replaceAll('"', ''),
+          sequencer: '0A1',
+          ...(versionId === undefined ? {} : { versionId }),
+        },
+      },
+    });
+    const announced = (notification: string): S3ObjectMessage => {
+      const parsed = parseNotification(notification);
+      assert.equal(parsed.kind, 'notification');
+      const record = parsed.kind === 'notification' ? parsed.records[0] : undefined;
+      assert.equal(record?.verdict, 'object');
+      const built =
+        record?.verdict === 'object'
+          ? toS3ObjectMessage(record.object, parsed.kind === 'notification' ? parsed.origin : 'sns', new Date())
+          : undefined;
+      assert.ok(built?.ok);
+      return built.message;
+    };
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'identity/' }));
+    const entry = listed.Contents?.find((c) => c.Key === key);
+    assert.ok(entry?.ETag);
+    const producers: [string, S3ObjectMessage][] = [
+      ['sqs-poller, S3 notification', announced(JSON.stringify({ Records: [s3Record()] }))],
+      // Buckets with versioning suspended announce the version as the string "null".
+      ['sqs-poller, "null" version', announced(JSON.stringify({ Records: [s3Record('null')] }))],
+      [
+        'sqs-poller, SNS-wrapped',
+        announced(JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ Records: [s3Record('')] }) })),
+      ],
+      [
+        'cli backfill (quoted ETag from the listing)',
+        backfillMessage(BUCKET, key, body.length, entry.ETag, entry.LastModified, new Date()),
+      ],
+    ];
+    const expected = `${BUCKET}/${key}@${quoted.replaceAll('"', '')}`;
+    for (const [who, m] of producers) assert.equal(objectIdentity(m), expected, who);
+
+    const { seen, metrics } = recordingStageMetrics();
+    const publisher = new RecordingPublisher();
+    const handler = createFetchObjectHandler({
+      s3,
+      container,
+      status,
+      claims,
+      publisher,
+      logger,
+      settings: SETTINGS,
+      metrics,
+    });
+    for (const [who, m] of producers) assert.deepEqual(await handler(delivery(m)), { kind: 'success' }, who);
+    // Announced by neither version nor ETag: s3-fetcher derives the identity from GetObject's quoted answer.
+    const bare = s3ObjectMessage({ id: 'no-etag', producer: 'cli' }, { bucket: BUCKET, key, origin: 'backfill' });
+    assert.equal(objectIdentity(bare), undefined);
+    assert.deepEqual(await handler(delivery(bare)), { kind: 'success' });
+
+    assert.equal(seen.duplicates, producers.length, 'staged once, recognised as done for every other producer');
+    assert.deepEqual([...new Set(publisher.messages.map((m) => m.objectId))], [expected]);
+    assert.equal((await status.get(expected))?.state, 'staged');
   });
 
   describe('metrics', () => {

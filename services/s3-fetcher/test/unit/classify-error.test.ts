@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { objectIdentity, type S3ObjectMessage } from '@logferry/shared/messages/index';
 import { classifyS3Error } from '../../src/classify-error.ts';
-import { announcedIdentity, objectIdentity, sourceOf } from '../../src/object-identity.ts';
+import { sourceOf } from '../../src/source-of.ts';
 
 function s3Error(name: string, status: number): Error {
   return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
@@ -39,24 +40,26 @@ describe('classifyS3Error', () => {
 
 describe('object identity and source', () => {
   it('is bucket/key@version, else @etag without quotes', () => {
-    assert.equal(objectIdentity('b', 'k 1', 'v9', '"e"'), 'b/k 1@v9');
-    assert.equal(objectIdentity('b', 'k', undefined, '"abc-2"'), 'b/k@abc-2');
-    assert.equal(objectIdentity('b', 'k', 'null', 'abc'), 'b/k@abc', "S3's 'null' version of unversioned buckets");
-    assert.equal(objectIdentity('b', 'k', undefined, undefined), undefined);
+    assert.equal(objectIdentity({ bucket: 'b', key: 'k 1', versionId: 'v9', etag: '"e"' }), 'b/k 1@v9');
+    assert.equal(objectIdentity({ bucket: 'b', key: 'k', etag: '"abc-2"' }), 'b/k@abc-2');
     assert.equal(
-      announcedIdentity({
-        type: 's3-object',
-        schemaVersion: 1,
-        id: 'x',
-        producer: 'sqs-poller',
-        time: '2024-01-01T00:00:00Z',
-        bucket: 'bkt',
-        key: 'a/b',
-        etag: 'e1',
-        origin: 'sns',
-      }),
-      'bkt/a/b@e1',
+      objectIdentity({ bucket: 'b', key: 'k', versionId: 'null', etag: 'abc' }),
+      'b/k@abc',
+      "S3's 'null' version of unversioned buckets",
     );
+    assert.equal(objectIdentity({ bucket: 'b', key: 'k' }), undefined);
+    const announced: S3ObjectMessage = {
+      type: 's3-object',
+      schemaVersion: 1,
+      id: 'x',
+      producer: 'sqs-poller',
+      time: '2024-01-01T00:00:00Z',
+      bucket: 'bkt',
+      key: 'a/b',
+      etag: 'e1',
+      origin: 'sns',
+    };
+    assert.equal(objectIdentity(announced), 'bkt/a/b@e1');
   });
 
   it('names the source by configuration or by the first key segment', () => {

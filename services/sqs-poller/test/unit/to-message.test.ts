@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { S3ObjectMessage } from '@logferry/shared/messages/index';
-import { announcementId, objectIdentity, toS3ObjectMessage } from '../../src/to-message.ts';
+import { announcementId, toS3ObjectMessage } from '../../src/to-message.ts';
 
 const now = new Date('2024-05-01T12:00:05.000Z');
 
@@ -32,11 +32,6 @@ describe('s3-objects message from an announcement', () => {
     assert.notEqual(announcementId(o), announcementId({ ...o, sequencer: 's2' }));
     assert.notEqual(announcementId(o), announcementId({ ...o, versionId: 'v1' }));
     assert.match(announcementId({ ...o, key: 'x'.repeat(1024) }), /^s3obj-[0-9a-f]{64}$/);
-  });
-
-  it('prefers the version id over the etag in the object identity', () => {
-    assert.equal(objectIdentity({ bucket: 'b1b', key: 'k', versionId: 'v', etag: 'e' }), 'b1b/k@v');
-    assert.equal(objectIdentity({ bucket: 'b1b', key: 'k', etag: 'e' }), 'b1b/k@e');
   });
 
   it('reports what does not fit instead of producing an invalid message', () => {
