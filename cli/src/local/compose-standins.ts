@@ -61,7 +61,14 @@ export async function startComposeStandIns(o: ComposeOptions): Promise<RunningSt
     });
   });
   const certificate = await s.createStandInCertificate(o.certDir, [hostname(), 'standins', ...o.certHosts]);
-  const li = await s.startLogsIngestionStandIn({ port: o.logsIngestionPort, host: o.host, certificate });
+  const dcr = process.env.DCR_IMMUTABLE_ID;
+  const stream = process.env.DCR_STREAM;
+  const li = await s.startLogsIngestionStandIn({
+    port: o.logsIngestionPort,
+    host: o.host,
+    certificate,
+    ...(dcr && stream ? { rules: { [dcr]: [stream] } } : {}),
+  });
   const adx = await s.startAdxStandIn({ storageConnectionString: storage, port: o.adxPort, host: o.host });
   const sts = await s.startStsStandIn({ port: o.stsPort, host: o.host });
   if (o.seed) {

@@ -57,6 +57,13 @@ const FAULT_ERRORS: Record<LogsIngestionFault['status'], { code: string; message
   400: { code: 'InvalidStream', message: 'Stream does not match the data collection rule (injected).' },
   500: { code: 'InternalServerError', message: 'Internal server error (injected).' },
   503: { code: 'ServiceUnavailable', message: 'Service unavailable (injected).' },
+  401: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid or expired (injected).' },
+  403: {
+    code: 'OperationFailed',
+    message:
+      'The authentication token provided does not have access to ingest data for the data collection rule (injected).',
+  },
+  404: { code: 'NotFound', message: 'Data collection rule not found (injected).' },
 };
 
 function faultAnswer(res: ServerResponse, fault: LogsIngestionFault): void {
@@ -75,6 +82,7 @@ export async function handleIngest(
   url: URL,
   route: { immutableId: string; stream: string },
   state: IngestionState,
+  rules?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<void> {
   const { body, bytes, tooLarge } = await readBody(req);
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
@@ -92,6 +100,18 @@ export async function handleIngest(
   }
   if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
     return refuse(401, 'InvalidAuthenticationToken', 'A bearer token is required in the Authorization header.');
+  }
+  // The service knows its rules: an immutable id or stream it does not have is a 404, whatever the body.
+  const streams = rules?.get(route.immutableId.toLowerCase());
+  if (rules && !streams) {
+    return refuse(404, 'NotFound', `Data collection rule with immutable Id '${route.immutableId}' not found.`);
+  }
+  if (streams && !streams.has(route.stream)) {
+    return refuse(
+      404,
+      'NotFound',
+      `Stream '${route.stream}' is not declared in the data collection rule with immutable Id '${route.immutableId}'.`,
+    );
   }
   if (tooLarge) {
     return refuse(

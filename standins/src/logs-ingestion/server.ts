@@ -3,7 +3,13 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
 import { handleIngest, matchIngestPath, sendError } from './ingest-request.ts';
-import { IngestionState, type LogsIngestionFault, type RequestLogEntry, type StreamStats } from './state.ts';
+import {
+  FAULT_STATUSES,
+  IngestionState,
+  type LogsIngestionFault,
+  type RequestLogEntry,
+  type StreamStats,
+} from './state.ts';
 
 export interface LogsIngestionStandInOptions {
   /** 0 (default) picks a free port. */
@@ -14,6 +20,11 @@ export interface LogsIngestionStandInOptions {
   readonly keepRecords?: boolean;
   /** Reuse a certificate (e.g. one shared with other stand-ins); made fresh when omitted. */
   readonly certificate?: LoopbackCertificate;
+  /**
+   * The data collection rules it serves: immutable id → the streams each declares. A request to another
+   * rule or stream is answered 404, as the service does. When omitted, every rule and stream is accepted.
+   */
+  readonly rules?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface LogsIngestionStandIn {
@@ -52,9 +63,13 @@ export async function startLogsIngestionStandIn(
   const ownsCertificate = options.certificate === undefined;
   const state = new IngestionState({ keepRecords: options.keepRecords ?? true });
   state.setFaults(options.faults ?? []);
+  // Immutable ids are case-insensitive; stream names are not.
+  const rules =
+    options.rules &&
+    new Map(Object.entries(options.rules).map(([id, streams]) => [id.toLowerCase(), new Set(streams)] as const));
 
   const server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
-    route(req, res, state).catch((err: unknown) => {
+    route(req, res, state, rules).catch((err: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', `stand-in bug: ${String(err)}`);
       else res.destroy();
     });
@@ -93,12 +108,17 @@ export async function startLogsIngestionStandIn(
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, state: IngestionState): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: IngestionState,
+  rules: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://stand-in');
   const ingest = matchIngestPath(url.pathname);
   if (ingest) {
     if (req.method !== 'POST') return sendError(res, 405, 'MethodNotAllowed', 'Use POST.');
-    return handleIngest(req, res, url, ingest, state);
+    return handleIngest(req, res, url, ingest, state, rules);
   }
   if (url.pathname === '/stand-in/streams' && req.method === 'GET') {
     return sendJson(res, 200, { streams: state.streams().map((s) => state.stats(s)) });
@@ -118,7 +138,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Ingestion
         res,
         400,
         'InvalidContent',
-        'Expected [{"stream"?, "status": 429|500|503|413|400, "count", "retryAfterSeconds"?}].',
+        `Expected [{"stream"?, "status": ${FAULT_STATUSES.join('|')}, "count", "retryAfterSeconds"?}].`,
       );
     }
     state.setFaults(faults);
@@ -138,7 +158,7 @@ function isFaultList(value: unknown): value is LogsIngestionFault[] {
       (f: Partial<LogsIngestionFault>) =>
         typeof f === 'object' &&
         f !== null &&
-        [429, 500, 503, 413, 400].includes(f.status as number) &&
+        (FAULT_STATUSES as readonly number[]).includes(f.status as number) &&
         Number.isInteger(f.count) &&
         (f.stream === undefined || typeof f.stream === 'string') &&
         (f.retryAfterSeconds === undefined || typeof f.retryAfterSeconds === 'number'),

@@ -1,8 +1,11 @@
+/** What fault injection can answer: throttling, outages, size, and the refusals of a misconfigured client. */
+export const FAULT_STATUSES = [429, 500, 503, 413, 400, 401, 403, 404] as const;
+
 /** A fault the stand-in answers instead of accepting, for the next `count` matching requests. */
 export interface LogsIngestionFault {
   /** Only requests to this stream; every stream when omitted. */
   readonly stream?: string;
-  readonly status: 429 | 500 | 503 | 413 | 400;
+  readonly status: (typeof FAULT_STATUSES)[number];
   readonly count: number;
   /** Sent as `Retry-After` (seconds) on 429 and 503. */
   readonly retryAfterSeconds?: number;

@@ -111,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: ports.logsIngestion ?? 0,
         certificate: cert,
         keepRecords: !options.countOnlySink,
+        rules: { [DCR_IMMUTABLE_ID]: [DCR_STREAM] },
       }).then(track),
       startStsStandIn({ port: ports.sts ?? 0 }).then(track),
     ]);

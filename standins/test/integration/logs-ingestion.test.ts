@@ -244,4 +244,40 @@ describe('Logs Ingestion API stand-in CLI', () => {
       await exited;
     }
   });
+
+  it('knows its rules: an unknown DCR or stream is 404 with the service’s error, and 401/403/404 can be injected', async () => {
+    const strict = await startLogsIngestionStandIn({ rules: { [DCR.toUpperCase()]: [STREAM] } });
+    try {
+      const body = JSON.stringify([{ a: 1 }]);
+      const otherDcr = await post(
+        strict,
+        `/dataCollectionRules/dcr-11111111111111111111111111111111/streams/${STREAM}?api-version=2023-01-01`,
+        body,
+        bearer,
+      );
+      assert.equal(otherDcr.status, 404);
+      assert.match(JSON.parse(otherDcr.body).error.message, /Data collection rule with immutable Id .* not found/);
+      const otherStream = await post(strict, ingestPath('Custom-Other_CL'), body, bearer);
+      assert.equal(otherStream.status, 404);
+      assert.match(JSON.parse(otherStream.body).error.message, /Custom-Other_CL/);
+      assert.equal((await post(strict, ingestPath(), body, bearer)).status, 204);
+      // The real client sees the 404 as an error carrying the status.
+      await assert.rejects(sdkClient(strict).upload(DCR, 'Custom-Other_CL', [{ a: 1 }]), (err: unknown) => {
+        assert.ok(isAggregateLogsUploadError(err));
+        assert.equal((err.errors[0]?.cause as { statusCode?: number }).statusCode, 404);
+        return true;
+      });
+      strict.setFaults([
+        { stream: STREAM, status: 401, count: 1 },
+        { stream: STREAM, status: 403, count: 1 },
+        { stream: STREAM, status: 404, count: 1 },
+      ]);
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push((await post(strict, ingestPath(), body, bearer)).status);
+      assert.deepEqual(answers, [401, 403, 404, 204]);
+      assert.deepEqual(strict.records(STREAM), [{ a: 1 }, { a: 1 }]);
+    } finally {
+      await strict.close();
+    }
+  });
 });
