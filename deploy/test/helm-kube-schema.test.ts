@@ -1,8 +1,8 @@
 // Every manifest the chart renders (values.yaml with the install's settings, each example, and one value set that
 // turns on every optional template path) checked against the Kubernetes API's OpenAPI schemas (kubernetes-models)
 // and KEDA's API types (@kubernetes-models/keda, generated from kedacore/keda's v1alpha1 Go types, the source of
-// its CRDs), plus the object-name and label rules the API server applies that OpenAPI does not state.
-// What these validators do not check (unknown fields, KEDA's enum markers) is listed in the chart README.
+// its CRDs), plus the object-name and label rules the API server applies that OpenAPI does not state, and strict
+// field validation (./kube-fields.ts). What is not checked (KEDA's CRD markers) is listed in the chart README.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COMMON_EXTENSIONS, type Manifest, PRODUCTION, RELEASE, renderChart, SOURCES } from './chart-fixture.ts';
@@ -118,6 +118,11 @@ describe('rendered manifests against the Kubernetes and KEDA schemas', () => {
       ['PDB maxUnavailable a boolean', edited('PodDisruptionBudget', ['spec', 'maxUnavailable'], true)],
       ['Service name not a DNS label', edited('Service', ['metadata', 'name'], 'Upper-Case')],
       ['Ingress pathType a number', edited('Ingress', ['spec', 'rules', 0, 'http', 'paths', 0, 'pathType'], 7)],
+      ['a misspelt pod field', edited('Deployment', ['spec', 'template', 'spec', 'priorityClasName'], 'x')],
+      ['a misspelt container field', edited('Deployment', [...container, 'readinesProbe'], {})],
+      ['a field KEDA does not have', edited('ScaledObject', ['spec', 'minReplicas'], 1)],
+      ['a misspelt trigger field', edited('ScaledObject', [...trigger, 'authRef'], { name: 'x' })],
+      ['an unknown metadata field', edited('Service', ['metadata', 'label'], { a: 'b' })],
     ];
     for (const [what, m] of broken) assert.notDeepEqual(await kubeProblems(m), [], `${what} is rejected`);
   });

@@ -1,20 +1,24 @@
 // A rendered manifest checked as the Kubernetes API server would before storing it: the OpenAPI schema of its
 // kind (kubernetes-models), KEDA's API types for keda.sh objects (@kubernetes-models/keda), and the name and label
-// rules apimachinery applies that OpenAPI does not state. Returns the problems found, [] when valid.
+// rules apimachinery applies that OpenAPI does not state, and strict field validation (./kube-fields.ts).
+// Returns the problems found, [] when valid.
 import assert from 'node:assert/strict';
 import type { Manifest } from './chart-fixture.ts';
+import { unknownFields } from './kube-fields.ts';
 
 interface Validatable {
   validate(): void;
 }
 type ModelClass = new (data: unknown) => Validatable;
 
-/** The model class for an apiVersion and kind; an apiVersion/kind the chart starts rendering must be added here. */
+const modelSpecifier = (apiVersion: string, kind: string) =>
+  apiVersion === 'keda.sh/v1alpha1'
+    ? `@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`
+    : `kubernetes-models/${apiVersion}/${kind}`;
+
+/** The model class for an apiVersion and kind (kubernetes-models, or KEDA's for keda.sh/v1alpha1). */
 async function modelFor(apiVersion: string, kind: string): Promise<ModelClass> {
-  const module =
-    apiVersion === 'keda.sh/v1alpha1'
-      ? await import(`@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`)
-      : await import(`kubernetes-models/${apiVersion}/${kind}`);
+  const module = await import(modelSpecifier(apiVersion, kind));
   const model = (module as Record<string, unknown>)[kind];
   assert.equal(typeof model, 'function', `no model for ${apiVersion} ${kind}`);
   return model as ModelClass;
@@ -55,7 +59,7 @@ function apimachineryProblems(m: Manifest): string[] {
 
 export async function kubeProblems(m: Manifest): Promise<string[]> {
   const Model = await modelFor(m.apiVersion, m.kind);
-  const problems = apimachineryProblems(m);
+  const problems = [...apimachineryProblems(m), ...unknownFields(m, modelSpecifier(m.apiVersion, m.kind))];
   try {
     new Model(m).validate();
   } catch (err) {
