@@ -78,7 +78,7 @@ const force = (s: Shape | (() => Shape)): Shape => (typeof s === 'function' ? s(
 function walk(value: unknown, shape: Shape, path: string, out: string[]): void {
   if (value === null || value === undefined || shape.kind === 'leaf') return;
   if (shape.kind === 'array') {
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, force(shape.of), `${path}[${i}]`, out));
+    if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, force(shape.of), `${path}[${i}]`, out);
     return;
   }
   if (typeof value !== 'object' || Array.isArray(value)) return; // a wrong type is the schema validator's to report
