@@ -10,7 +10,7 @@ import { startAzurite, startFauxqsServer } from '@logferry/shared/testing';
 import { createFetchObjectHandler } from '../../services/s3-fetcher/src/fetch-object.ts';
 import { code42Event, gzipNdjsonCorpus, gzipNdjsonStream } from './fetcher-corpus.ts';
 import { runFloor } from './fetcher-floor.ts';
-import { DEFAULT_SETTINGS, nullPublisher, runPipeline } from './fetcher-pipeline.ts';
+import { BENCH_ROUTES, DEFAULT_SETTINGS, nullPublisher, runPipeline } from './fetcher-pipeline.ts';
 import type { Row } from './table.ts';
 
 export interface FetcherBenchOptions {
@@ -88,7 +88,8 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<Row
       claims: new WorkClaims(statusTable, { scope: 's3obj', leaseMs: 60_000, owner: 'bench' }),
       publisher: nullPublisher,
       logger: createLogger('s3-fetcher', { level: 'warn' }),
-      settings: { ...DEFAULT_SETTINGS, sourceName: 'Code42', sourceFromKeyPrefix: false },
+      settings: DEFAULT_SETTINGS,
+      routes: BENCH_ROUTES,
     });
     let run = 0;
     const fetched = await timed(() =>

@@ -7,7 +7,7 @@ import { createLogger } from '@logferry/shared/logging/logger';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { WorkClaims } from '@logferry/shared/stores/work-claim';
 import { createFetchObjectHandler } from '../../services/s3-fetcher/src/fetch-object.ts';
-import { DEFAULT_SETTINGS, nullPublisher } from './fetcher-pipeline.ts';
+import { BENCH_ROUTES, DEFAULT_SETTINGS, nullPublisher } from './fetcher-pipeline.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -39,7 +39,8 @@ const handler = createFetchObjectHandler({
   }),
   publisher: nullPublisher,
   logger: createLogger('s3-fetcher', { level: 'warn' }),
-  settings: { ...DEFAULT_SETTINGS, sourceName: 'Code42', sourceFromKeyPrefix: false },
+  settings: DEFAULT_SETTINGS,
+  routes: BENCH_ROUTES,
 });
 const rssBefore = process.memoryUsage().rss;
 let peakSampled = rssBefore;

@@ -12,8 +12,8 @@ export const backfillCommand: Command = {
     summary: [
       'Lists the objects under the prefix (ListObjectsV2, page by page), keeps those last modified in [--since, --until),',
       'and publishes one s3-objects message each (origin "backfill") for s3-fetcher to fetch, exactly as sqs-poller would.',
-      'Objects outside S3_ALLOWED_BUCKETS / S3_ALLOWED_PREFIXES are refused (counted, never published). An object',
-      's3-fetcher already staged (same bucket/key@etag) is not staged twice.',
+      'Objects outside S3_ALLOWED_BUCKETS / S3_ALLOWED_PREFIXES, or that no route of ROUTES_FILE claims, are refused',
+      '(counted, never published). An object that s3-fetcher already staged (same bucket/key@etag) is not staged twice.',
     ].join('\n'),
     options: [
       ['--since ISO', 'only objects modified at or after this time (2024-05-01 or 2024-05-01T12:00:00Z)'],
@@ -24,7 +24,7 @@ export const backfillCommand: Command = {
     ],
     environment: [
       [
-        'AWS_REGION, S3_ALLOWED_BUCKETS',
+        'AWS_REGION, S3_ALLOWED_BUCKETS or ROUTES_FILE',
         'as for s3-fetcher (also AWS_ROLE_ARN, AWS_ENDPOINT_URL, S3_ALLOWED_PREFIXES …)',
       ],
       ...SERVICE_BUS_ENV,

@@ -11,6 +11,7 @@ import { config as laUploader, resolveStream } from '@logferry/shared/config/ser
 import { config as s3Fetcher } from '@logferry/shared/config/services/s3-fetcher';
 import { config as sqsPoller } from '@logferry/shared/config/services/sqs-poller';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
+import { loadRoutes, RoutesError } from '@logferry/shared/routes/index';
 import type { Service } from '../services.ts';
 import { type Probe, type ProbeResult, runProbe } from './probe.ts';
 import * as p from './probes.ts';
@@ -67,6 +68,8 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
   const str = (k: string) => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : undefined);
 
   if (service === 'adx-ingester') probes.push(mappingsProbe(str('MAPPINGS_FILE') ?? 'mappings.json'));
+  const routesFile = str('ROUTES_FILE');
+  if (routesFile && (service === 'sqs-poller' || service === 's3-fetcher')) probes.push(routesProbe(routesFile));
 
   // Service Bus: what the service consumes and publishes.
   const sb = str('SERVICEBUS_CONNECTION_STRING')
@@ -161,8 +164,7 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
     } else {
       const s3 = new p.S3Client({ ...aws, forcePathStyle: c.AWS_S3_FORCE_PATH_STYLE === true });
       closers.push(() => s3.destroy());
-      for (const bucket of (c.S3_ALLOWED_BUCKETS as string[] | undefined) ?? [])
-        probes.push(p.s3BucketProbe(s3, bucket));
+      for (const bucket of allowedBuckets(c, routesFile)) probes.push(p.s3BucketProbe(s3, bucket));
     }
   }
 
@@ -208,6 +210,32 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
     }
   }
   return probes;
+}
+
+/** The buckets s3-fetcher may read: S3_ALLOWED_BUCKETS, else the routes' (a bad file is its own probe's failure). */
+function allowedBuckets(c: Cfg, routesFile: string | undefined): string[] {
+  const listed = (c.S3_ALLOWED_BUCKETS as string[] | undefined) ?? [];
+  if (listed.length > 0 || !routesFile) return listed;
+  try {
+    return [...new Set(loadRoutes(routesFile).flatMap((r) => r.matches.map((m) => m.bucket)))];
+  } catch {
+    return [];
+  }
+}
+
+function routesProbe(path: string): Probe {
+  return {
+    name: `routes file ${path}`,
+    async run() {
+      try {
+        const routes = loadRoutes(path);
+        return `${routes.length} routes valid (${routes.map((r) => r.name).join(', ')})`;
+      } catch (err) {
+        if (err instanceof RoutesError) throw new Error(err.problems.join('; '));
+        throw err;
+      }
+    },
+  };
 }
 
 function mappingsProbe(path: string): Probe {

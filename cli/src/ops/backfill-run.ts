@@ -1,10 +1,10 @@
-import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/auth/aws-clients';
 import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
 import { awsVars } from '@logferry/shared/config/aws-parts';
 import { defineConfig, parseConfig } from '@logferry/shared/config/define';
 import { azureAuthVars, serviceBusVars } from '@logferry/shared/config/parts';
 import { createLogger } from '@logferry/shared/logging/logger';
+import { RoutesError, type RouteTable, routeTableFor } from '@logferry/shared/routes/index';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { EXIT } from '../help.ts';
 import { operatorEnv } from '../local/state.ts';
@@ -27,10 +27,19 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
   const values = { 'dry-run': r.dryRun };
   const env = await operatorEnv('s3-fetcher', ['SERVICEBUS_CONNECTION_STRING', 'SERVICEBUS_NAMESPACE', 'AWS_REGION']);
   const config = parseConfig(defineConfig('logferry backfill', serviceBusVars, azureAuthVars, awsVars), env);
-  const allowList = createS3AllowList(config);
-  if (!config.S3_ALLOWED_BUCKETS.includes(bucket)) {
+  // s3-fetcher's own allow-list (its routes), so nothing is published that it would refuse.
+  let allowList: RouteTable;
+  try {
+    allowList = routeTableFor(config);
+  } catch (err) {
+    if (!(err instanceof RoutesError)) throw err;
+    console.error(`logferry backfill: ${err.message}`);
+    return EXIT.failure;
+  }
+  const buckets = [...new Set(allowList.routes.flatMap((route) => route.matches.map((m) => m.bucket)))];
+  if (!buckets.includes(bucket)) {
     console.error(
-      `logferry backfill: bucket ${bucket} is not in S3_ALLOWED_BUCKETS (${config.S3_ALLOWED_BUCKETS.join(', ')}).`,
+      `logferry backfill: bucket ${bucket} is not in S3_ALLOWED_BUCKETS / ROUTES_FILE (${buckets.join(', ')}).`,
     );
     return EXIT.failure;
   }

@@ -5,7 +5,7 @@ import { config as definition, ingestUri } from '@logferry/shared/config/service
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
-import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
+import { loadMappingsOrExit } from '@logferry/shared/mappings/index';
 import {
   checkIngestRequestReference,
   checkStagedBatchReference,
@@ -22,14 +22,7 @@ import { createKustoIngestor } from './kusto-ingestor.ts';
 
 const service = 'adx-ingester';
 const config = loadConfigOrExit(definition);
-let mappings: ReturnType<typeof loadMappings>;
-try {
-  mappings = loadMappings(config.MAPPINGS_FILE);
-} catch (error) {
-  if (!(error instanceof MappingsError)) throw error;
-  for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
-  process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
-}
+const mappings = loadMappingsOrExit(service, config.MAPPINGS_FILE);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });

@@ -1,6 +1,7 @@
 import type { Delivery, Handler, Logger, Outcome, StagedBatchMessage } from '@logferry/shared';
 import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
+import type { LogsIngestionDestination } from '@logferry/shared/routes/index';
 import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
 import type { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
@@ -50,8 +51,11 @@ export interface StagedBatchHandlerDeps {
   /** Claims on batch ids: a second delivery of a batch being uploaded waits instead of uploading it again. */
   readonly claims: Pick<WorkClaims, 'acquire'>;
   readonly staging: StagedBatchSource;
+  /** The client of la-uploader's own DCR_STREAM: batches whose message names no destination. */
   readonly client: Pick<LogsIngestionClient, 'upload'>;
   readonly stream: string;
+  /** The client of a route's stream (and DCR), for batches whose message names one. */
+  readonly clientFor: (destination: LogsIngestionDestination) => Pick<LogsIngestionClient, 'upload'>;
   readonly retention: 'delete' | 'keep';
   /**
    * True for a source whose staged blobs adx-ingester also reads (mappings.json routes it to ADX): deleting
@@ -89,7 +93,17 @@ async function handle(
   delivery: Delivery<StagedBatchMessage>,
 ): Promise<Outcome> {
   const msg = delivery.body;
-  const log = deps.logger.child({ batchId: msg.id, objectId: msg.objectId, attempt: delivery.attempt });
+  if (msg.logsIngestion === false) {
+    // Its route sends this source to ADX only; the staged blob is adx-ingester's (the lifecycle rule removes it).
+    deps.logger.debug({ batchId: msg.id, source: msg.source }, 'batch routed to ADX only; not uploaded');
+    return outcome.success();
+  }
+  const log = deps.logger.child({
+    batchId: msg.id,
+    objectId: msg.objectId,
+    attempt: delivery.attempt,
+    stream: msg.logsIngestion?.stream ?? deps.stream,
+  });
   let row: Awaited<ReturnType<StagedBatchHandlerDeps['status']['get']>>;
   try {
     row = await deps.status.get(msg.id);
@@ -144,6 +158,9 @@ async function upload(
   claim: { readonly held: boolean },
 ): Promise<Outcome> {
   const msg = delivery.body;
+  // The route's stream (and DCR) when the batch names one, else la-uploader's own DCR_STREAM.
+  const stream = msg.logsIngestion ? msg.logsIngestion.stream : deps.stream;
+  const client = msg.logsIngestion ? deps.clientFor(msg.logsIngestion) : deps.client;
   let read: StagedBatchRead;
   try {
     read = await deps.staging.read(msg, delivery.signal);
@@ -189,7 +206,7 @@ async function upload(
   const base = {
     batchId: msg.id,
     records: count,
-    stream: deps.stream,
+    stream,
     objectId: msg.objectId,
     blobName: msg.blobName,
   };
@@ -205,7 +222,7 @@ async function upload(
       lineBytes,
       bodyFor: requestBodies(records),
       pending,
-      client: deps.client,
+      client,
       policy: deps.policy,
       signal: delivery.signal,
       logger: log,

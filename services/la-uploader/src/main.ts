@@ -5,7 +5,7 @@ import { config as definition, resolveStream } from '@logferry/shared/config/ser
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
-import { loadMappings, MappingsError, mappingForSource } from '@logferry/shared/mappings/index';
+import { loadMappingsOrExit, mappingForSource } from '@logferry/shared/mappings/index';
 import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
@@ -15,20 +15,13 @@ import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
 import { localStandInCredential } from './local-credential.ts';
-import { createLogsIngestionClient } from './logs-ingestion-client.ts';
+import { createLogsIngestionClients } from './logs-ingestion-clients.ts';
 import { createStagedBatchSource } from './staged-batch-reader.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
 // Only to tell which staged blobs adx-ingester also reads; a bad file stops the start, as in adx-ingester.
-let mappings: ReturnType<typeof loadMappings> | undefined;
-try {
-  mappings = config.MAPPINGS_FILE === undefined ? undefined : loadMappings(config.MAPPINGS_FILE);
-} catch (error) {
-  if (!(error instanceof MappingsError)) throw error;
-  for (const problem of error.problems) process.stderr.write(`${service}: ${config.MAPPINGS_FILE}: ${problem}\n`);
-  process.exit(78); // EX_CONFIG, as for a bad variable: restarting will not help.
-}
+const mappings = config.MAPPINGS_FILE === undefined ? undefined : loadMappingsOrExit(service, config.MAPPINGS_FILE);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
@@ -57,7 +50,7 @@ await run({
     const status = new BatchStatusStore(statusTable);
     await ensureStorage(logger, 'the status table', () => status.ensureTable());
     const sinkCredential = localStandInCredential(config.LOGFERRY_LOCAL, config.LOGS_INGESTION_ENDPOINT) ?? azure();
-    const client = createLogsIngestionClient({
+    const clients = createLogsIngestionClients({
       endpoint: config.LOGS_INGESTION_ENDPOINT,
       ruleId: config.DCR_IMMUTABLE_ID,
       stream,
@@ -65,7 +58,10 @@ await run({
       audience: config.LOGS_INGESTION_AUDIENCE,
       timeoutMs: config.LOGS_INGESTION_TIMEOUT_MS,
     });
-    logger.info({ url: client.url, retention: config.STAGING_RETENTION }, 'uploading to the Logs Ingestion API');
+    logger.info(
+      { url: clients.default.url, retention: config.STAGING_RETENTION },
+      'uploading to the Logs Ingestion API (batches whose route names a stream go to that stream)',
+    );
     const metrics = stageMetrics(service);
     const routes = mappings;
     const consumer = consumerOptions(config);
@@ -83,8 +79,9 @@ await run({
             owner: claimOwner(service),
           }),
           staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
-          client,
+          client: clients.default,
           stream,
+          clientFor: (destination) => clients.for(destination),
           retention: config.STAGING_RETENTION,
           ...(routes ? { sharedSource: (source: string) => mappingForSource(routes, source) !== undefined } : {}),
           policy: {
@@ -108,7 +105,7 @@ await run({
       async stop(graceMs) {
         await running.stop(graceMs);
         await transport.close();
-        client.close();
+        clients.close();
       },
     };
   },

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { type StagedBatchMessage, stagedBatchMessage } from '@logferry/shared/messages/index';
+import type { Route } from '@logferry/shared/routes/index';
 import { encodeRecordLengths } from '@logferry/shared/stores/record-lengths';
 import { stagedBatchBlobName, stagedBatchId, writeStagedBatch } from '@logferry/shared/stores/staging';
 import type { Publisher } from '@logferry/shared/transport/port';
@@ -10,6 +11,8 @@ export interface StagerOptions {
   readonly publisher: Publisher;
   readonly objectId: string;
   readonly source: string;
+  /** The route's destinations, carried on every batch message. */
+  readonly route: Pick<Route, 'logsIngestion' | 'adx'>;
   /** Date part of the blob names (the object's event time, so a retry writes the same names). */
   readonly blobDate: Date;
   readonly gzipLevel: number;
@@ -131,7 +134,14 @@ export class BatchStager {
         compressedBytes: written.compressedBytes,
         source: o.source,
         recordLengths: encodeRecordLengths(batch.recordLengths),
+        ...destination(o.route),
       },
     );
   }
+}
+
+/** The message's logsIngestion field: the route's stream, none (ADX only), or absent (la-uploader's default). */
+function destination(route: Pick<Route, 'logsIngestion' | 'adx'>): Pick<StagedBatchMessage, 'logsIngestion'> {
+  if (route.logsIngestion) return { logsIngestion: route.logsIngestion };
+  return route.adx ? { logsIngestion: false } : {};
 }

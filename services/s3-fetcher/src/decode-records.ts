@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
+import type { RouteFormat } from '@logferry/shared/routes/index';
 import { CsvRowSplitter } from './csv-rows.ts';
 import { DocumentError } from './document-error.ts';
 import { isJsonSpace, JsonArraySplitter } from './json-array-splitter.ts';
+import { spacedDecoder } from './space-delimited.ts';
 import { LineSplitter } from './split-lines.ts';
 
 export type JsonRecord = Record<string, unknown>;
@@ -25,16 +27,18 @@ export interface BadRecord {
   readonly detail: string;
 }
 
-export type DocumentFormat = 'ndjson' | 'json-array' | 'records' | 'csv';
+export type DocumentFormat = 'ndjson' | 'json-array' | 'records' | 'csv' | 'space-delimited';
 
 export interface DecodeOptions {
   /** Lines, elements and rows longer than this are skipped as RecordTooLarge (memory bound). */
   readonly maxRecordBytes: number;
   readonly onBadRecord: (bad: BadRecord) => void;
   readonly onFormat?: (format: DocumentFormat) => void;
+  /** The route's format: `auto` (the default) sniffs; the others are taken as given. */
+  readonly format?: RouteFormat;
 }
 
-interface ChunkDecoder {
+export interface ChunkDecoder {
   push(chunk: Buffer): void;
   end(): void;
 }
@@ -81,7 +85,7 @@ export async function* decodeRecords(
       decoder.push(chunk);
     } else {
       head = head ? Buffer.concat([head, chunk]) : chunk;
-      const sniffed = sniff(head, false);
+      const sniffed = decide(head, false, options.format ?? 'auto');
       if (!sniffed) {
         // Only leading whitespace is undecided this long; dropping it keeps the head bounded.
         if (head.length > MAX_SNIFF_BYTES) head = head.subarray(head.length);
@@ -99,7 +103,7 @@ export async function* decodeRecords(
     }
   }
   if (!decoder) {
-    const sniffed = head ? sniff(head, true) : undefined;
+    const sniffed = head ? decide(head, true, options.format ?? 'auto') : undefined;
     if (!sniffed) throw new DocumentError('InvalidDocument', 'the document is empty');
     format = sniffed.format;
     options.onFormat?.(format);
@@ -116,13 +120,15 @@ export async function* decodeRecords(
   }
 }
 
-type Emit = (value: unknown, raw: Buffer | undefined, position: number) => void;
-type Bad = (position: number, reason: BadRecordReason, detail: string) => void;
+export type Emit = (value: unknown, raw: Buffer | undefined, position: number) => void;
+export type Bad = (position: number, reason: BadRecordReason, detail: string) => void;
 
 function createDecoder(format: DocumentFormat, maxBytes: number, emit: Emit, bad: Bad): ChunkDecoder {
   const tooLarge = (position: number, bytes: number) =>
     bad(position, 'RecordTooLarge', `${bytes} bytes exceed the ${maxBytes}-byte record limit`);
   if (format === 'csv') return csvDecoder(maxBytes, emit, bad, tooLarge);
+  if (format === 'space-delimited')
+    return spacedDecoder(maxBytes, emit, tooLarge, (line, detail) => bad(line, 'ColumnCount', detail));
   const parse = (text: Buffer, position: number, reusable: boolean) => {
     const trimmed = trim(text);
     if (trimmed.length === 0) return;
@@ -193,6 +199,32 @@ function checkHeader(fields: string[]): string[] {
   return names;
 }
 
+/**
+ * The document's format once the head holds enough bytes (`final`: no more will come). A route that names
+ * ndjson, csv or space-delimited takes it as given; `json` still tells an array from a Records document.
+ */
+function decide(
+  head: Buffer,
+  final: boolean,
+  format: RouteFormat,
+): { format: DocumentFormat; offset: number } | undefined {
+  if (format === 'auto') return sniff(head, final);
+  const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  if (format !== 'json') {
+    if (head.subarray(0, 4096).includes(0))
+      throw new DocumentError('InvalidDocument', 'binary data, not a text document');
+    return { format, offset: bom };
+  }
+  const sniffed = sniff(head, final);
+  if (sniffed && sniffed.format !== 'json-array' && sniffed.format !== 'records') {
+    throw new DocumentError(
+      'InvalidDocument',
+      'the route says json, but the document is neither a JSON array nor a {"Records":[…]} document',
+    );
+  }
+  return sniffed;
+}
+
 /** Decides the format once the head holds enough bytes; `final` when no more bytes will come. */
 function sniff(head: Buffer, final: boolean): { format: DocumentFormat; offset: number } | undefined {
   const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
@@ -256,5 +288,11 @@ function kind(v: unknown): string {
 }
 
 function describeFormat(f: DocumentFormat): string {
-  return { ndjson: 'NDJSON', 'json-array': 'JSON array', records: 'Records', csv: 'CSV' }[f];
+  return {
+    ndjson: 'NDJSON',
+    'json-array': 'JSON array',
+    records: 'Records',
+    csv: 'CSV',
+    'space-delimited': 'space-delimited',
+  }[f];
 }

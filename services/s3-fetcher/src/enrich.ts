@@ -1,3 +1,4 @@
+import type { TimeFormat } from '@logferry/shared/routes/index';
 import type { DecodedRecord, JsonRecord } from './decode-records.ts';
 
 /** Where Code42 / Incydr and common log formats keep the event time, tried in order when TIME_FIELD is unset. */
@@ -8,6 +9,8 @@ const ADDED_FIELDS = ['TimeGenerated', '_SourceBucket', '_SourceKey', '_SourceLi
 export interface EnrichOptions {
   /** A field name or dotted path; undefined tries DEFAULT_TIME_FIELDS. */
   readonly timeField: string | undefined;
+  /** How the time field is read (the route's timeFormat); default auto. */
+  readonly timeFormat?: TimeFormat;
   readonly bucket: string;
   readonly key: string;
   readonly versionId: string | undefined;
@@ -46,6 +49,7 @@ export function createEnricher(options: EnrichOptions): Enricher {
     path: name.includes('.') ? name.split('.') : undefined,
   }));
   const fallbackTime = toIsoTime(options.fallbackTime) ?? new Date().toISOString();
+  const readTime = timeReader(options.timeFormat ?? 'auto');
   const sourceTail =
     `,"_SourceBucket":${JSON.stringify(options.bucket)},"_SourceKey":${JSON.stringify(options.key)}` +
     (options.versionId ? `,"_SourceVersion":${JSON.stringify(options.versionId)}` : '');
@@ -58,7 +62,7 @@ export function createEnricher(options: EnrichOptions): Enricher {
       let v = value[f.name];
       if (v === undefined && f.path) v = dig(value, f.path);
       if (v === undefined || v === null) continue;
-      const iso = toIsoTime(v);
+      const iso = readTime(v);
       if (iso) return iso;
     }
     timeFallbacks++;
@@ -110,6 +114,21 @@ export function toIsoTime(v: unknown): string | undefined {
   const iso = /^\d{4}-\d\d-\d\d \d/.test(s) ? `${s.slice(0, 10)}T${s.slice(11)}` : s;
   const ms = Date.parse(iso.length > 10 && !HAS_ZONE.test(iso) ? `${iso}Z` : iso);
   return valid(ms);
+}
+
+/**
+ * The reader of a route's timeFormat. A stated unit is taken at its word (epoch-seconds 1700000000.5,
+ * epoch-millis 1700000000500, numbers or numeric strings); iso8601 takes only date strings, so a stray
+ * number is a fallback rather than a guess.
+ */
+export function timeReader(format: TimeFormat): (v: unknown) => string | undefined {
+  if (format === 'auto') return toIsoTime;
+  if (format === 'iso8601') return (v) => (typeof v === 'string' && !NUMERIC.test(v.trim()) ? toIsoTime(v) : undefined);
+  const scale = format === 'epoch-seconds' ? 1000 : 1;
+  return (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v.trim()) ? Number(v) : Number.NaN;
+    return Number.isFinite(n) ? valid(Math.round(n * scale)) : undefined;
+  };
 }
 
 function fromEpoch(n: number): string | undefined {

@@ -1,6 +1,6 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { S3AllowList } from '@logferry/shared/auth/aws-allow-list';
+import type { S3RefusalReason } from '@logferry/shared/auth/aws-allow-list';
 import type { Logger } from '@logferry/shared/logging/logger';
 import {
   bareEtag,
@@ -10,6 +10,7 @@ import {
   type S3ObjectMessage,
 } from '@logferry/shared/messages/index';
 import { FORBIDDEN_REFERENCE } from '@logferry/shared/messages/references';
+import type { Route, RouteTable } from '@logferry/shared/routes/index';
 import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import type { HeldClaim, WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
@@ -23,13 +24,9 @@ import {
 } from '@logferry/shared/transport/port';
 import { classifyS3Error } from './classify-error.ts';
 import { isDocumentError } from './document-error.ts';
-import { sourceOf } from './source-of.ts';
 import { emptyResult, type PipelineSettings, type StageResult, stageObject } from './stage-object.ts';
 
-export interface FetcherSettings extends PipelineSettings {
-  readonly sourceName: string;
-  readonly sourceFromKeyPrefix: boolean;
-}
+export type FetcherSettings = PipelineSettings;
 
 export interface FetchObjectDeps {
   readonly s3: S3Client;
@@ -41,8 +38,11 @@ export interface FetchObjectDeps {
   readonly logger: Logger;
   readonly settings: FetcherSettings;
   readonly metrics?: StageMetrics;
-  /** Checked again here: anyone able to send to s3-objects must not make us read other buckets. */
-  readonly allowList?: S3AllowList;
+  /**
+   * Which route an object is read by (format, time field, source, stream); also the allow-list, checked again
+   * here: anyone able to send to s3-objects must not make us read other buckets.
+   */
+  readonly routes: RouteTable;
 }
 
 export interface FetcherStats {
@@ -89,17 +89,13 @@ async function fetchObject(
     attempt: delivery.attempt,
   });
   const started = performance.now();
-  const verdict = deps.allowList?.check(m.bucket, m.key);
-  if (verdict && !verdict.allowed) {
+  const verdict = deps.routes.resolve(m.bucket, m.key);
+  if (!verdict.allowed) {
     log.warn({ reason: verdict.reason }, 'object outside the allow-list; refused');
-    const which =
-      verdict.reason === 'bucket-not-allowed'
-        ? 'bucket not in S3_ALLOWED_BUCKETS'
-        : 'key not under S3_ALLOWED_PREFIXES';
-    return outcome.deadLetter(FORBIDDEN_REFERENCE, `${JSON.stringify(where)}: ${which}`);
+    return outcome.deadLetter(FORBIDDEN_REFERENCE, `${JSON.stringify(where)}: ${REFUSALS[verdict.reason]}`);
   }
-
-  const named = sourceOf(m.key, deps.settings.sourceName, deps.settings.sourceFromKeyPrefix);
+  const { route } = verdict;
+  const named = route.sourceOf(m.key);
   if (!named.ok) {
     log.warn({ problem: named.problem }, "the key's first segment yields no source name; refused");
     return outcome.deadLetter(
@@ -115,7 +111,7 @@ async function fetchObject(
     if (!('claim' in seen)) return seen;
     claim = seen.claim;
   }
-  const ctx: FetchContext = { log, where, source, started, objectId, claim };
+  const ctx: FetchContext = { log, where, source, route, started, objectId, claim };
   try {
     return await fetchClaimed(deps, delivery, stats, ctx);
   } finally {
@@ -127,6 +123,7 @@ interface FetchContext {
   readonly log: Logger;
   readonly where: string;
   readonly source: string;
+  readonly route: Route;
   readonly started: number;
   objectId: string | undefined;
   claim: HeldClaim | undefined;
@@ -139,7 +136,7 @@ async function fetchClaimed(
   ctx: FetchContext,
 ): Promise<Outcome> {
   const { body: m, signal } = delivery;
-  const { log, where, source, started } = ctx;
+  const { log, where, source, route, started } = ctx;
   let objectId = ctx.objectId;
 
   let response: GetObjectCommandOutput;
@@ -188,6 +185,7 @@ async function fetchClaimed(
         versionId: m.versionId ?? realVersionId(response.VersionId),
         objectId,
         source,
+        route,
         fallbackTime: eventTime,
         blobDate: new Date(eventTime),
       },
@@ -231,6 +229,7 @@ async function fetchClaimed(
     {
       objectId,
       source,
+      route: route.name,
       format: result.format,
       compression: result.compression,
       records: result.records,
@@ -346,6 +345,14 @@ async function failed(
   }
   return result;
 }
+
+/** Why an object is outside the allow-list, for the ForbiddenReference description. */
+const REFUSALS: Record<S3RefusalReason, string> = {
+  'bucket-not-allowed': 'bucket not in S3_ALLOWED_BUCKETS / ROUTES_FILE',
+  'prefix-not-allowed': 'key not under S3_ALLOWED_PREFIXES',
+  'no-route': 'no route of ROUTES_FILE claims the key',
+  'ambiguous-route': 'two routes of ROUTES_FILE claim the key equally well',
+};
 
 function isS3Error(err: unknown): boolean {
   return typeof err === 'object' && err !== null && '$metadata' in err;

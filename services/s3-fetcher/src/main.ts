@@ -1,5 +1,4 @@
 // Composition root of s3-fetcher: `s3-objects` messages in, staged batch blobs and `staged-batches` messages out.
-import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/auth/aws-clients';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
@@ -7,15 +6,23 @@ import { config as definition } from '@logferry/shared/config/services/s3-fetche
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
+import { loadMappingsOrExit } from '@logferry/shared/mappings/index';
+import { routeTableOrExit } from '@logferry/shared/routes/index';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { claimOwner, WorkClaims } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createFetchObjectHandler } from './fetch-object.ts';
+import { sourceOf } from './source-of.ts';
 
 const service = 's3-fetcher';
 const config = loadConfigOrExit(definition);
+const mappings = config.MAPPINGS_FILE === undefined ? undefined : loadMappingsOrExit(service, config.MAPPINGS_FILE);
+const routes = routeTableOrExit(service, config, {
+  sourceOf: (key) => sourceOf(key, config.SOURCE_NAME, config.SOURCE_FROM_KEY_PREFIX),
+  ...(mappings ? { mappings } : {}),
+});
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
@@ -57,6 +64,13 @@ await run({
         concurrency: config.CONCURRENCY,
         maxBatchBytes: config.MAX_BATCH_BYTES,
         maxBatchRecords: config.BATCH_MAX_RECORDS,
+        routes: routes.routes.map((r) => ({
+          name: r.name,
+          match: r.matches.map((m) => m.label),
+          format: r.format,
+          stream: r.logsIngestion?.stream,
+          adx: r.adx,
+        })),
       },
       'fetching S3 objects into staged batches',
     );
@@ -77,18 +91,15 @@ await run({
         publisher: transport,
         logger,
         metrics: stageMetrics(service),
-        allowList: createS3AllowList(config),
+        routes,
         settings: {
           maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES,
           maxBatchBytes: config.MAX_BATCH_BYTES,
           maxBatchRecords: config.BATCH_MAX_RECORDS,
-          timeField: config.TIME_FIELD,
           gzipLevel: config.STAGING_GZIP_LEVEL,
           uploadConcurrency: config.STAGING_UPLOAD_CONCURRENCY,
           publishGroupSize: config.PUBLISH_GROUP_SIZE,
           badRecordSamples: config.BAD_RECORD_SAMPLES,
-          sourceName: config.SOURCE_NAME,
-          sourceFromKeyPrefix: config.SOURCE_FROM_KEY_PREFIX,
         },
       }),
     });

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
+import type { Route } from '@logferry/shared/routes/index';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { BatchStager } from './batch-stager.ts';
 import { Batcher } from './batcher.ts';
@@ -11,7 +12,6 @@ export interface PipelineSettings {
   readonly maxDecompressedBytes: number;
   readonly maxBatchBytes: number;
   readonly maxBatchRecords: number;
-  readonly timeField: string | undefined;
   readonly gzipLevel: number;
   readonly uploadConcurrency: number;
   readonly publishGroupSize: number;
@@ -25,6 +25,8 @@ export interface ObjectRef {
   readonly versionId: string | undefined;
   readonly objectId: string;
   readonly source: string;
+  /** How to read the object (format, time field) and where its batches go. */
+  readonly route: Pick<Route, 'format' | 'timeField' | 'timeFormat' | 'logsIngestion' | 'adx'>;
   /** ISO time for records without a readable event time. */
   readonly fallbackTime: string;
   /** Date part of the staged blob names. */
@@ -90,12 +92,14 @@ export async function stageObject(
   const decoded = decodeRecords(decompressed, {
     maxRecordBytes: settings.maxBatchBytes * 2,
     onBadRecord: onBad,
+    format: object.route.format,
     onFormat: (f) => {
       result.format = f;
     },
   });
   const enricher = createEnricher({
-    timeField: settings.timeField,
+    timeField: object.route.timeField,
+    timeFormat: object.route.timeFormat,
     bucket: object.bucket,
     key: object.key,
     versionId: object.versionId,
@@ -107,6 +111,7 @@ export async function stageObject(
     publisher: deps.publisher,
     objectId: object.objectId,
     source: object.source,
+    route: object.route,
     blobDate: object.blobDate,
     gzipLevel: settings.gzipLevel,
     uploadConcurrency: settings.uploadConcurrency,

@@ -1,14 +1,16 @@
 // Composition root of sqs-poller: SQS notifications in, `s3-objects` messages out.
-import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createAwsCredentialProvider, createSqsClient } from '@logferry/shared/auth/aws-clients';
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { config as definition } from '@logferry/shared/config/services/sqs-poller';
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
+import { routeTableOrExit } from '@logferry/shared/routes/index';
 import { createSqsPoller, type SqsPoller } from './poller.ts';
 
 const service = 'sqs-poller';
 const config = loadConfigOrExit(definition);
+// The routes are the allow-list: an object no route claims is refused here, before anyone fetches it.
+const routes = routeTableOrExit(service, config);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 let poller: SqsPoller | undefined;
 const health = await startHealthServer({
@@ -25,7 +27,10 @@ await run({
   async start() {
     const credentials = createAwsCredentialProvider(config, config.AWS_ROLE_ARN ? azure() : undefined, { logger });
     logger.info(
-      { awsAuth: config.AWS_ROLE_ARN ? 'web-identity' : 'default-chain', allowedBuckets: config.S3_ALLOWED_BUCKETS },
+      {
+        awsAuth: config.AWS_ROLE_ARN ? 'web-identity' : 'default-chain',
+        routes: routes.routes.map((r) => ({ name: r.name, match: r.matches.map((m) => m.label) })),
+      },
       'AWS access configured',
     );
     const sqs = createSqsClient(config, credentials);
@@ -33,7 +38,7 @@ await run({
       sqs,
       queueUrl: config.SQS_QUEUE_URL,
       publisher: transport,
-      allowList: createS3AllowList(config),
+      allowList: routes,
       logger,
       pollers: config.SQS_POLLERS,
       visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_SECONDS,

@@ -7,9 +7,10 @@ export interface S3AllowList {
   check(bucket: string, key: string): S3AllowVerdict;
 }
 
-export type S3AllowVerdict =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: 'bucket-not-allowed' | 'prefix-not-allowed' };
+export type S3AllowVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: S3RefusalReason };
+
+/** Why an object is not read: outside S3_ALLOWED_BUCKETS / S3_ALLOWED_PREFIXES, or claimed by no (or two) routes. */
+export type S3RefusalReason = 'bucket-not-allowed' | 'prefix-not-allowed' | 'no-route' | 'ambiguous-route';
 
 export interface S3AllowListConfig {
   readonly S3_ALLOWED_BUCKETS: readonly string[];

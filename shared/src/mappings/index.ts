@@ -1,4 +1,4 @@
-export { loadMappings, MappingsError, parseMappings } from './load-mappings.ts';
+export { loadMappings, loadMappingsOrExit, MappingsError, parseMappings } from './load-mappings.ts';
 export {
   DELIMITED_FORMATS,
   FORMAT_MAPPING_KIND,

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../config/json-file.ts';
+import { EX_CONFIG } from '../config/load.ts';
 import { MAPPING_KEY, type Mapping, MappingEntrySchema, type Mappings, MappingsFileSchema } from './mapping-schema.ts';
 
 export class MappingsError extends Error {
@@ -40,17 +41,18 @@ export function parseMappings(data: unknown, source = 'mappings.json'): Mappings
 
 /** Reads and validates a mappings file at start; throws MappingsError naming the file and each bad entry. */
 export function loadMappings(path: string): Mappings {
-  let text: string;
+  const file = readJsonFile(path);
+  if ('problem' in file) throw new MappingsError(path, [file.problem]);
+  return parseMappings(file.data, path);
+}
+
+/** loadMappings at a service's start: a bad file prints one line per problem and exits 78, like bad config. */
+export function loadMappingsOrExit(service: string, path: string): Mappings {
   try {
-    text = readFileSync(path, 'utf8');
+    return loadMappings(path);
   } catch (error) {
-    throw new MappingsError(path, [`cannot read the file: ${(error as Error).message}`]);
+    if (!(error instanceof MappingsError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`${service}: ${path}: ${problem}\n`);
+    return process.exit(EX_CONFIG); // restarting will not help
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new MappingsError(path, [`not valid JSON: ${(error as Error).message}`]);
-  }
-  return parseMappings(data, path);
 }

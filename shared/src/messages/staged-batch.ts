@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LogsIngestionDestinationSchema } from '../routes/route-schema.ts';
 import { envelopeFields } from './envelope.ts';
 import { SOURCE_NAME } from './source-name.ts';
 
@@ -18,6 +19,12 @@ const batchFields = {
   compressedBytes: z.number().int().nonnegative(),
   /** The logical source name, used by mappings.json routing (e.g. `Code42FileEvents`). */
   source: z.string().regex(SOURCE_NAME, 'must be a source name (letters, digits, _ and -)'),
+  /**
+   * Where la-uploader posts the batch, from the object's route (routes.json). Absent: la-uploader's own
+   * DCR_STREAM and DCR_IMMUTABLE_ID (one-source deployments, and batches staged before routes existed).
+   * `false`: the route sends this source to ADX only; la-uploader leaves the batch alone.
+   */
+  logsIngestion: z.union([z.literal(false), LogsIngestionDestinationSchema]).optional(),
 };
 
 /** Version 1 (still read while such messages may be in flight): the blob is gzip NDJSON, one record per line. */

@@ -16,15 +16,17 @@ describe('AWS configuration', () => {
     assert.equal(c.AWS_S3_FORCE_PATH_STYLE, false);
   });
 
-  it('requires an allow-list: no bucket means a configuration error, not "read anything"', () => {
+  it('requires an allow-list: no bucket and no routes file means a configuration error, not "read anything"', () => {
     assert.throws(
       () => parseConfig(aws, { AWS_REGION: 'eu-west-1' }),
       (e: ConfigError) => {
-        assert.ok(e.problems.some((p) => p.startsWith('S3_ALLOWED_BUCKETS is required')));
+        assert.ok(e.problems.some((p) => p.startsWith('S3_ALLOWED_BUCKETS (alias C42_bucket_name) must name')));
         return true;
       },
     );
     assert.throws(() => parseConfig(aws, { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: ' , ' }), ConfigError);
+    const routed = parseConfig(aws, { AWS_REGION: 'eu-west-1', ROUTES_FILE: '/etc/logferry/routes.json' });
+    assert.deepEqual(routed.S3_ALLOWED_BUCKETS, [], 'the routes are the allow-list');
     assert.throws(() => parseConfig(aws, { AWS_REGION: 'eu-west-1', S3_ALLOWED_BUCKETS: 'Bad_Bucket' }), ConfigError);
   });
 

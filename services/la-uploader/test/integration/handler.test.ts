@@ -75,6 +75,7 @@ for (const format of FORMATS) {
         staging: createStagedBatchSource(blobs, 64 * 1024 * 1024),
         client,
         stream: STREAM,
+        clientFor: () => assert.fail('these batches name no stream of their own'),
         retention: 'delete',
         policy: { maxRequestBytes: 1_000_000, inlineRetryMs: 5_000, backoff: { baseMs: 10, maxMs: 50 } },
         logger: createLogger('la-uploader-test', { level: 'silent' }),
@@ -139,6 +140,45 @@ for (const format of FORMATS) {
       assert.equal((await deliver(msg)).kind, 'success');
       assert.equal(standIn.records(STREAM).length, 20);
       assert.equal(standIn.requests(STREAM), 1);
+    });
+
+    it("posts a batch whose route names a stream (and DCR) there, and leaves an ADX-only route's batch alone", async () => {
+      const otherDcr = 'dcr-fedcba9876543210fedcba9876543210';
+      const clients = new Map<string, LogsIngestionClient>();
+      const clientFor: StagedBatchHandlerDeps['clientFor'] = (d) => {
+        const key = `${d.dcr ?? DCR}/${d.stream}`;
+        const made =
+          clients.get(key) ??
+          createLogsIngestionClient({
+            endpoint: standIn.endpoint,
+            ruleId: d.dcr ?? DCR,
+            stream: d.stream,
+            credential,
+            timeoutMs: 5_000,
+            ca: standIn.caCertPem,
+          });
+        clients.set(key, made);
+        return made;
+      };
+      try {
+        const vpc = events(7, 'vpc');
+        const audit = events(4, 'audit');
+        const toVpc = { ...(await stage(vpc)), logsIngestion: { stream: 'Custom-VpcFlowLogs_CL' } };
+        const toAudit = { ...(await stage(audit)), logsIngestion: { stream: 'Custom-Code42Audit_CL', dcr: otherDcr } };
+        const adxOnly = { ...(await stage(events(3, 'adx-only'))), logsIngestion: false as const };
+        for (const m of [toVpc, toAudit, adxOnly])
+          assert.deepEqual(await deliver(m, { clientFor }), { kind: 'success' });
+        assertSameMultiset(standIn.records('Custom-VpcFlowLogs_CL'), vpc);
+        assert.ok(standIn.requestLog('Custom-VpcFlowLogs_CL').every((r) => r.immutableId === DCR));
+        assertSameMultiset(standIn.records('Custom-Code42Audit_CL'), audit);
+        assert.ok(standIn.requestLog('Custom-Code42Audit_CL').every((r) => r.immutableId === otherDcr));
+        assert.equal(standIn.records(STREAM).length, 0, 'nothing went to the default stream');
+        assert.equal((await status.get(toVpc.id))?.stream, 'Custom-VpcFlowLogs_CL');
+        assert.equal(await blobExists(adxOnly), true, 'the ADX-only batch is adx-ingester’s to read');
+        assert.equal(await status.get(adxOnly.id), undefined);
+      } finally {
+        for (const c of clients.values()) c.close();
+      }
     });
 
     it('two deliveries of the same batch at once: one uploads, the other retries after the claim, records once', async () => {

@@ -2,82 +2,34 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { TableClient } from '@azure/data-tables';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
+import type { ContainerClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import {
-  type MessageOf,
   objectIdentity,
   type S3ObjectMessage,
   type StagedBatchMessage,
   s3ObjectMessage,
-  TOPIC_SCHEMAS,
-  type TopicName,
 } from '@logferry/shared/messages/index';
-import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
+import { createRouteTable, singleRoute } from '@logferry/shared/routes/index';
+import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { stagedBatchId } from '@logferry/shared/stores/staging';
-import { WorkClaims } from '@logferry/shared/stores/work-claim';
-import {
-  type AzuriteHandle,
-  type FauxqsHandle,
-  stagedRecords as readStagedRecords,
-  recordingStageMetrics,
-  startAzurite,
-  startFauxqsServer,
-} from '@logferry/shared/testing';
-import type { Delivery, Publisher } from '@logferry/shared/transport/port';
+import type { WorkClaims } from '@logferry/shared/stores/work-claim';
+import { stagedRecords as readStagedRecords, recordingStageMetrics } from '@logferry/shared/testing';
 import { backfillMessage } from '../../../../cli/src/ops/backfill.ts';
 import { parseNotification } from '../../../sqs-poller/src/parse-notification.ts';
 import { toS3ObjectMessage } from '../../../sqs-poller/src/to-message.ts';
-import { createFetchObjectHandler, type FetcherSettings, type FetchObjectDeps } from '../../src/fetch-object.ts';
+import { createFetchObjectHandler, type FetchObjectDeps } from '../../src/fetch-object.ts';
 import { code42Event, csv, gzipNdjson, multiset, ndjson, type Rec, withoutEnrichment } from './corpus.ts';
+import { delivery, type FetcherStores, RecordingPublisher, SETTINGS, startFetcherStores } from './fixture.ts';
 
 const BUCKET = 'code42-logs';
-const SETTINGS: FetcherSettings = {
-  maxDecompressedBytes: 1024 ** 3,
-  maxBatchBytes: 950_000,
-  maxBatchRecords: 5_000,
-  timeField: undefined,
-  gzipLevel: 1,
-  uploadConcurrency: 3,
-  publishGroupSize: 10,
-  badRecordSamples: 5,
-  sourceName: 'Code42',
-  sourceFromKeyPrefix: false,
-};
-
-class RecordingPublisher implements Publisher {
-  readonly messages: StagedBatchMessage[] = [];
-  failAfter = Number.POSITIVE_INFINITY;
-  async publish<T extends TopicName>(topic: T, messages: readonly MessageOf<T>[]): Promise<void> {
-    assert.equal(topic, 'staged-batches');
-    if (this.messages.length + messages.length > this.failAfter) throw new Error('broker unavailable');
-    for (const m of messages) this.messages.push(TOPIC_SCHEMAS['staged-batches'].parse(m));
-  }
-  of(objectIdPrefix: string): StagedBatchMessage[] {
-    return this.messages.filter((m) => m.objectId.startsWith(objectIdPrefix));
-  }
-}
-
-function delivery(
-  body: S3ObjectMessage,
-  signal: AbortSignal = new AbortController().signal,
-): Delivery<S3ObjectMessage> {
-  return {
-    body,
-    messageId: body.id,
-    deliveryCount: 1,
-    attempt: 1,
-    enqueuedAt: new Date(),
-    traceparent: undefined,
-    signal,
-  };
-}
+/** The one-route case (SOURCE_NAME=Code42, format sniffed) over the buckets these tests use. */
+const ROUTES = createRouteTable([
+  singleRoute({ S3_ALLOWED_BUCKETS: [BUCKET, 'metrics-logs'], S3_ALLOWED_PREFIXES: [], SOURCE_NAME: 'Code42' }),
+]);
 
 describe('s3-fetcher handler against fauxqs and Azurite', () => {
-  let fauxqs: FauxqsHandle;
-  let azurite: AzuriteHandle;
+  let stores: FetcherStores;
   let s3: S3Client;
   let container: ContainerClient;
   let status: ObjectStatusStore;
@@ -143,22 +95,11 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
   }
 
   before(async () => {
-    [fauxqs, azurite] = await Promise.all([startFauxqsServer(), startAzurite()]);
-    s3 = fauxqs.s3();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging');
-    await container.createIfNotExists();
-    status = new ObjectStatusStore(
-      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
-    );
-    await status.ensureTable();
-    claims = new WorkClaims(
-      TableClient.fromConnectionString(azurite.connectionString, 'logferrystatus', { allowInsecureConnection: true }),
-      { scope: 's3obj', leaseMs: 5_000, owner: 'test' },
-    );
+    stores = await startFetcherStores(BUCKET);
+    ({ s3, container, status, claims } = stores);
   });
   after(async () => {
-    await Promise.all([fauxqs?.stop(), azurite?.stop()]);
+    await stores?.stop();
   });
 
   it('stages a mixed corpus: every record exactly once, enriched, batches within limits', async () => {
@@ -187,7 +128,16 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
       ),
     ];
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher,
+      logger,
+      settings: SETTINGS,
+    });
     for (const m of objects) assert.deepEqual(await handler(delivery(m)), { kind: 'success' }, m.key);
 
     for (const m of objects) {
@@ -223,7 +173,16 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     }));
     const m = await put('big/200k events.json.gz', gzipNdjson(events), events);
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher,
+      logger,
+      settings: SETTINGS,
+    });
     assert.deepEqual(await handler(delivery(m)), { kind: 'success' });
     const published = [...publisher.messages];
     assert.ok(published.length > 10, `${published.length} batches`);
@@ -239,7 +198,16 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     const events = Array.from({ length: 5_000 }, (_, i) => code42Event(i, Date.UTC(2023, 7, 1)));
     const m = await put('twice/duplicate-notification.json.gz', gzipNdjson(events), events);
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher,
+      logger,
+      settings: SETTINGS,
+    });
     const both = await Promise.all([handler(delivery(m)), handler(delivery({ ...m, id: 'second-notification' }))]);
     assert.deepEqual(both.map((o) => o.kind).sort(), ['retryLater', 'success'], JSON.stringify(both));
     const waiting = both.find((o) => o.kind === 'retryLater');
@@ -256,13 +224,31 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     const flaky = new RecordingPublisher();
     flaky.failAfter = 3;
     const settings = { ...SETTINGS, publishGroupSize: 2 };
-    const first = createFetchObjectHandler({ s3, container, status, claims, publisher: flaky, logger, settings });
+    const first = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher: flaky,
+      logger,
+      settings,
+    });
     const outcome = await first(delivery(m));
     assert.equal(outcome.kind, 'retryLater');
     assert.ok(flaky.messages.length > 0 && flaky.messages.length <= 3);
 
     const good = new RecordingPublisher();
-    const second = createFetchObjectHandler({ s3, container, status, claims, publisher: good, logger, settings });
+    const second = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher: good,
+      logger,
+      settings,
+    });
     assert.deepEqual(await second(delivery(m)), { kind: 'success' });
     for (const early of flaky.messages) {
       const again = good.messages.find((x) => x.batchIndex === early.batchIndex);
@@ -274,7 +260,16 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
 
   it('dead-letters poison objects with readable reasons and counts bad lines without failing', async () => {
     const publisher = new RecordingPublisher();
-    const handler = createFetchObjectHandler({ s3, container, status, claims, publisher, logger, settings: SETTINGS });
+    const handler = createFetchObjectHandler({
+      routes: ROUTES,
+      s3,
+      container,
+      status,
+      claims,
+      publisher,
+      logger,
+      settings: SETTINGS,
+    });
     const gz = gzipNdjson([code42Event(1), code42Event(2)]);
     const corrupt = Buffer.from(gz);
     corrupt.fill(0x42, 12, 60);
@@ -315,6 +310,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
       controller.abort(new Error('lock lost'));
     };
     const handler = createFetchObjectHandler({
+      routes: ROUTES,
       s3,
       container,
       status,
@@ -383,6 +379,7 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     const { seen, metrics } = recordingStageMetrics();
     const publisher = new RecordingPublisher();
     const handler = createFetchObjectHandler({
+      routes: ROUTES,
       s3,
       container,
       status,
@@ -411,10 +408,10 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     });
 
     /** A handler that reports its metrics to a fresh recorder. */
-    function metered(extra: Pick<FetchObjectDeps, 'allowList'> = {}) {
+    function metered(extra: Partial<Pick<FetchObjectDeps, 'routes'>> = {}) {
       const { seen, metrics } = recordingStageMetrics();
       const publisher = new RecordingPublisher();
-      const base = { s3, container, status, claims, logger, settings: SETTINGS };
+      const base = { s3, container, status, claims, logger, settings: SETTINGS, routes: ROUTES };
       const handler = createFetchObjectHandler({ ...base, publisher, metrics, ...extra });
       return { seen, publisher, handler };
     }
@@ -435,8 +432,8 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     });
 
     it('counts every failed attempt by its reason code, dead-lettered or retried', async () => {
-      const allowList = createS3AllowList({ S3_ALLOWED_BUCKETS: [METRICS_BUCKET], S3_ALLOWED_PREFIXES: [] });
-      const { seen, publisher, handler } = metered({ allowList });
+      const routes = createRouteTable([singleRoute({ S3_ALLOWED_BUCKETS: [METRICS_BUCKET], S3_ALLOWED_PREFIXES: [] })]);
+      const { seen, publisher, handler } = metered({ routes });
       const corrupt = Buffer.from(gzipNdjson([code42Event(1), code42Event(2)]));
       corrupt.fill(0x42, 12, 60);
       const outcomes = [

@@ -43,10 +43,16 @@ export const s3FetcherVars = defineVars({
     description: 'Decompressed bytes per object after which it is dead-lettered as DecompressionLimit (gzip bombs).',
     example: String(10 * GIB),
   },
+  MAPPINGS_FILE: {
+    schema: env.string().optional(),
+    description:
+      "The mappings.json adx-ingester uses; with ROUTES_FILE, each route's adx flag is checked against it at start (a route with adx: true needs an entry of its name, and an entry for a route's source needs adx: true).",
+    example: '/etc/logferry/mappings.json',
+  },
   TIME_FIELD: {
     schema: z.string().min(1).optional(),
     description:
-      "Field (or dotted path) holding the record's event time, copied to TimeGenerated. Unset: @timestamp, timestamp, eventTimestamp, event.created, eventTime in that order.",
+      "Field (or dotted path) holding the record's event time, copied to TimeGenerated. Unset: @timestamp, timestamp, eventTimestamp, event.created, eventTime in that order. Ignored with ROUTES_FILE (each route has its timeField).",
     example: '@timestamp',
   },
   SOURCE_NAME: {
@@ -54,12 +60,13 @@ export const s3FetcherVars = defineVars({
       .string()
       .regex(SOURCE_NAME, 'must be 1–64 letters, digits, _ or -, starting with a letter or digit')
       .default('Code42'),
-    description: 'Logical source name put on staged batches (mappings.json routing, staged blob prefix).',
+    description:
+      'Logical source name put on staged batches (mappings.json routing, staged blob prefix). Ignored with ROUTES_FILE (the route names the source).',
   },
   SOURCE_FROM_KEY_PREFIX: {
     schema: env.bool().default(false),
     description:
-      "Use the object key's first path segment as the source name instead (keys without '/' use SOURCE_NAME). Characters outside SOURCE_NAME's alphabet become `_`; a segment that still is no source name (`..`) is dead-lettered ForbiddenReference.",
+      "Use the object key's first path segment as the source name instead (keys without '/' use SOURCE_NAME). Characters outside SOURCE_NAME's alphabet become `_`; a segment that still is no source name (`..`) is dead-lettered ForbiddenReference. Ignored with ROUTES_FILE.",
   },
   STAGING_GZIP_LEVEL: {
     schema: env.int(1, 9).default(1),
