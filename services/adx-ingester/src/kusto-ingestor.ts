@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
+import { scrubExternalText } from '@logferry/shared/logging/redact';
 import type { Mapping } from '@logferry/shared/mappings/index';
 import { KustoConnectionStringBuilder } from 'azure-kusto-data';
 import {
@@ -103,6 +104,7 @@ function firstLine(text: string): string {
 }
 
 /** SAS signatures and bearer tokens must not reach a log line or a status row. */
+/** Error text from the SDK or the cluster, fit to store and publish: the shared scrubber, bounded. */
 export function redact(text: string): string {
-  return text.replace(/([?&;]sig=)[^&\s;"']+/gi, '$1REDACTED').replace(/(Bearer\s+)[\w.-]+/gi, '$1REDACTED');
+  return scrubExternalText(text);
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
+import { scrubExternalText } from '@logferry/shared/logging/redact';
 import { ingestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
@@ -133,7 +134,8 @@ export class Scanner {
       await this.#save(running, { state: 'completed', finishedAt: this.#now().toISOString() });
       log.info({ counts: running.record.counts }, 'scan completed');
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // Served by GET /scans/{id} and the page: the storage SDK's text, scrubbed and bounded.
+      const message = scrubExternalText(error instanceof Error ? error.message : String(error));
       await this.#save(running, { state: 'failed', finishedAt: this.#now().toISOString(), error: message });
       log.error({ err: error, counts: running.record.counts }, 'scan failed');
     }
@@ -234,8 +236,7 @@ export class Scanner {
 }
 
 function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+  return scrubExternalText(error instanceof Error ? error.message : String(error), 300);
 }
 
 /** Runs fn over items with at most `limit` in flight. */

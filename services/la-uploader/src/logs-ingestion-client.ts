@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
 import type { TokenCredential } from '@azure/core-auth';
+import { scrubExternalText } from '@logferry/shared/logging/redact';
 import { parseRetryAfter } from './retry-after.ts';
 import { createTokenSource } from './token-cache.ts';
 
@@ -168,12 +169,11 @@ export function errorText(status: number, text: string): string {
   } catch {
     // Not JSON: keep the raw text.
   }
-  const line = `${status}${detail ? ` ${detail}` : ''}`.replace(/\s+/g, ' ');
-  return line.length > MAX_ERROR_TEXT ? `${line.slice(0, MAX_ERROR_TEXT - 1)}…` : line;
+  // The body is the sink's (or a proxy's) text: scrubbed like a log line before it reaches a dead-letter.
+  return scrubExternalText(`${status}${detail ? ` ${detail}` : ''}`.replace(/\s+/g, ' '), MAX_ERROR_TEXT);
 }
 
 function describe(err: unknown): string {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  const line = text.replace(/\s+/g, ' ');
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+  return scrubExternalText(text.replace(/\s+/g, ' '), 300);
 }

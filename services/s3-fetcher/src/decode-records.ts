@@ -166,7 +166,12 @@ function csvDecoder(maxBytes: number, emit: Emit, bad: Bad, tooLarge: (p: number
         return;
       }
       const record: JsonRecord = {};
-      for (let i = 0; i < fields.length; i++) record[header[i]!] = fields[i];
+      for (let i = 0; i < fields.length; i++) {
+        const name = header[i]!;
+        // `record.__proto__ = x` would set the prototype and drop the column: define it as a field instead.
+        if (name === '__proto__') Object.defineProperty(record, name, { value: fields[i], ...OWN_FIELD });
+        else record[name] = fields[i];
+      }
       emit(record, undefined, line);
     },
     (line, bytes) => {
@@ -183,6 +188,8 @@ function csvDecoder(maxBytes: number, emit: Emit, bad: Bad, tooLarge: (p: number
     },
   };
 }
+
+const OWN_FIELD = { enumerable: true, writable: true, configurable: true } as const;
 
 function checkHeader(fields: string[]): string[] {
   const names = fields.map((f) => f.trim());

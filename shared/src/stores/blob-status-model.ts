@@ -1,3 +1,4 @@
+import { scrubExternalText } from '../logging/redact.ts';
 import { encodeRowKey } from './row-key.ts';
 
 /** A blob's place in the ADX flow. */
@@ -67,8 +68,12 @@ export const BLOB_KIND = 'blob';
  */
 export const SOURCE_ID_PARTITION = '~sourceid';
 
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/**
+ * Failure text as a status row keeps it: it quotes dependencies (ADX `Details`, SDK errors), so it is
+ * scrubbed like a log line (a SAS URL's `sig=` never reaches the table, the API or the page) and cut to `max`.
+ */
+export function storedText(text: string, max: number): string {
+  return scrubExternalText(text, max);
 }
 
 export function appendHistory(
@@ -78,7 +83,7 @@ export function appendHistory(
   reason: string | undefined,
 ): HistoryEntry[] {
   const entry: HistoryEntry =
-    reason === undefined ? { at, status } : { at, status, reason: truncate(reason, REASON_LIMIT) };
+    reason === undefined ? { at, status } : { at, status, reason: storedText(reason, REASON_LIMIT) };
   return [...history, entry].slice(-HISTORY_LIMIT);
 }
 
@@ -123,7 +128,7 @@ export function toEntity(row: BlobStatusRow): Record<string, unknown> {
   if (row.retryable !== undefined) entity.retryable = row.retryable;
   for (const key of OPTIONAL_STRINGS) {
     const value = row[key];
-    if (value !== undefined) entity[key] = key === 'lastError' ? truncate(value, ERROR_LIMIT) : value;
+    if (value !== undefined) entity[key] = key === 'lastError' ? storedText(value, ERROR_LIMIT) : value;
   }
   return entity;
 }
@@ -149,7 +154,8 @@ export function fromEntity(entity: Record<string, unknown>): BlobStatusRow {
   if (typeof entity.retryable === 'boolean') row.retryable = entity.retryable;
   for (const key of OPTIONAL_STRINGS) {
     const value = str(key);
-    if (value !== undefined) row[key] = value;
+    // Scrubbed on the way out as well: a row written before scrubbing existed is served clean too.
+    if (value !== undefined) row[key] = key === 'lastError' ? storedText(value, ERROR_LIMIT) : value;
   }
   return row as unknown as BlobStatusRow;
 }
@@ -158,7 +164,10 @@ function parseHistory(text: string | undefined): HistoryEntry[] {
   if (!text) return [];
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
+    if (!Array.isArray(parsed)) return [];
+    return (parsed as HistoryEntry[]).map((e) =>
+      typeof e?.reason === 'string' ? { ...e, reason: storedText(e.reason, REASON_LIMIT) } : e,
+    );
   } catch {
     return [];
   }

@@ -11,8 +11,8 @@ import {
   partitionKeyOf,
   rowKeyOf,
   SOURCE_ID_PARTITION,
+  storedText,
   toEntity,
-  truncate,
   type VersionedRow,
 } from './blob-status-model.ts';
 
@@ -193,7 +193,7 @@ export class BlobStatusStore {
       if (bad) return { keep: bad };
       const base = {
         ...current,
-        lastError: truncate(failure.reason, ERROR_LIMIT),
+        lastError: storedText(failure.reason, ERROR_LIMIT),
         errorCode: failure.errorCode,
         failureStatus: failure.failureStatus,
         retryable: failure.retryable,
@@ -211,7 +211,7 @@ export class BlobStatusStore {
     return this.#transition(container, name, (current, at) => {
       const bad = this.#check(current, expect, ACTIVE);
       if (bad) return { keep: bad };
-      const row = { ...current, lastError: truncate(reason, ERROR_LIMIT), finishedAt: at, retryable: false };
+      const row = { ...current, lastError: storedText(reason, ERROR_LIMIT), finishedAt: at, retryable: false };
       return { write: this.#moved(row as BlobStatusRow, 'skipped', at, reason) };
     });
   }
@@ -232,7 +232,7 @@ export class BlobStatusStore {
       if (options.olderThan !== undefined && current && current.updatedAt > options.olderThan) {
         return { keep: 'updated since' };
       }
-      const row = { ...current, lastError: truncate(reason, ERROR_LIMIT), retryable: true };
+      const row = { ...current, lastError: storedText(reason, ERROR_LIMIT), retryable: true };
       return { write: this.#moved(row as BlobStatusRow, 'unknown', at, reason) };
     });
   }

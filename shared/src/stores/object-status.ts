@@ -1,4 +1,5 @@
 import { RestError, type TableClient } from '@azure/data-tables';
+import { scrubExternalText } from '../logging/redact.ts';
 import { encodeRowKey } from './row-key.ts';
 
 /** Partition of the shared status table holding one row per S3 object handled by s3-fetcher. */
@@ -115,8 +116,9 @@ export class ObjectStatusStore {
       badRecords: s.badRecords,
       droppedRecords: s.droppedRecords,
       rawBytes: s.rawBytes,
-      ...(s.reason !== undefined ? { reason: s.reason.slice(0, 256) } : {}),
-      ...(s.description !== undefined ? { description: s.description.slice(0, MAX_TEXT) } : {}),
+      ...(s.reason !== undefined ? { reason: scrubExternalText(s.reason, 256) } : {}),
+      // A dead-letter description quotes S3 and Blob errors: scrubbed before it is stored.
+      ...(s.description !== undefined ? { description: scrubExternalText(s.description, MAX_TEXT) } : {}),
       updatedAt: s.updatedAt,
     };
     await this.#table.upsertEntity(entity, 'Replace', options);

@@ -29,7 +29,15 @@ describe('decideSettlement', () => {
     const s = decideSettlement(outcome.deadLetter('R'.repeat(500) as DeadLetterCode, 'D'.repeat(5000)), policy);
     assert.equal(s.kind, 'deadLetter');
     assert.ok(s.kind === 'deadLetter' && s.reason.length <= 128 && s.description.length <= 1024);
-    assert.ok(s.kind === 'deadLetter' && s.reason.startsWith('RRR') && s.description.endsWith('…'));
+    assert.ok(s.kind === 'deadLetter' && s.reason.startsWith('RRR') && s.description.endsWith('…[truncated]'));
+  });
+
+  it('scrubs dependency text in dead-letter descriptions and retry errors like a log line', () => {
+    const sas = 'https://a.blob.core.windows.net/c/b?sv=1&sig=U0VDUkVUU0lH%3D&se=2';
+    const dead = decideSettlement(outcome.deadLetter('LogsIngestionRejected', `400 body: ${sas}`), policy);
+    assert.ok(dead.kind === 'deadLetter' && !dead.description.includes('U0VDUkVUU0lH'), JSON.stringify(dead));
+    const retry = decideSettlement(outcome.retryLater('AdxIngestUnavailable', `failed: ${sas}`), policy);
+    assert.ok(retry.kind === 'retry' && !retry.lastError.includes('U0VDUkVUU0lH'), JSON.stringify(retry));
   });
 
   it('retries with the requested delay and the next attempt', () => {

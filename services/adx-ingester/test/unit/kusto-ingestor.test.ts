@@ -14,7 +14,13 @@ describe('adx-ingester: errors and configuration', () => {
     assert.equal(classify(new Error('Failed to send message to queue.')).transient, true);
     const e = classify(new Error('boom https://a/q?sv=1&sig=SECRET123&se=2'));
     assert.ok(!e.message.includes('SECRET123'));
-    assert.equal(redact('Authorization: Bearer abc.def'), 'Authorization: Bearer REDACTED');
+    assert.ok(!redact('Authorization: Bearer abc.def').includes('abc.def'));
+    // The same scrubber as the logs: a Kusto application key and a percent-encoded SAS inside another URL.
+    const key = 'kP9~q2Zr.sEcReT-aPpKeY_1234';
+    const text = redact(
+      `Data Source=https://c;Application Client Id=a;Application Key=${key} at https://x/?u=https%3A%2F%2Fa%2Fb%3Fsv%3D1%26sig%3DSECRET456%26se%3D2`,
+    );
+    assert.ok(!text.includes(key) && !text.includes('SECRET456'), text);
   });
 
   it('derives the ingest endpoint like the SDK', () => {

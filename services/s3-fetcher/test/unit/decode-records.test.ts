@@ -190,6 +190,16 @@ describe('decodeRecords: CSV', () => {
     assert.ok(records.every((r) => r.raw === undefined));
   });
 
+  it('keeps every column, __proto__ and other Object.prototype names included', async () => {
+    const { values } = await decode(['id,__proto__,constructor,toString\n1,a,b,c\n']);
+    const [row] = values;
+    assert.deepEqual(Object.keys(row ?? {}), ['id', '__proto__', 'constructor', 'toString']);
+    assert.equal(Object.getPrototypeOf(row), Object.prototype, 'the prototype is untouched');
+    assert.equal(JSON.stringify(row), '{"id":"1","__proto__":"a","constructor":"b","toString":"c"}');
+    // What enrichment does with it: the spread keeps the field as a field.
+    assert.equal(JSON.stringify({ ...row, TimeGenerated: 't' }).includes('"__proto__":"a"'), true);
+  });
+
   it('gives the same rows whatever the chunk boundary', async () => {
     const bytes = Buffer.from('a,b\n"x ""1""","y\n2"\n3,4\n');
     const expected = [

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { scrubExternalText } from '../../logging/redact.ts';
 import { backoffDelay } from '../backoff.ts';
 import { describeRetry, type Outcome } from '../port.ts';
 import { classifyError, errorFields } from './errors.ts';
@@ -38,10 +39,11 @@ export function decideSettlement(outcome: Outcome, policy: SettlementPolicy): Se
         kind: 'deadLetter',
         // A code is short; the cut guards the broker's limit against a reason typed around the union.
         reason: truncate(outcome.reason || 'Unspecified', MAX_DEAD_LETTER_REASON),
-        description: truncate(outcome.description, MAX_DESCRIPTION),
+        // Descriptions quote dependencies (SDK errors, HTTP bodies, ADX details): scrubbed like a log line.
+        description: scrubExternalText(outcome.description, MAX_DESCRIPTION),
       };
     case 'retryLater': {
-      const lastError = truncate(describeRetry(outcome), MAX_DESCRIPTION);
+      const lastError = scrubExternalText(describeRetry(outcome), MAX_DESCRIPTION);
       if (policy.outage) {
         // An outage is not the message's fault: same attempt, back when intake resumes (spread a little).
         const delayMs = Math.max(
