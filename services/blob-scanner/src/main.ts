@@ -24,7 +24,10 @@ const service = 'blob-scanner';
 const config = loadConfigOrExit(definition);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
-const store = new BlobStatusStore(statusTable, { defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS });
+const store = new BlobStatusStore(statusTable, {
+  defaultMaxAttempts: config.BLOB_MAX_ATTEMPTS,
+  claimLeaseMs: config.SCAN_CLAIM_LEASE_MS,
+});
 let subscription: Subscription | undefined;
 const checks = {
   serviceBus: () => transport.ready(),

@@ -14,7 +14,7 @@ const RECENT_SCANS = 20;
 
 export interface ScannerOptions {
   readonly container: ContainerClient;
-  readonly store: Pick<BlobStatusStore, 'claim' | 'recordSkipped' | 'markUnknown'>;
+  readonly store: Pick<BlobStatusStore, 'claim' | 'recordSkipped' | 'markPublished' | 'releaseClaim'>;
   readonly scans: Pick<ScanRecordStore, 'save'>;
   readonly publisher: Publisher;
   readonly events: EventBus;
@@ -175,6 +175,7 @@ export class Scanner {
           group.map((row) => ingestRequestFor(row, 'blob-scanner', { scanId, now: this.#now() })),
         );
         counts.queued += group.length;
+        await this.#markPublished(group, log);
         for (const row of group) {
           this.#o.events.publish({
             type: 'blob',
@@ -208,17 +209,28 @@ export class Scanner {
     });
   }
 
+  /**
+   * Ends the claims: a `queued` row without this mark is claimed again by the next scan once its lease runs
+   * out (this replica died between claim and publish). A failed mark only costs a republish of the same id.
+   */
+  async #markPublished(rows: readonly BlobStatusRow[], log: Logger): Promise<void> {
+    await forEachLimit(rows, this.#o.claimConcurrency, async (row) => {
+      await this.#o.store.markPublished(row).catch((error: unknown) => {
+        log.warn({ err: error, blobName: row.blobName }, 'could not mark the request published; it may be sent again');
+      });
+    });
+  }
+
+  /** The publish failed: the next scan claims these rows again at once, with the same attempt. */
   async #release(rows: readonly BlobStatusRow[], cause: unknown, log: Logger): Promise<void> {
     const reason = `not queued: publishing to ingest-requests failed (${errorText(cause)}); the next scan retries`;
     await forEachLimit(rows, this.#o.claimConcurrency, async (row) => {
       try {
-        const result = await this.#o.store.markUnknown(row.container, row.blobName, reason, {
-          expect: { etag: row.etag },
-        });
-        const status = result.row?.status ?? 'unknown';
+        const result = await this.#o.store.releaseClaim(row, reason);
+        const status = result.row?.status ?? 'queued';
         this.#o.events.publish({ type: 'blob', container: row.container, blobName: row.blobName, status });
       } catch (error) {
-        log.warn({ err: error, blobName: row.blobName }, 'could not release claim; the stale-row timeout will');
+        log.warn({ err: error, blobName: row.blobName }, 'could not release claim; its lease runs out instead');
       }
     });
   }

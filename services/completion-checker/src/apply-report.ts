@@ -5,7 +5,7 @@ import { ingestRequestFor, resultFor } from './results.ts';
 import { failureStatusOf, type StatusReport } from './status-report.ts';
 
 export interface ApplyDeps {
-  readonly store: Pick<BlobStatusStore, 'findBySourceId' | 'markSucceeded' | 'markFailed'>;
+  readonly store: Pick<BlobStatusStore, 'findBySourceId' | 'markSucceeded' | 'markFailed' | 'markPublished'>;
   readonly publisher: Publisher;
   readonly logger: Logger;
 }
@@ -60,6 +60,7 @@ export async function applyReport(deps: ApplyDeps, report: StatusReport): Promis
   if (current.status === 'queued') {
     // Transient with attempts left: the row is back in `queued`; hand the blob to adx-ingester again.
     await deps.publisher.publish('ingest-requests', [ingestRequestFor(current)]);
+    await deps.store.markPublished(current);
     await publishResult(deps, current, 'queued', sourceId);
     log.warn({ attempt: current.attempts, errorCode: report.ErrorCode }, 'transient failure; queued again');
   } else if (current.status === 'failed') {

@@ -61,6 +61,7 @@ await run({
       logger,
       staleAfterMs: config.STALE_AFTER_MS,
       limit: config.STALE_BATCH_LIMIT,
+      maxRescues: config.MAX_TIMEOUT_RESCUES,
       reportLevel: config.REPORT_LEVEL,
     });
     lease.start();

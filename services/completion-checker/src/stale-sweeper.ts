@@ -4,20 +4,24 @@ import type { Publisher } from '@logferry/shared/transport/port';
 import { ingestRequestFor, resultFor } from './results.ts';
 
 export interface StaleSweeperOptions {
-  readonly store: Pick<BlobStatusStore, 'findStale' | 'markUnknown' | 'requeue' | 'markSucceeded'>;
+  readonly store: Pick<BlobStatusStore, 'findStale' | 'markUnknown' | 'requeue' | 'markSucceeded' | 'markPublished'>;
   readonly publisher: Publisher;
   readonly logger: Logger;
   readonly staleAfterMs: number;
   readonly limit: number;
+  /** Rescues after ADX silence per blob version; they do not use up attempts. */
+  readonly maxRescues: number;
   /** With FailuresOnly, silence after a successful post means success (ADX reports only failures). */
   readonly reportLevel: 'FailuresAndSuccesses' | 'FailuresOnly';
   readonly now?: () => Date;
 }
 
 /**
- * Rows that heard nothing: queued or ingesting past STALE_AFTER_MS become `unknown` and, while attempts
- * remain, `queued` again with a new ingest request. Each step re-checks the row (another process may
- * have moved it); a crash between steps leaves a row the next sweep (or scan) picks up again.
+ * Rows ADX said nothing about: posted (`ingesting` with postedAt) past STALE_AFTER_MS, they become `unknown`
+ * and `queued` again with a new ingest request — a rescue, which keeps the blob's attempts (ADX's silence is
+ * not the blob's fault), up to maxRescues. Rows not yet posted are not this timeout's business: an
+ * unpublished claim is the scanner's (its lease), a request on the bus is adx-ingester's. Each step
+ * re-checks the row; a crash between steps leaves a row the next sweep (or scan) picks up again.
  */
 export class StaleSweeper {
   readonly #o: StaleSweeperOptions;
@@ -31,12 +35,13 @@ export class StaleSweeper {
     const cutoff = new Date(now.getTime() - this.#o.staleAfterMs).toISOString();
     const counts = { unknown: 0, requeued: 0, succeeded: 0 };
     const rows = await this.#o.store.findStale({
-      statuses: ['queued', 'ingesting'],
+      statuses: ['ingesting'],
       olderThanMs: this.#o.staleAfterMs,
       limit: this.#o.limit,
     });
     const minutes = Math.round(this.#o.staleAfterMs / 6_000) / 10;
     for (const row of rows) {
+      if (!row.postedAt) continue;
       const log = this.#o.logger.child({ container: row.container, blob: row.blobName });
       if (this.#o.reportLevel === 'FailuresOnly' && row.status === 'ingesting' && row.postedAt && row.sourceId) {
         const done = await this.#o.store.markSucceeded(
@@ -59,17 +64,22 @@ export class StaleSweeper {
       if (!unknown.applied) continue;
       counts.unknown++;
       await this.#publishResult(unknown.row, 'unknown');
-      const queued = await this.#o.store.requeue(row.container, row.blobName, 'queued again after the timeout', {
-        etag: row.etag,
-      });
+      const queued = await this.#o.store.requeue(
+        row.container,
+        row.blobName,
+        'queued again after the timeout',
+        { etag: row.etag },
+        { maxRescues: this.#o.maxRescues },
+      );
       if (!queued.applied) {
         log.warn({ attempts: row.attempts, reason: queued.reason }, 'no report and no attempts left: stays unknown');
         continue;
       }
       await this.#o.publisher.publish('ingest-requests', [ingestRequestFor(queued.row)]);
+      await this.#o.store.markPublished(queued.row);
       counts.requeued++;
       await this.#publishResult(queued.row, 'queued');
-      log.warn({ attempt: queued.row.attempts }, 'no report in time; queued again');
+      log.warn({ attempt: queued.row.attempts, rescues: queued.row.rescues ?? 0 }, 'no report in time; queued again');
     }
     return counts;
   }

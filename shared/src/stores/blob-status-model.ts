@@ -42,6 +42,12 @@ export interface BlobStatusRow {
   readonly ingestingAt?: string;
   /** Set once the ADX ingestion queue accepted the request (tells a redelivery the post was done). */
   readonly postedAt?: string;
+  /** Set once the ingest request for this attempt is on the bus; a `queued` row without it is only claimed. */
+  readonly publishedAt?: string;
+  /** Until when the claim of a `queued`, unpublished row stands; after it, the next scan claims it again. */
+  readonly claimExpiresAt?: string;
+  /** Times the row was queued again after ADX stayed silent: they do not use up attempts. */
+  readonly rescues?: number;
   readonly finishedAt?: string;
   readonly updatedAt: string;
   /** Last HISTORY_LIMIT transitions, oldest first. */
@@ -106,6 +112,8 @@ const OPTIONAL_STRINGS = [
   'queuedAt',
   'ingestingAt',
   'postedAt',
+  'publishedAt',
+  'claimExpiresAt',
   'finishedAt',
 ] as const;
 
@@ -126,6 +134,7 @@ export function toEntity(row: BlobStatusRow): Record<string, unknown> {
   if (row.maxAttempts !== undefined) entity.maxAttempts = row.maxAttempts;
   if (row.failureStatus !== undefined) entity.failureStatus = row.failureStatus;
   if (row.retryable !== undefined) entity.retryable = row.retryable;
+  if (row.rescues !== undefined) entity.rescues = row.rescues;
   for (const key of OPTIONAL_STRINGS) {
     const value = row[key];
     if (value !== undefined) entity[key] = key === 'lastError' ? storedText(value, ERROR_LIMIT) : value;
@@ -152,6 +161,8 @@ export function fromEntity(entity: Record<string, unknown>): BlobStatusRow {
   if (maxAttempts !== undefined) row.maxAttempts = maxAttempts;
   if ((FAILURE_STATUSES as readonly string[]).includes(failureStatus ?? '')) row.failureStatus = failureStatus;
   if (typeof entity.retryable === 'boolean') row.retryable = entity.retryable;
+  const rescues = num('rescues');
+  if (rescues !== undefined) row.rescues = rescues;
   for (const key of OPTIONAL_STRINGS) {
     const value = str(key);
     // Scrubbed on the way out as well: a row written before scrubbing existed is served clean too.

@@ -77,11 +77,20 @@ const ACTIVE: readonly BlobStatus[] = ['queued', 'ingesting', 'unknown'];
 export class BlobStatusStore {
   readonly #table: TableClient;
   readonly #defaultMaxAttempts: number;
+  readonly #claimLeaseMs: number;
   readonly #now: () => Date;
 
-  constructor(tableClient: TableClient, options: { defaultMaxAttempts?: number; now?: () => Date } = {}) {
+  /**
+   * claimLeaseMs: how long a `queued` row may wait for its ingest request to be published (the claimer
+   * died or failed to publish) before the next scan claims it again, with the same attempt.
+   */
+  constructor(
+    tableClient: TableClient,
+    options: { defaultMaxAttempts?: number; claimLeaseMs?: number; now?: () => Date } = {},
+  ) {
     this.#table = tableClient;
     this.#defaultMaxAttempts = options.defaultMaxAttempts ?? 5;
+    this.#claimLeaseMs = options.claimLeaseMs ?? 120_000;
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -110,6 +119,12 @@ export class BlobStatusStore {
         const reason = current ? 'blob changed' : 'new blob';
         return { write: this.#fresh(blob, 'queued', scanId, maxAttempts, at, reason, current) };
       }
+      if (this.#claimLapsed(current, at)) {
+        // Its claimer never published (crashed, or the publish failed): ours now, and the attempt is not spent.
+        const reason = `claimed again (scan ${scanId}): its ingest request was never published`;
+        const row = { ...current, scanId, claimExpiresAt: this.#leaseEnd(at) };
+        return { write: this.#moved(row, 'queued', at, reason) };
+      }
       if (!this.#retryable(current)) return { keep: `status ${current.status}` };
       return { write: this.#requeued(current, at, `retry (scan ${scanId})`, scanId) };
     });
@@ -119,6 +134,26 @@ export class BlobStatusStore {
 
   async claimForQueue(blob: BlobRef, scanId: string, maxAttempts: number): Promise<ClaimOutcome> {
     return (await this.claim(blob, scanId, maxAttempts)).outcome;
+  }
+
+  /** The ingest request for the row's current attempt is on the bus: its claim is done. */
+  async markPublished(row: BlobStatusRow): Promise<TransitionResult> {
+    return this.#transition(row.container, row.blobName, (current, at) => {
+      const bad = this.#check(current, { etag: row.etag }, ['queued']);
+      if (bad) return { keep: bad };
+      if (current?.attempts !== row.attempts || current.publishedAt) return { keep: 'already published or moved on' };
+      return { write: { ...current, publishedAt: at, claimExpiresAt: undefined } };
+    });
+  }
+
+  /** The publish failed: let the next scan claim the row again at once, without spending an attempt. */
+  async releaseClaim(row: BlobStatusRow, reason: string): Promise<TransitionResult> {
+    return this.#transition(row.container, row.blobName, (current, at) => {
+      const bad = this.#check(current, { etag: row.etag }, ['queued']);
+      if (bad) return { keep: bad };
+      if (current?.publishedAt) return { keep: 'already published' };
+      return { write: { ...(current as BlobStatusRow), claimExpiresAt: at, lastError: truncate(reason, ERROR_LIMIT) } };
+    });
   }
 
   /** Records a blob version the scanner will not queue (e.g. 0 bytes) as `skipped`, once per version. */
@@ -237,13 +272,28 @@ export class BlobStatusStore {
     });
   }
 
-  /** unknown / retryable failed with attempts left → queued with the next attempt number. */
-  async requeue(container: string, name: string, reason: string, expect: Expect = {}): Promise<TransitionResult> {
+  /**
+   * unknown / retryable failed with attempts left → queued with the next attempt number. A rescue (the row
+   * went unknown because ADX stayed silent: not the blob's fault) keeps the attempt and counts a rescue
+   * instead, up to maxRescues.
+   */
+  async requeue(
+    container: string,
+    name: string,
+    reason: string,
+    expect: Expect = {},
+    rescue?: { readonly maxRescues: number },
+  ): Promise<TransitionResult> {
     return this.#transition(container, name, (current, at) => {
       const bad = this.#check(current, expect, ['unknown', 'failed']);
       if (bad) return { keep: bad };
+      const row = current as BlobStatusRow;
+      if (rescue && row.status === 'unknown' && (row.rescues ?? 0) < rescue.maxRescues) {
+        const next = { ...row, rescues: (row.rescues ?? 0) + 1, attempts: row.attempts - 1 };
+        return { write: this.#requeued(next, at, reason, row.scanId) };
+      }
       if (!this.#retryable(current)) return { keep: 'no attempts left' };
-      return { write: this.#requeued(current as BlobStatusRow, at, reason, current?.scanId) };
+      return { write: this.#requeued(row, at, reason, current?.scanId) };
     });
   }
 
@@ -354,8 +404,21 @@ export class BlobStatusStore {
       scanId,
       queuedAt: at,
       updatedAt: at,
+      ...(status === 'queued' ? { claimExpiresAt: this.#leaseEnd(at) } : {}),
       history: appendHistory(previous?.history ?? [], at, status, reason),
     };
+  }
+
+  #leaseEnd(at: string): string {
+    return new Date(Date.parse(at) + this.#claimLeaseMs).toISOString();
+  }
+
+  /** A `queued` row whose ingest request was never published and whose claim ran out. */
+  #claimLapsed(row: BlobStatusRow, at: string): boolean {
+    if (row.status !== 'queued' || row.publishedAt) return false;
+    // Rows written before claims had leases: their last update plus the lease.
+    const until = row.claimExpiresAt ?? this.#leaseEnd(row.updatedAt);
+    return until <= at;
   }
 
   #requeued(row: BlobStatusRow, at: string, reason: string, scanId: string | undefined): BlobStatusRow {
@@ -365,6 +428,8 @@ export class BlobStatusStore {
       queuedAt: at,
       finishedAt: undefined,
       postedAt: undefined,
+      publishedAt: undefined,
+      claimExpiresAt: this.#leaseEnd(at),
       scanId,
     };
     return this.#moved(next, 'queued', at, reason);

@@ -8,8 +8,16 @@ import type { BlobStatusRow } from './blob-status-model.ts';
  * a requeue after `unknown`), so a republish after a crash or two replicas racing past a claim is
  * recognisable downstream as the same request.
  */
-export function ingestRequestId(container: string, blobName: string, etag: string, attempt: number): string {
-  const digest = createHash('sha256').update(`${container}\n${blobName}\n${etag}\n${attempt}`).digest('hex');
+export function ingestRequestId(
+  container: string,
+  blobName: string,
+  etag: string,
+  attempt: number,
+  rescues = 0,
+): string {
+  // A rescue keeps the attempt; it still needs an id of its own, or duplicate detection drops it.
+  const key = `${container}\n${blobName}\n${etag}\n${attempt}${rescues > 0 ? `\nrescue ${rescues}` : ''}`;
+  const digest = createHash('sha256').update(key).digest('hex');
   return `ingest-${digest}`;
 }
 
@@ -21,7 +29,7 @@ export function ingestRequestFor(
 ): IngestRequestMessage {
   return ingestRequestMessage(
     {
-      id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts),
+      id: ingestRequestId(row.container, row.blobName, row.etag, row.attempts, row.rescues),
       producer,
       ...(options.now ? { now: options.now } : {}),
     },

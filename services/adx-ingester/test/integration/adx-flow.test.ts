@@ -368,6 +368,7 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
       logger,
       staleAfterMs: 3600_000,
       limit: 100,
+      maxRescues: 3,
       reportLevel: 'FailuresAndSuccesses',
       now: later,
     });
@@ -375,15 +376,18 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
     assert.ok(counts.unknown >= 1 && counts.requeued >= 1);
     const row = await store.get('data', name);
     assert.equal(row?.status, 'queued');
-    assert.equal(row?.attempts, 2);
+    assert.equal(row?.attempts, 1, 'ADX silence is not the blob’s fault: the rescue keeps its attempt');
+    assert.equal(row?.rescues, 1);
     assert.deepEqual(
       row?.history.slice(-3).map((h) => h.status),
       ['ingesting', 'unknown', 'queued'],
     );
     assert.match(row?.history.at(-2)?.reason ?? '', /no ingestion report within 60 min/);
     assert.ok(publisher.of('ingestion-results').some((r) => r.blobName === name && r.status === 'unknown'));
-    const retry = publisher.of('ingest-requests').find((r) => r.blobName === name);
-    assert.equal(retry?.attempt, 2);
+    const requests = publisher.of('ingest-requests').filter((r) => r.blobName === name);
+    const retry = requests.at(-1);
+    assert.equal(retry?.attempt, 1);
+    assert.equal(new Set(requests.map((r) => r.id)).size, requests.length, 'the rescue has an id of its own');
     assert.equal((await handle(retry!)).kind, 'success');
     assert.equal((await settle(name)).status, 'succeeded');
   });

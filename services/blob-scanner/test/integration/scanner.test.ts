@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { ingestRequestId } from '@logferry/shared/stores/ingest-request';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import { EventBus, type LiveEvent } from '../../src/live/event-bus.ts';
@@ -105,7 +106,7 @@ describe('scanner on Azurite', () => {
     assert.equal(total('queued') + total('unchanged') + total('lostRace'), 2 * names.length);
   });
 
-  it('releases claims whose publish failed (visible as unknown) and queues them on the next scan', async () => {
+  it('releases claims whose publish failed and queues them on the next scan with the same attempt', async () => {
     const fx = await storageFixture(azurite);
     await fx.upload('a.csv', 'x\n');
     await fx.upload('b.csv', 'y\n');
@@ -119,7 +120,8 @@ describe('scanner on Azurite', () => {
     assert.equal(failed.counts.failed, 2);
     assert.equal(failed.counts.queued, 0);
     const row = await fx.store.get(fx.container.containerName, 'a.csv');
-    assert.equal(row?.status, 'unknown');
+    assert.equal(row?.status, 'queued');
+    assert.equal(row?.publishedAt, undefined);
     assert.match(row?.lastError ?? '', /publishing to ingest-requests failed \(broker unavailable\)/);
 
     publisher.failWith = undefined;
@@ -132,7 +134,40 @@ describe('scanner on Azurite', () => {
         .sort(),
       ['a.csv', 'b.csv'],
     );
-    assert.equal((await fx.store.get(fx.container.containerName, 'a.csv'))?.status, 'queued');
+    const after = await fx.store.get(fx.container.containerName, 'a.csv');
+    assert.equal(after?.status, 'queued');
+    assert.equal(after?.attempts, 1, 'a failed publish does not use up an attempt');
+    assert.ok(after?.publishedAt);
+  });
+
+  it('a blob claimed by a scanner that died before publishing is claimed again once its lease runs out', async () => {
+    const fx = await storageFixture(azurite);
+    await fx.upload('stranded.csv', 'x\n');
+    let etag = '';
+    for await (const b of fx.container.listBlobsFlat()) etag = b.properties.etag;
+    // What a SIGKILL between claim and publish leaves: a queued row, never published (claim lease 120 s).
+    const blob = { container: fx.container.containerName, name: 'stranded.csv', etag, size: 2 };
+    assert.equal((await fx.store.claim(blob, 'dead-scan', 3)).outcome, 'claimed');
+    const publisher = new RecordingPublisher();
+    const scan = async (now?: () => Date) => {
+      const store = new BlobStatusStore(fx.table, now ? { now } : {});
+      const r = fx.newScanner(publisher, undefined, { store }).start({ trigger: 'manual' });
+      return r.kind === 'started' ? r.done : Promise.reject();
+    };
+    assert.equal((await scan()).counts.queued, 0, 'inside the lease the claim stands');
+    assert.equal(
+      (await scan(() => new Date(Date.now() + 121_000))).counts.queued,
+      1,
+      'after the lease the next scan claims it again',
+    );
+    const row = await fx.store.get(fx.container.containerName, 'stranded.csv');
+    assert.equal(row?.attempts, 1);
+    assert.ok(row?.publishedAt);
+    assert.match(row?.history.at(-1)?.reason ?? '', /claimed again .* never published/);
+    assert.deepEqual(
+      publisher.ingestRequests().map((r) => [r.blobName, r.attempt]),
+      [['stranded.csv', 1]],
+    );
   });
 
   it('runs one scan at a time per replica and scans only the prefix asked for', async () => {

@@ -67,6 +67,11 @@ export const blobScannerVars = defineVars(
       schema: env.int(1, 5000).default(500),
       description: 'Blobs listed per page while scanning (memory per scan is bounded by this).',
     },
+    SCAN_CLAIM_LEASE_MS: {
+      schema: env.int(1_000, 86_400_000).default(120_000),
+      description:
+        'How long a blob claimed by a scan may wait for its ingest request to be published (the scanner died, or the publish failed) before the next scan claims it again, with the same attempt.',
+    },
     SCAN_CLAIM_CONCURRENCY: {
       schema: env.int(1, 64).default(8),
       description: 'Status-table claims in flight at once during a scan.',

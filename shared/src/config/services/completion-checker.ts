@@ -30,7 +30,12 @@ export const completionCheckerVars = defineVars({
   STALE_AFTER_MS: {
     schema: env.int(1_000, 7 * 86_400_000).default(3_600_000),
     description:
-      'A row still queued or ingesting after this long becomes `unknown` and is queued again while attempts remain. Keep it well above the ADX batching time (default 5 min).',
+      'A row posted to ADX (`ingesting`) that heard no report after this long becomes `unknown` and is queued again (a rescue: it keeps its attempts). For ADX silence only: an unpublished claim is re-claimed by the scanner after SCAN_CLAIM_LEASE_MS. Keep it well above the ADX batching time (default 5 min).',
+  },
+  MAX_TIMEOUT_RESCUES: {
+    schema: env.int(0, 1_000).default(10),
+    description:
+      'How often one blob version is queued again after STALE_AFTER_MS of ADX silence before it stays `unknown` (rescues do not use up BLOB_MAX_ATTEMPTS).',
   },
   STALE_CHECK_INTERVAL_MS: {
     schema: env.int(100, 3_600_000).default(60_000),
