@@ -1,7 +1,7 @@
 import type { ServiceBusClient } from '@azure/service-bus';
+import { describeDeadLetter, peekDeadLetters } from '@logferry/shared/dead-letters/inspect';
+import { parseSubscriptionRef, readSubscriptions, type SubscriptionRef } from '@logferry/shared/dead-letters/topology';
 import { intOption, parseCommandArgs, UsageError } from '../args.ts';
-import { describeDeadLetter, peekDeadLetters } from '../dlq/inspect.ts';
-import { parseSubscriptionRef, readSubscriptions, type SubscriptionRef } from '../dlq/topology.ts';
 import { type Command, EXIT } from '../help.ts';
 import { helpText } from '../help-text.ts';
 import { SERVICE_BUS_ENV } from '../ops/env-help.ts';
@@ -133,7 +133,7 @@ async function show(client: ServiceBusClient, ref: SubscriptionRef, max: number)
 }
 
 async function dryRun(client: ServiceBusClient, ref: SubscriptionRef, max: number, id?: string): Promise<number> {
-  const { matchesId } = await import('../dlq/replay.ts');
+  const { matchesId } = await import('@logferry/shared/dead-letters/replay');
   const peeked = await peekDeadLetters(client, ref, id ? COUNT_LIMIT : max);
   const selected = (id ? peeked.filter((m) => matchesId(m, id)) : peeked).slice(0, max).map(describeDeadLetter);
   console.log(
@@ -148,7 +148,7 @@ async function dryRun(client: ServiceBusClient, ref: SubscriptionRef, max: numbe
 }
 
 async function replay(client: ServiceBusClient, ref: SubscriptionRef, max: number, id?: string): Promise<number> {
-  const { replayDeadLetters } = await import('../dlq/replay.ts');
+  const { replayDeadLetters } = await import('@logferry/shared/dead-letters/replay');
   const progress = new Progress(1_000);
   const summary = await replayDeadLetters(client, ref, {
     max,

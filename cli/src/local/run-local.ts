@@ -1,5 +1,5 @@
+import { readSubscriptions } from '@logferry/shared/dead-letters/topology';
 import type { LocalStack, ServiceProcess, StackService } from '@logferry/standins';
-import { readSubscriptions } from '../dlq/topology.ts';
 import { EXIT } from '../help.ts';
 import { banner } from './banner.ts';
 import { formatLiveCounts, readLiveCounts } from './live-counts.ts';

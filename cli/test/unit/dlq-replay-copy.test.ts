@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import { buildReplayCopy, matchesId } from '../../src/dlq/replay.ts';
-import { parseSubscriptionRef, readSubscriptions } from '../../src/dlq/topology.ts';
+import { buildReplayCopy, matchesId } from '@logferry/shared/dead-letters/replay';
+import { parseSubscriptionRef, readSubscriptions } from '@logferry/shared/dead-letters/topology';
 
 const deadLettered = (props: Record<string, unknown>, messageId = 'm-1') =>
   ({

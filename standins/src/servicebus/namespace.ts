@@ -76,8 +76,11 @@ export class Namespace {
   #dirty = new Set<ReceiverQueue>();
   #flushQueued = false;
   #closed = false;
+  /** As loaded from Config.json (the administration endpoint lists entities from it). */
+  readonly topology: Topology;
 
   constructor(topology: Topology) {
+    this.topology = topology;
     const host = {
       locks: { add: (l: Lock) => this.locks.set(l.token, l), delete: (t: string) => this.locks.delete(t) },
       changed: (q: ReceiverQueue) => this.#changed(q),

@@ -1,7 +1,10 @@
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '@logferry/shared/logging/logger';
 import rhea, { type Connection, type EventContext } from 'rhea';
+import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
+import { handleAdministration } from './administration.ts';
 import { loadTopology } from './config.ts';
 import { countsOf, type DeadLetteredMessage, deadLettersOf, type EntityCounts, waitForState } from './inspect.ts';
 import { LinkRouter } from './links.ts';
@@ -14,12 +17,20 @@ export interface ServiceBusStandInOptions {
   /** The emulator's Config.json; defaults to deploy/servicebus/Config.json in this repository. */
   configPath?: string;
   logger?: Logger;
+  /**
+   * Certificate of the HTTPS administration endpoint (same port as AMQP); a fresh loopback one when omitted.
+   * Clients trust it through NODE_EXTRA_CA_CERTS or the administration client's `tlsOptions.ca`.
+   */
+  certificate?: Pick<LoopbackCertificate, 'certPem' | 'keyPem' | 'caCertPem' | 'caCertPath'>;
 }
 
 export interface ServiceBusStandIn {
   /** Emulator-style: plain TCP, SAS key name and value as the official emulator documents them. */
   connectionString: string;
   port: number;
+  /** The administration endpoint's certificate (PEM and a file holding it), for clients to trust. */
+  caCertPem: string;
+  caCertPath: string;
   close(): Promise<void>;
   counts(topic: string, subscription?: string): EntityCounts;
   deadLetters(topic: string, subscription?: string): DeadLetteredMessage[];
@@ -96,12 +107,38 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
     container.on(event, (ctx: unknown) => log.debug({ event, error: describeError(ctx) }, 'AMQP peer error'));
   }
 
+  // One port for both protocols, as the real namespace's host name serves AMQP and the ATOM management API:
+  // the administration client derives its https:// URL from the same connection string. The first byte tells
+  // them apart: a TLS handshake record starts with 0x16, an AMQP connection with its "AMQP" protocol header.
+  const ownCertificate = options.certificate ? undefined : await createLoopbackCertificate();
+  const certificate = options.certificate ?? ownCertificate!;
+  const startedAt = new Date();
+  const https = createHttpsServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+    try {
+      handleAdministration(ns, req, res, { startedAt });
+    } catch (err) {
+      log.error({ err }, 'stand-in failed answering an administration request');
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  });
+  https.on('tlsClientError', (err) => log.debug({ err: err.message }, 'administration TLS error'));
   const sockets = new Set<Socket>();
-  const server = container.listen({ port: options.port ?? 0, host }) as Server;
-  server.on('connection', (socket: Socket) => {
+  const server = createServer((socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === 0x16) https.emit('connection', socket);
+      else {
+        // What container.listen() would do with the socket (its options name the listening address).
+        container.create_connection({ host, port: (server.address() as AddressInfo).port }).accept(socket);
+        socket.resume();
+      }
+    });
   });
+  server.listen({ port: options.port ?? 0, host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -115,6 +152,8 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
       `Endpoint=sb://${host}:${port};SharedAccessKeyName=RootManageSharedAccessKey;` +
       'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true',
     port,
+    caCertPem: certificate.caCertPem,
+    caCertPath: certificate.caCertPath,
     counts: (topic, subscription) => countsOf(ns, topic, subscription),
     deadLetters: (topic, subscription) => deadLettersOf(ns, topic, subscription),
     waitFor: (predicate, timeoutMs) => waitForState(ns, predicate, timeoutMs),
@@ -127,6 +166,8 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
         await new Promise((resolve) => setImmediate(resolve));
         for (const s of sockets) s.destroy();
         await closed;
+        https.close();
+        await ownCertificate?.dispose();
         log.info({ port }, 'Service Bus stand-in stopped');
       })();
       return closing;

@@ -105,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       startServiceBusStandIn({
         port: ports.serviceBus ?? 0,
         logger,
+        certificate: cert,
         ...(options.serviceBusConfigPath ? { configPath: options.serviceBusConfigPath } : {}),
       }).then(track),
       startLogsIngestionStandIn({

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
-import { SERVICE_BUS_PROPERTIES as PROP } from '@logferry/shared/transport/servicebus/index';
+import { SERVICE_BUS_PROPERTIES as PROP } from '../transport/servicebus/index.ts';
 import type { SubscriptionRef } from './topology.ts';
 
 export interface ReplayOptions {
