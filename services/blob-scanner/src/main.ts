@@ -16,6 +16,7 @@ import { createStatusServer } from './http/server.ts';
 import { CountsFeed } from './live/counts-feed.ts';
 import { EventBus } from './live/event-bus.ts';
 import { resultsFeedHandler } from './live/results-feed.ts';
+import { createPipelineOperations } from './pipeline/operations.ts';
 import { ScanRecordStore } from './scan-records.ts';
 import { Scanner } from './scanner.ts';
 import { startSchedule } from './schedule.ts';
@@ -83,6 +84,9 @@ await run({
       adxUrl: config.LOCAL_SINKS_ADX_URL,
       logger,
     });
+    // The overview, dead letters and S3 objects: counts from Service Bus, rows from the stores.
+    const operations = createPipelineOperations({ config, azure, statusTable, events, logger, localSinks });
+    operations.start();
     const server = createStatusServer({
       scanner,
       store,
@@ -92,8 +96,10 @@ await run({
       auth,
       logger,
       ready: async () => (await Promise.all(Object.values(checks).map((c) => c().catch(() => false)))).every(Boolean),
-      greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
+      greeting: () => (scanner.latest ? [{ type: 'scan', scan: scanner.latest }] : []),
       ...(localSinks ? { localSinks } : {}),
+      pipeline: operations.pipeline,
+      objects: operations.objects,
     });
     const address = await server.listen(config.HTTP_PORT, config.HTTP_HOST);
     const lease =
@@ -131,6 +137,7 @@ await run({
         await server.close(Math.min(graceMs, 5_000));
         await scanner.stop();
         counts.stop();
+        await operations.close();
         await lease?.stop();
         await subscription?.stop(graceMs);
         await transport.close();

@@ -67,6 +67,11 @@ export class Scanner {
     return this.#running?.record;
   }
 
+  /** The scan running now, else the last one this replica finished (the page's scan card starts with it). */
+  get latest(): ScanRecord | undefined {
+    return this.#running?.record ?? [...this.#recent.values()].at(-1);
+  }
+
   /** A scan this replica ran recently (others are read from the status table). */
   recent(scanId: string): ScanRecord | undefined {
     return this.#running?.record.scanId === scanId ? this.#running.record : this.#recent.get(scanId);

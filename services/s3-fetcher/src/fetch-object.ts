@@ -139,6 +139,7 @@ async function fetchClaimed(
   const { log, where, source, route, started } = ctx;
   let objectId = ctx.objectId;
 
+  if (objectId !== undefined) await markFetching(deps, log, objectId, source, signal);
   let response: GetObjectCommandOutput;
   try {
     const etag = bareEtag(m.etag);
@@ -172,6 +173,7 @@ async function fetchClaimed(
     }
     // Released by fetchObject's finally.
     ctx.claim = seen.claim;
+    await markFetching(deps, log, objectId, source, signal);
   }
 
   const eventTime = m.eventTime ?? response.LastModified?.toISOString() ?? new Date().toISOString();
@@ -214,6 +216,7 @@ async function fetchClaimed(
         badRecords: result.badRecords,
         droppedRecords: result.droppedRecords,
         rawBytes: result.rawBytes,
+        badSamples: result.badSamples,
       },
       { abortSignal: signal },
     );
@@ -336,6 +339,7 @@ async function failed(
         badRecords: counts.badRecords,
         droppedRecords: counts.droppedRecords,
         rawBytes: counts.rawBytes,
+        badSamples: counts.badSamples,
         reason: result.reason,
         description: result.description,
       });
@@ -353,6 +357,21 @@ const REFUSALS: Record<S3RefusalReason, string> = {
   'no-route': 'no route of ROUTES_FILE claims the key',
   'ambiguous-route': 'two routes of ROUTES_FILE claim the key equally well',
 };
+
+/** The page's "fetching" state; informational, so a failed write is logged and the fetch goes on. */
+async function markFetching(
+  deps: FetchObjectDeps,
+  log: Logger,
+  objectId: string,
+  source: string,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await deps.status.markFetching({ objectId, source }, { abortSignal: signal });
+  } catch (err) {
+    log.warn({ err, objectId }, 'could not record the object as fetching');
+  }
+}
 
 function isS3Error(err: unknown): boolean {
   return typeof err === 'object' && err !== null && '$metadata' in err;

@@ -46,6 +46,8 @@ export interface StageResult {
   badRecords: number;
   droppedRecords: number;
   badByReason: Partial<Record<BadRecordReason, number>>;
+  /** The first `badRecordSamples` bad records, for the status row (and so the page). */
+  badSamples: { position: number; reason: string; detail: string }[];
   timeFallbacks: number;
   batches: number;
   /** Batch messages published so far (also when processing fails part-way). */
@@ -82,6 +84,7 @@ export async function stageObject(
     else result.badRecords++;
     result.badByReason[bad.reason] = (result.badByReason[bad.reason] ?? 0) + 1;
     if (result.badRecords + result.droppedRecords <= settings.badRecordSamples) {
+      result.badSamples.push({ position: bad.position, reason: bad.reason, detail: bad.detail });
       log.warn(
         { objectId: object.objectId, position: bad.position, reason: bad.reason, detail: bad.detail },
         'skipped a record',
@@ -162,6 +165,7 @@ export function emptyResult(): StageResult {
     badRecords: 0,
     droppedRecords: 0,
     badByReason: {},
+    badSamples: [],
     timeFallbacks: 0,
     batches: 0,
     batchesPublished: 0,

@@ -1,4 +1,5 @@
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import type { SubscriptionRef } from './topology.ts';
 
 export interface DeadLetter {
@@ -42,17 +43,31 @@ export async function peekDeadLetters(
   ref: SubscriptionRef,
   max: number,
 ): Promise<ServiceBusReceivedMessage[]> {
-  const receiver = client.createReceiver(ref.topic, ref.subscription, {
-    subQueueType: 'deadLetter',
-    skipParsingBodyAsJson: true,
-  });
+  return peekFromStart(client, ref, max, { subQueueType: 'deadLetter' });
+}
+
+/**
+ * Peeks up to `max` messages of a subscription (or its dead-letter queue) from its first sequence number on.
+ * The start is explicit: without it the SDK continues after the last message this *client* peeked on the
+ * entity (its management link remembers), so a long-lived client would see each message once only.
+ */
+export async function peekFromStart(
+  client: ServiceBusClient,
+  ref: SubscriptionRef,
+  max: number,
+  options: { subQueueType?: 'deadLetter' } = {},
+): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = client.createReceiver(ref.topic, ref.subscription, { ...options, skipParsingBodyAsJson: true });
   try {
     const out: ServiceBusReceivedMessage[] = [];
+    let from = Long.ONE;
     while (out.length < max) {
-      // The receiver remembers the last peeked sequence number: each call continues after it.
-      const page = await receiver.peekMessages(Math.min(100, max - out.length));
+      const page = await receiver.peekMessages(Math.min(100, max - out.length), { fromSequenceNumber: from });
       if (page.length === 0) break;
       out.push(...page);
+      const last = page.at(-1)?.sequenceNumber;
+      if (last === undefined) break;
+      from = Long.fromValue(last).add(1);
     }
     return out;
   } finally {

@@ -1,4 +1,4 @@
-import { RestError, type TableClient } from '@azure/data-tables';
+import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { encodeRowKey } from './row-key.ts';
 
 /** Partition of the shared status table holding one row per staged batch uploaded to Log Analytics. */
@@ -102,6 +102,20 @@ export class BatchStatusStore {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;
     }
+  }
+
+  /** The batch rows of these objects (the page's S3 objects view), read in a few OR-filtered queries. */
+  async listForObjects(objectIds: readonly string[]): Promise<BatchStatusRow[]> {
+    const out: BatchStatusRow[] = [];
+    const unique = [...new Set(objectIds)];
+    for (let i = 0; i < unique.length; i += 15) {
+      const ids = unique.slice(i, i + 15).map((id) => odata`objectId eq ${id}`);
+      const filter = `${odata`PartitionKey eq ${LABATCH_PARTITION}`} and (${ids.join(' or ')})`;
+      for await (const e of this.#table.listEntities<BatchStatusEntity>({ queryOptions: { filter } })) {
+        out.push(fromEntity(e));
+      }
+    }
+    return out;
   }
 
   /** Records progress on a batch that is not fully uploaded yet. */

@@ -96,6 +96,9 @@ export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: Serv
         HTTP_PORT: String(ports.statusPage),
         SCAN_SCHEDULE: '1m',
         COUNTS_REFRESH_MS: '2000',
+        // The overview: every service's own readiness probe, sampled with the Service Bus counts.
+        PIPELINE_SAMPLE_MS: '2000',
+        READINESS_URLS: STACK_SERVICES.map((s) => `${s}=http://127.0.0.1:${ports.health[s]}/readyz`).join(','),
         // The page's "Sinks (local stand-ins)" panel: what reached Log Analytics and ADX (stand-in stats routes).
         LOCAL_SINKS_LOGS_INGESTION_URL: e.logsIngestionEndpoint,
         LOCAL_SINKS_ADX_URL: e.adxEndpoint,

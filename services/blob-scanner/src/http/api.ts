@@ -3,7 +3,7 @@ import type { BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blo
 import type { ScanRecordStore } from '../scan-records.ts';
 import { isScanId } from '../scan-records.ts';
 import type { Scanner } from '../scanner.ts';
-import { BlobsQuery, parseQuery, readJsonBody, ScanRequest, validate } from './request-input.ts';
+import { BlobsQuery, decodePathSegment, parseQuery, readJsonBody, ScanRequest, validate } from './request-input.ts';
 import { HttpError, sendJson } from './respond.ts';
 
 export interface ApiDeps {
@@ -61,13 +61,7 @@ export async function listBlobs(deps: ApiDeps, res: ServerResponse, params: URLS
 }
 
 export async function getBlob(deps: ApiDeps, res: ServerResponse, encodedName: string): Promise<void> {
-  let name: string;
-  try {
-    name = decodeURIComponent(encodedName);
-  } catch {
-    throw new HttpError(400, 'blob name is not validly URL-encoded');
-  }
-  if (name.length === 0 || name.length > 1024) throw new HttpError(400, 'blob name must be 1–1024 characters');
+  const name = decodePathSegment(encodedName, 'blob name', 1024);
   const row = await deps.store.get(deps.container, name);
   if (!row) throw new HttpError(404, 'no status for this blob');
   sendJson(res, 200, row);

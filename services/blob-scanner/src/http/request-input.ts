@@ -90,3 +90,16 @@ function isTableContinuationToken(token: string): boolean {
     return false;
   }
 }
+
+/** A path segment decoded once (names may hold `/`, `#`, `?`), with its length checked. */
+export function decodePathSegment(encoded: string, what: string, maxLength: number): string {
+  let text: string;
+  try {
+    text = decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, `${what} is not validly URL-encoded`);
+  }
+  if (text.length === 0 || text.length > maxLength)
+    throw new HttpError(400, `${what} must be 1–${maxLength} characters`);
+  return text;
+}

@@ -5,6 +5,8 @@ import type { Logger } from '@logferry/shared/logging/logger';
 import type { EventBus, LiveEvent } from '../live/event-bus.ts';
 import { type ApiDeps, getBlob, getCounts, getScan, listBlobs, postScan } from './api.ts';
 import { getLocalSinks, type LocalSinks } from './local-sinks.ts';
+import { getObject, listObjects, type ObjectsDeps } from './objects-api.ts';
+import { getPipeline, listDeadLetters, type PipelineDeps, postReplay } from './pipeline-api.ts';
 import { HttpError, sendError, setSecurityHeaders } from './respond.ts';
 import { SseHub } from './sse.ts';
 import { loadPage, serveAsset } from './static-page.ts';
@@ -21,6 +23,28 @@ export interface StatusServerOptions extends ApiDeps {
   readonly maxEventStreams?: number;
   /** Local runs only: the stand-ins behind GET /local/sinks (absent: 404). */
   readonly localSinks?: LocalSinks;
+  /** The pipeline overview and dead letters (absent: those routes answer 404). */
+  readonly pipeline?: PipelineDeps;
+  /** The S3 objects view (absent: 404). */
+  readonly objects?: ObjectsDeps;
+}
+
+const API_PATHS = new Set([
+  '/scans',
+  '/blobs',
+  '/counts',
+  '/events',
+  '/local/sinks',
+  '/pipeline',
+  '/dead-letters',
+  '/dead-letters/replay',
+  '/objects',
+]);
+const API_PREFIXES = ['/scans/', '/blobs/', '/objects/'];
+
+function need<T>(deps: T | undefined, what: string): T {
+  if (!deps) throw new HttpError(404, `${what} is not configured on this server`);
+  return deps;
 }
 
 export interface StatusServer {
@@ -38,7 +62,11 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     ...(o.maxEventStreams ? { maxClients: o.maxEventStreams } : {}),
     ...(o.greeting ? { greeting: o.greeting } : {}),
     // The page asks GET /local/sinks only when told there is something to show (no 404 on every page load).
-    readyInfo: { localSinks: o.localSinks !== undefined },
+    readyInfo: {
+      localSinks: o.localSinks !== undefined,
+      pipeline: o.pipeline !== undefined,
+      objects: o.objects !== undefined,
+    },
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -51,10 +79,7 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     if (path === '/readyz') return allow(method, ['GET']) && sendStatus(res, o.ready ? await o.ready() : true);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
 
-    const isApi =
-      path === '/scans' || path === '/blobs' || path === '/counts' || path === '/events' || path === '/local/sinks';
-    const prefixed = path.startsWith('/scans/') || path.startsWith('/blobs/');
-    if (!isApi && !prefixed) throw new HttpError(404, 'not found');
+    if (!API_PATHS.has(path) && !API_PREFIXES.some((p) => path.startsWith(p))) throw new HttpError(404, 'not found');
     if (method === 'POST') checkSameOrigin(req);
     const auth = await o.auth.authenticate(req);
     if (!auth.ok) {
@@ -68,6 +93,18 @@ export function createStatusServer(o: StatusServerOptions): StatusServer {
     if (path.startsWith('/blobs/')) return allow(method, ['GET']) && getBlob(o, res, path.slice('/blobs/'.length));
     if (path === '/counts') return allow(method, ['GET']) && getCounts(o, res);
     if (path === '/local/sinks') return allow(method, ['GET']) && getLocalSinks(o.localSinks, res);
+    if (path === '/pipeline') return allow(method, ['GET']) && getPipeline(need(o.pipeline, 'the pipeline'), res);
+    if (path === '/dead-letters') {
+      return allow(method, ['GET']) && listDeadLetters(need(o.pipeline, 'dead letters'), res, url.searchParams);
+    }
+    if (path === '/dead-letters/replay') {
+      return allow(method, ['POST']) && postReplay(need(o.pipeline, 'replay'), req, res, auth.principal);
+    }
+    if (path === '/objects')
+      return allow(method, ['GET']) && listObjects(need(o.objects, 'S3 objects'), res, url.searchParams);
+    if (path.startsWith('/objects/')) {
+      return allow(method, ['GET']) && getObject(need(o.objects, 'S3 objects'), res, path.slice('/objects/'.length));
+    }
     return allow(method, ['GET']) && sse.handle(req, res, principalExpiresAt(auth.principal));
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface Asset {
@@ -11,15 +11,24 @@ interface Asset {
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
-/** The page's three files, read once at start (no path from the request ever reaches the file system). */
+/**
+ * The page's files, read once at start: index.html, style.css and the modules in js/ (listed from the
+ * directory here, so no path from a request ever reaches the file system).
+ */
 export function loadPage(dir: URL = new URL('../page/', import.meta.url)): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   const cache = new Map<string, Asset>();
-  for (const [path, { file, type }] of Object.entries(FILES)) {
+  const modules = readdirSync(new URL('js/', dir)).filter((f) => /^[a-z0-9-]+\.js$/.test(f));
+  const files = {
+    ...FILES,
+    ...Object.fromEntries(
+      modules.map((f) => [`/js/${f}`, { file: `js/${f}`, type: 'text/javascript; charset=utf-8' }]),
+    ),
+  };
+  for (const [path, { file, type }] of Object.entries(files)) {
     let asset = cache.get(file);
     if (!asset) {
       const body = readFileSync(new URL(file, dir));

@@ -45,7 +45,7 @@ export class CountsFeed {
     }, this.#intervalMs);
     this.#timer.unref();
     this.#unsubscribe = this.#events.subscribe((e) => {
-      if (e.type === 'counts' || this.#soon) return;
+      if (e.type === 'counts' || e.type === 'pipeline' || this.#soon) return;
       this.#soon = setTimeout(() => {
         this.#soon = undefined;
         void this.refresh();

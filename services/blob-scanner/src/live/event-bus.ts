@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { BlobStatus, BlobStatusRow } from '@logferry/shared/stores/blob-status';
+import type { PipelineState } from '../pipeline/sampler.ts';
 import type { ScanRecord } from '../scan-records.ts';
 
 /** What the page hears about: a blob's status changed, a scan progressed, the counts per status changed. */
@@ -13,7 +14,8 @@ export type LiveEvent =
       readonly row?: BlobStatusRow;
     }
   | { readonly type: 'scan'; readonly scan: ScanRecord }
-  | { readonly type: 'counts'; readonly counts: Record<BlobStatus, number> };
+  | { readonly type: 'counts'; readonly counts: Record<BlobStatus, number> }
+  | { readonly type: 'pipeline'; readonly pipeline: PipelineState };
 
 export type LiveListener = (event: LiveEvent) => void;
 

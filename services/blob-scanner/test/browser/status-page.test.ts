@@ -3,44 +3,20 @@
 // helpers of test/), so every change the page shows was made by a real stage. Then in-process, for what
 // the pipeline cannot stage on demand: an API that needs a key, and a result consumed by another replica.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { IngestionResultMessage } from '@logferry/shared/messages/index';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import type { Delivery } from '@logferry/shared/transport/port';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { corpus, MALFORMED_NAME, ODD_NAME } from '../../../../test/src/blob-corpus.ts';
 import { type BlobFlow, startBlobFlow } from '../../../../test/src/blob-stack.ts';
 import type { LiveEvent } from '../../src/live/event-bus.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { ARTIFACTS, launchChromium as launch, WAIT_MS } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/blob-scanner/', import.meta.url));
 const KEY = 'browser-test-key-0123456789abcdef';
-/** Deadline of every wait on the page (playwright's own waiting: no fixed sleeps). */
-const WAIT_MS = 30_000;
-
-function launch(): Promise<Browser> {
-  // CI installs Debian's chromium; a missing browser is a broken environment, not a reason to skip.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 const row = (page: Page, name: string) => page.locator(`#blob-rows tr[data-name="${name.replace(/"/g, '\\"')}"]`);
 const rowIn = (page: Page, name: string, status: string) =>

@@ -71,14 +71,22 @@ describe('status API over HTTP', () => {
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'every script is an external file');
     assert.doesNotMatch(html, /\son[a-z]+=|style=/i, 'no inline handlers or styles');
-    const js = await get('/app.js', {});
+    const entry = /<script type="module" src="([^"]+)">/.exec(html)?.[1];
+    assert.equal(entry, 'js/main.js');
+    const js = await get(`/${entry}`, {});
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /text\/javascript/);
+    // Every module the entry imports is served too (a missing one would break the page without a trace here).
+    for (const m of (await js.text()).matchAll(/from '\.\/([a-z-]+\.js)'/g)) {
+      assert.equal((await get(`/js/${m[1]}`, {})).status, 200, m[1]);
+    }
+    assert.equal((await get('/js/nope.js', {})).status, 404);
     assert.equal((await get('/style.css', {})).headers.get('content-type'), 'text/css; charset=utf-8');
   });
 
   it('requires credentials for every API route and /events (401 with WWW-Authenticate)', async () => {
-    for (const path of ['/blobs', '/counts', '/events', '/scans/scan-20240101T000000Z-00000000', '/blobs/x']) {
+    const paths = ['/blobs', '/counts', '/events', '/scans/scan-20240101T000000Z-00000000', '/blobs/x'];
+    for (const path of [...paths, '/pipeline', '/dead-letters', '/objects', '/objects/x']) {
       const res = await get(path, {});
       assert.equal(res.status, 401, path);
       assert.match(res.headers.get('www-authenticate') ?? '', /Bearer realm="logferry", ApiKey realm="logferry"/);
@@ -87,6 +95,11 @@ describe('status API over HTTP', () => {
       assert.deepEqual(await res.json(), { error: 'authentication required' });
     }
     assert.equal((await post('/scans', '{}', { 'X-Api-Key': 'wrong-key' })).status, 401);
+    assert.equal(
+      (await post('/dead-letters/replay', '{"subscription":"s3-objects/s3-fetcher"}', { 'X-Api-Key': 'wrong-key' }))
+        .status,
+      401,
+    );
     assert.equal((await get('/counts', { 'X-Api-Key': 'wrong' })).status, 401);
     assert.equal((await get('/counts', { Authorization: `ApiKey ${KEY}` })).status, 200);
     assert.equal((await get('/counts', { Authorization: `Bearer ${token}` })).status, 200);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICES } from '../../services.ts';
 import { type ConfigCheck, defineConfig, defineVars, env, requireWith } from '../define.ts';
 import {
   azureAuthVars,
@@ -137,6 +138,38 @@ export const blobScannerVars = defineVars(
       schema: env.int(1_000, 3_600_000).default(10_000),
       description:
         'How often counts per status are re-read while a page is open (shows changes made by other replicas).',
+    },
+    PIPELINE_SAMPLE_MS: {
+      schema: env.int(1_000, 600_000).default(5_000),
+      description:
+        "How often the page's pipeline overview is sampled: every subscription's active and dead-letter counts (Service Bus administration API, which needs Manage rights or the Azure Service Bus Data Owner role), the stages' throughput from the status table, readiness and sinks. The overview keeps 180 samples (15 minutes at 5 s).",
+    },
+    READINESS_URLS: {
+      schema: z
+        .string()
+        .default('')
+        .transform((text, ctx) => {
+          const out: Record<string, string> = {};
+          for (const entry of text
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean)) {
+            const [name = '', url = ''] = entry.split(/=(.*)/s);
+            if (
+              !(SERVICES as readonly string[]).includes(name) ||
+              !/^https?:\/\/[^\s]+$/.test(url) ||
+              URL.parse(url)?.username
+            ) {
+              ctx.addIssue({ code: 'custom', message: `"${entry}" is not <service>=<http(s) URL of its /readyz>` });
+              return z.NEVER;
+            }
+            out[name] = url;
+          }
+          return out;
+        }),
+      description:
+        "Each service's readiness probe for the overview, comma-separated `<service>=<url>` (e.g. `sqs-poller=http://logferry-sqs-poller:8080/readyz`); a service without one shows as unknown.",
+      example: 'sqs-poller=http://127.0.0.1:8082/readyz,s3-fetcher=http://127.0.0.1:8083/readyz',
     },
     LOCAL_SINKS_LOGS_INGESTION_URL: {
       schema: standInUrl(),

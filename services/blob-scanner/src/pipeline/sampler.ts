@@ -1,0 +1,163 @@
+import type { TableClient } from '@azure/data-tables';
+import type { ServiceBusAdministrationClient } from '@azure/service-bus';
+import { readSubscriptionCounts, type SubscriptionCounts } from '@logferry/shared/dead-letters/counts';
+import type { SubscriptionRef } from '@logferry/shared/dead-letters/topology';
+import type { Logger } from '@logferry/shared/logging/logger';
+import { SERVICES } from '@logferry/shared/services';
+import type { LocalSinks, SinksSnapshot } from '../http/local-sinks.ts';
+import type { EventBus } from '../live/event-bus.ts';
+import { PUBLISHERS, THROUGHPUT_UNITS } from './layout.ts';
+import { probeReadiness, type ServiceReadiness } from './readiness.ts';
+import { readThroughput } from './throughput.ts';
+
+/** One point of a stage's chart: its backlog and dead letters then, and what it finished since the point before. */
+export interface StagePoint {
+  readonly at: string;
+  readonly active: number | null;
+  readonly deadLetter: number | null;
+  readonly done: number | null;
+}
+
+export interface StageState extends SubscriptionRef {
+  readonly consumer: string;
+  readonly active: number | null;
+  readonly deadLetter: number | null;
+  readonly unit: string;
+}
+
+/** What the page's overview draws; `history` only in GET /pipeline, events carry the newest point. */
+export interface PipelineState {
+  readonly sampledAt: string | null;
+  readonly sampleMs: number;
+  readonly topics: readonly { name: string; publishers: readonly string[] }[];
+  readonly stages: readonly StageState[];
+  readonly services: readonly ServiceReadiness[];
+  readonly sinks: SinksSnapshot | null;
+  readonly latest: Readonly<Record<string, StagePoint>>;
+  readonly errors: { serviceBus?: string; stores?: string };
+}
+
+export interface PipelineSamplerOptions {
+  readonly admin: Pick<ServiceBusAdministrationClient, 'listSubscriptionsRuntimeProperties'>;
+  readonly table: TableClient;
+  readonly subscriptions: readonly SubscriptionRef[];
+  readonly dataContainer: string;
+  readonly readinessUrls: Readonly<Record<string, string>>;
+  readonly localSinks?: LocalSinks | undefined;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly sampleMs: number;
+  /** Points kept per stage (the chart's width): 180 × 5 s = the last 15 minutes. */
+  readonly historyPoints?: number;
+}
+
+/** Samples Service Bus counts, the stores' throughput, readiness and the sinks on one timer, for every page. */
+export class PipelineSampler {
+  readonly #o: PipelineSamplerOptions;
+  readonly #history = new Map<string, StagePoint[]>();
+  #state: PipelineState;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #lastAt: string | undefined;
+
+  constructor(o: PipelineSamplerOptions) {
+    this.#o = o;
+    this.#state = {
+      sampledAt: null,
+      sampleMs: o.sampleMs,
+      topics: [...new Set(o.subscriptions.map((s) => s.topic))].map((name) => ({
+        name,
+        publishers: PUBLISHERS[name] ?? [],
+      })),
+      stages: o.subscriptions.map((s) => ({ ...s, ...emptyCounts(s) })),
+      services: SERVICES.map((service) => ({ service, ready: null })),
+      sinks: null,
+      latest: {},
+      errors: {},
+    };
+  }
+
+  start(): void {
+    void this.sample();
+    this.#timer = setInterval(() => void this.sample(), this.#o.sampleMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** The newest state with every stage's kept points. */
+  snapshot(): PipelineState & { history: Record<string, StagePoint[]> } {
+    return { ...this.#state, history: Object.fromEntries(this.#history) };
+  }
+
+  /** One sample at a time; a slow dependency delays the next one rather than piling requests up. */
+  sample(): Promise<void> {
+    this.#inFlight ??= this.#sample().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #sample(): Promise<void> {
+    const o = this.#o;
+    const at = new Date().toISOString();
+    const since = this.#lastAt;
+    const [counts, done, services, sinks] = await Promise.allSettled([
+      readSubscriptionCounts(o.admin, o.subscriptions, { abortSignal: AbortSignal.timeout(o.sampleMs) }),
+      since ? readThroughput(o.table, o.dataContainer, since, at) : Promise.resolve(undefined),
+      probeReadiness(SERVICES, o.readinessUrls),
+      o.localSinks ? o.localSinks.read() : Promise.resolve(null),
+    ]);
+    this.#lastAt = at;
+    const byRef = new Map<string, SubscriptionCounts>();
+    if (counts.status === 'fulfilled') for (const c of counts.value) byRef.set(key(c), c);
+    const errors: PipelineState['errors'] = {};
+    if (counts.status === 'rejected') errors.serviceBus = describe(counts.reason);
+    if (done.status === 'rejected') errors.stores = describe(done.reason);
+    if (counts.status === 'rejected' || done.status === 'rejected') {
+      o.logger.warn({ errors }, 'pipeline sample incomplete');
+    }
+    const latest: Record<string, StagePoint> = {};
+    const stages = o.subscriptions.map((s): StageState => {
+      const c = byRef.get(key(s));
+      const point: StagePoint = {
+        at,
+        active: c?.active ?? null,
+        deadLetter: c?.deadLetter ?? null,
+        done: done.status === 'fulfilled' && done.value ? (done.value[key(s)] ?? null) : null,
+      };
+      latest[key(s)] = point;
+      const points = this.#history.get(key(s)) ?? [];
+      points.push(point);
+      if (points.length > (o.historyPoints ?? 180)) points.shift();
+      this.#history.set(key(s), points);
+      return { ...s, ...emptyCounts(s), active: point.active, deadLetter: point.deadLetter };
+    });
+    this.#state = {
+      ...this.#state,
+      sampledAt: at,
+      stages,
+      services: services.status === 'fulfilled' ? services.value : this.#state.services,
+      sinks: sinks.status === 'fulfilled' ? sinks.value : null,
+      latest,
+      errors,
+    };
+    o.events.publish({ type: 'pipeline', pipeline: this.#state });
+  }
+}
+
+const key = (r: SubscriptionRef) => `${r.topic}/${r.subscription}`;
+
+function emptyCounts(s: SubscriptionRef): Omit<StageState, 'topic' | 'subscription'> {
+  return { consumer: s.subscription, active: null, deadLetter: null, unit: THROUGHPUT_UNITS[key(s)] ?? 'done' };
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string; statusCode?: number; code?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'no answer in time';
+  if (e.statusCode === 401 || e.statusCode === 403)
+    return `not allowed to read counts (HTTP ${e.statusCode}): needs Manage rights`;
+  return (e.code ?? e.message ?? String(err)).slice(0, 200);
+}
