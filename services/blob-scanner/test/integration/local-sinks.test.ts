@@ -98,7 +98,7 @@ describe('GET /local/sinks with the stand-ins in-process', () => {
       const events = await readEvents(await fetch(`${a.url}/events`, { headers: { 'X-Api-Key': KEY } }), (seen) =>
         seen.some((e) => e.type === 'ready'),
       );
-      assert.deepEqual(events.find((e) => e.type === 'ready')?.data, { localSinks });
+      assert.deepEqual(events.find((e) => e.type === 'ready')?.data, { localSinks, pipeline: false, objects: false });
     }
   });
 
