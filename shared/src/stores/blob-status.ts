@@ -152,7 +152,9 @@ export class BlobStatusStore {
       const bad = this.#check(current, { etag: row.etag }, ['queued']);
       if (bad) return { keep: bad };
       if (current?.publishedAt) return { keep: 'already published' };
-      return { write: { ...(current as BlobStatusRow), claimExpiresAt: at, lastError: truncate(reason, ERROR_LIMIT) } };
+      return {
+        write: { ...(current as BlobStatusRow), claimExpiresAt: at, lastError: storedText(reason, ERROR_LIMIT) },
+      };
     });
   }
 

@@ -264,7 +264,7 @@ describe('Logs Ingestion API stand-in CLI', () => {
       // The real client sees the 404 as an error carrying the status.
       await assert.rejects(sdkClient(strict).upload(DCR, 'Custom-Other_CL', [{ a: 1 }]), (err: unknown) => {
         assert.ok(isAggregateLogsUploadError(err));
-        assert.equal((err.errors[0]?.cause as { statusCode?: number }).statusCode, 404);
+        assert.equal((err.errors[0]?.cause as { statusCode?: number } | undefined)?.statusCode, 404);
         return true;
       });
       strict.setFaults([
