@@ -107,14 +107,25 @@ describe('docs/deployment.md: commands', () => {
 
   it('puts every command in a fenced bash block, none in the prose', () => {
     const inline: string[] = [];
+    const isCommand = (code: string) => COMMAND.test(code) && /\$|\s-|:\/\//.test(code);
     for (const { line, text } of guide.prose) {
       const trimmed = text.trim();
-      if ((COMMAND.test(trimmed) && /\$|\s-|:\/\//.test(trimmed)) || /^\$ /.test(trimmed))
-        inline.push(`${line}: ${trimmed}`);
-      for (const m of text.matchAll(/`([^`]+)`/g)) {
-        const code = m[1]!;
-        // A mention (`az login`, `logferry dlq replay`) is prose; with a variable, a flag or a URL it is a command.
-        if (COMMAND.test(code) && /\$|\s-|:\/\//.test(code)) inline.push(`${line}: ${code}`);
+      if (isCommand(trimmed) || /^\$ /.test(trimmed)) inline.push(`${line}: ${trimmed}`);
+    }
+    // Inline code spans may wrap over lines: read them per paragraph. A mention (`az login`, `logferry dlq
+    // replay`) is prose; with a variable, a flag or a URL it is a command to copy.
+    const paragraphs: { line: number; text: string }[] = [];
+    for (const p of guide.prose) {
+      const last = paragraphs.at(-1);
+      if (p.text.trim() === '') paragraphs.push({ line: p.line + 1, text: '' });
+      else if (last && last.text !== '' && p.line === last.line + last.text.split('\n').length)
+        last.text += `\n${p.text}`;
+      else paragraphs.push({ line: p.line, text: p.text });
+    }
+    for (const para of paragraphs) {
+      for (const m of para.text.matchAll(/`([^`]+)`/g)) {
+        const code = m[1]!.replace(/\s+/g, ' ').trim();
+        if (isCommand(code)) inline.push(`${para.line}: ${code}`);
       }
     }
     assert.deepEqual(inline, []);
