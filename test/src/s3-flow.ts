@@ -25,6 +25,8 @@ export interface FlowOptions {
   readonly env?: Partial<Record<FlowService, Record<string, string>>>;
   /** The Logs Ingestion stand-in counts records without parsing or keeping them (benchmarks). */
   readonly countOnlySink?: boolean;
+  /** Run sqs-poller and s3-fetcher with this routes file (the stand-in then knows its streams). */
+  readonly routesFile?: string;
 }
 
 export interface Flow {
@@ -68,6 +70,7 @@ export async function startFlow(options: FlowOptions = {}): Promise<Flow> {
       baseDir,
       serviceBusConfigPath: configPath,
       ...(options.countOnlySink ? { countOnlySink: true } : {}),
+      ...(options.routesFile ? { routesFile: options.routesFile } : {}),
     });
     const s = stack;
     const services = {} as Record<FlowService, ServiceProcess>;

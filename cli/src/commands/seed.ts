@@ -83,13 +83,19 @@ export const seed: Command = {
           adxSamples: !values['no-adx'],
           rowsPerSample: rows,
           problems: values['with-problems'],
+          // The stack's sqs-poller would refuse the other sources' objects without their routes.
+          routedSources: e.routesFile !== undefined,
         },
       );
-      for (const o of result.objects) console.log(`s3://${e.bucket}/${o.key}  ${o.records} events, ${o.bytes} bytes`);
+      for (const o of result.objects)
+        console.log(`s3://${e.bucket}/${o.key}  ${o.records} events, ${o.bytes} bytes (${o.source})`);
       for (const b of result.blobs) console.log(`${e.dataContainer}/${b.name}  ${b.rows} rows`);
       for (const p of result.problems) console.log(`${p}  (problem case)`);
+      const bySource = new Map<string, number>();
+      for (const o of result.objects) bySource.set(o.source, (bySource.get(o.source) ?? 0) + o.records);
+      const perSource = [...bySource].map(([source, n]) => `${source} ${n}`).join(', ');
       console.log(
-        `Added ${result.objects.length} objects (${result.records} events) announced on SQS, and ${result.blobs.length} files.`,
+        `Added ${result.objects.length} objects (${result.records} events: ${perSource}) announced on SQS, and ${result.blobs.length} files.`,
       );
       if (values.scan && result.blobs.length > 0) {
         const res = await fetch(new URL('scans', e.statusPageUrl), {

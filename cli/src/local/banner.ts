@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { loadRoutes } from '@logferry/shared/routes/index';
 import type { LocalEndpoints } from '@logferry/standins';
 
 const CLI = 'node cli/src/main.ts';
@@ -15,14 +16,17 @@ export function banner(e: LocalEndpoints, logDir: string, cwd = process.cwd()): 
     '',
     `  Status page        ${e.statusPageUrl}`,
     `  Log Analytics      curl -sk ${e.logsIngestionEndpoint}/stand-in/streams/${e.dcrStream}   (Logs Ingestion stand-in)`,
+    ...(e.routesFile
+      ? [`                     routes (${relative(cwd, e.routesFile) || e.routesFile}): ${routeStreams(e.routesFile)}`]
+      : []),
     `  ADX rows           ${query('TrafficFlows | take 10')}`,
     '                     (tables: TrafficFlows, AuthEvents, DnsQueries; "T | count" works too)',
     `  Service logs       ${logs}/<service>.log`,
     '',
     'Send more data:',
     `  ${CLI} seed                  more Code42 events in S3 (announced on SQS) and ADX sample files`,
-    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${e.aws.endpoint} s3 cp events.json.gz s3://${e.bucket}/code42/`,
-    `    then ${CLI} backfill s3://${e.bucket}/code42/ --since <time of the copy>   (fauxqs sends no bucket notifications)`,
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${e.aws.endpoint} s3 cp events.json.gz s3://${e.bucket}/code42/file-events/`,
+    `    then ${CLI} backfill s3://${e.bucket}/code42/file-events/ --since <time of the copy>   (fauxqs sends no bucket notifications)`,
     `  upload TrafficFlows-*.csv or AuthEvents-*.json to container "${e.dataContainer}", then "Scan now" on the page or ${CLI} scan`,
     '',
     'Try:',
@@ -34,4 +38,11 @@ export function banner(e: LocalEndpoints, logDir: string, cwd = process.cwd()): 
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/** `Code42Audit → Custom-Code42Audit_CL, …`: which source lands in which stream. */
+function routeStreams(routesFile: string): string {
+  return loadRoutes(routesFile)
+    .map((r) => `${r.name} → ${r.logsIngestion?.stream ?? (r.adx ? 'ADX' : 'DCR_STREAM')}`)
+    .join(', ');
 }

@@ -40,7 +40,12 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
   };
   process.on('SIGINT', onEarly);
   process.on('SIGTERM', onEarly);
-  const stack: LocalStack = await standins.startLocalStack({ baseDir, ports: { statusPage: o.statusPort } });
+  // Several sources in one deployment, as production runs them: routes.json's three sources, three streams.
+  const stack: LocalStack = await standins.startLocalStack({
+    baseDir,
+    ports: { statusPage: o.statusPort },
+    routesFile: standins.DEFAULT_ROUTES_FILE,
+  });
   process.off('SIGINT', onEarly);
   process.off('SIGTERM', onEarly);
   if (early) {
@@ -147,15 +152,18 @@ async function seedAndScan(
         e.dataContainer,
       ),
     },
-    { problems: true },
+    { problems: true, routedSources: e.routesFile !== undefined },
   );
+  const bySource = new Map<string, number>();
+  for (const o of seeded.objects) bySource.set(o.source, (bySource.get(o.source) ?? 0) + o.records);
   say(
-    `Seeded ${seeded.objects.length} gzip NDJSON objects (${seeded.records} Code42 file events) in s3://${e.bucket}/, ` +
+    `Seeded ${seeded.objects.length} objects in s3://${e.bucket}/ (${[...bySource].map(([s, n]) => `${s}: ${n} records`).join(', ')}), ` +
       `announced on SQS, and ${seeded.blobs.length} files in container "${e.dataContainer}" (${seeded.blobs.map((b) => b.name).join(', ')}).`,
   );
   say(
     `Also, as in real life: ${seeded.problems.join(', ')} — a truncated gzip (s3-fetcher dead-letters it: ` +
-      'logferry dlq show s3-objects/s3-fetcher), a CSV with a short row (fails in ADX) and a file no mapping names (skipped).',
+      'logferry dlq show s3-objects/s3-fetcher), an object no route claims (sqs-poller refuses it), ' +
+      'a CSV with a short row (fails in ADX) and a file no mapping names (skipped).',
   );
   // The schedule would find the files within a minute; a first scan now shows the ADX flow at once.
   const res = await fetch(new URL('scans', e.statusPageUrl), { method: 'POST', signal: AbortSignal.timeout(5_000) });

@@ -175,11 +175,28 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     await res.body?.cancel();
 
-    const seeded = /Seeded \d+ gzip NDJSON objects \((\d+) Code42 file events\)/.exec(output);
+    // routes.json's three sources, each in its own stream of the one DCR.
+    const seeded =
+      /Seeded \d+ objects in s3:\/\/\S+ \(Code42FileEvents: (\d+) records, Code42Audit: (\d+) records, VpcFlowLogs: (\d+) records\)/.exec(
+        output,
+      );
     assert.ok(seeded?.[1], `the start reports what it seeded\n${output}`);
     expectedRecords = Number(seeded[1]);
     assert.ok(expectedRecords > 0);
     const records = await allRecordsArrived(deadline);
+    for (const [stream, n] of [
+      ['Custom-Code42Audit_CL', Number(seeded[2])],
+      ['Custom-VpcFlowLogs_CL', Number(seeded[3])],
+    ] as const) {
+      assert.ok(n > 0);
+      await until(`${n} records in ${stream}`, deadline, async () => {
+        const got = (
+          (await httpsJson(`${e.logsIngestionEndpoint}/stand-in/streams/${stream}?limit=0`, ca)) as StreamPage
+        ).recordCount;
+        if (got > n) throw new Error(`${stream} holds ${got} records, more than seeded`);
+        return got === n ? got : undefined;
+      }).catch(fail);
+    }
     assert.ok(records.every((r) => typeof r.eventType === 'string' && typeof r.TimeGenerated === 'string'));
     assert.equal((await stream()).statuses['400'] ?? 0, 0, 'the sink refused nothing yet');
 
@@ -220,12 +237,12 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     assert.equal(dlqCount(before.stdout, ref), 0, before.stdout);
 
     const faults = (await httpsJson(`${e.logsIngestionEndpoint}/stand-in/faults`, ca, 'POST', [
-      { status: 400, count: 1 },
+      { stream: e.dcrStream, status: 400, count: 1 },
     ])) as { pending: number };
     assert.equal(faults.pending, 1);
     const seeded = await cli(['seed']);
     assert.equal(seeded.code, 0, seeded.stderr);
-    const added = /Added \d+ objects \((\d+) events\) announced on SQS/.exec(seeded.stdout);
+    const added = /Added \d+ objects \(\d+ events: Code42FileEvents (\d+)[,)]/.exec(seeded.stdout);
     assert.ok(added?.[1], seeded.stdout);
     const total = expectedRecords + Number(added[1]);
 
@@ -305,7 +322,7 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     };
 
     // A whole prefix: two objects, no window.
-    const whole = `code42/backfill-${run}/all/`;
+    const whole = `code42/file-events/backfill-${run}/all/`;
     const wholeKeys = [`${whole}one.json.gz`, `${whole}two.json.gz`] as const;
     await put(wholeKeys[0], 4);
     await put(wholeKeys[1], 6);
@@ -319,7 +336,7 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
 
     // Two objects modified at different times (past a whole second apart, in case the store rounds to seconds);
     // the later one's LastModified splits them: --until it keeps the first, --since it keeps the second.
-    const windowed = `code42/backfill-${run}/window/`;
+    const windowed = `code42/file-events/backfill-${run}/window/`;
     const early = `${windowed}early.json.gz`;
     const late = `${windowed}late.json.gz`;
     await put(early, 7);

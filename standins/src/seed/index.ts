@@ -8,4 +8,11 @@ export {
   vpcFlowLogRecords,
   vpcFlowLogText,
 } from './more-sources.ts';
-export { type SeedOptions, type SeedResult, type SeedTarget, s3Notification, seedSampleData } from './seed.ts';
+export {
+  type SeededObject,
+  type SeedOptions,
+  type SeedResult,
+  type SeedTarget,
+  s3Notification,
+  seedSampleData,
+} from './seed.ts';

@@ -4,6 +4,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ContainerClient } from '@azure/storage-blob';
 import { authEventsJson, dnsQueriesGzip, trafficFlowsCsv } from './adx-samples.ts';
 import { code42FileEvents } from './code42-events.ts';
+import { code42AuditEvents, vpcFlowLogRecords, vpcFlowLogText } from './more-sources.ts';
 
 export interface SeedTarget {
   readonly s3: S3Client;
@@ -27,12 +28,26 @@ export interface SeedOptions {
    * with a short row (ADX fails it) and a file no mapping names (skipped). Default false.
    */
   readonly problems?: boolean;
+  /**
+   * Also seed the other sources of routes.json: a Code42 audit log (JSON array) under code42/audit/ and a VPC
+   * flow log (gzip, space-delimited) under AWSLogs/…/vpcflowlogs/; with `problems`, an object under no route
+   * (sqs-poller refuses it). Only for a stack running with those routes. Default false.
+   */
+  readonly routedSources?: boolean;
   readonly seed?: number;
   readonly now?: Date;
 }
 
+export interface SeededObject {
+  readonly key: string;
+  readonly records: number;
+  readonly bytes: number;
+  /** The route (routes.json entry) it belongs to. */
+  readonly source: string;
+}
+
 export interface SeedResult {
-  readonly objects: readonly { key: string; records: number; bytes: number }[];
+  readonly objects: readonly SeededObject[];
   readonly records: number;
   readonly blobs: readonly { name: string; rows: number }[];
   /** The problem cases added (S3 keys and blob names). */
@@ -52,21 +67,45 @@ export async function seedSampleData(target: SeedTarget, options: SeedOptions = 
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  const objects: { key: string; records: number; bytes: number }[] = [];
-  for (let i = 0; i < (options.objects ?? 3); i++) {
-    const events = code42FileEvents(options.eventsPerObject ?? 50, { seed: seed + i, now });
-    const body = gzipSync(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
-    const key = `code42/file-events/${day}/file-events ${stamp}-${i}.json.gz`;
-    const put = await target.s3.send(
-      new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }),
-    );
+  const objects: SeededObject[] = [];
+  let n = 0;
+  // Put in S3 and announce on SQS as S3 would.
+  const putAnnounced = async (key: string, body: Buffer) => {
+    const put = await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body }));
     await target.sqs.send(
       new SendMessageCommand({
         QueueUrl: target.queueUrl,
-        MessageBody: JSON.stringify(s3Notification(target, key, body.length, put.ETag ?? '', now, i)),
+        MessageBody: JSON.stringify(s3Notification(target, key, body.length, put.ETag ?? '', now, n++)),
       }),
     );
-    objects.push({ key, records: events.length, bytes: body.length });
+  };
+  const announce = async (key: string, body: Buffer, records: number, source: string) => {
+    await putAnnounced(key, body);
+    objects.push({ key, records, bytes: body.length, source });
+  };
+  const perObject = options.eventsPerObject ?? 50;
+  for (let i = 0; i < (options.objects ?? 3); i++) {
+    const events = code42FileEvents(perObject, { seed: seed + i, now });
+    const body = gzipSync(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await announce(
+      `code42/file-events/${day}/file-events ${stamp}-${i}.json.gz`,
+      body,
+      events.length,
+      'Code42FileEvents',
+    );
+  }
+  if (options.routedSources) {
+    const audit = code42AuditEvents(perObject, { seed: seed + 101, now });
+    await announce(
+      `code42/audit/${day}/audit-${stamp}.json`,
+      Buffer.from(JSON.stringify(audit)),
+      audit.length,
+      'Code42Audit',
+    );
+    const flows = vpcFlowLogRecords(perObject, { seed: seed + 102, now });
+    const account = '123456789012';
+    const flowKey = `AWSLogs/${account}/vpcflowlogs/${target.region}/${day}/${account}_vpcflowlogs_${target.region}_fl-0a1b2c3d_${stamp}_0.log.gz`;
+    await announce(flowKey, gzipSync(vpcFlowLogText(flows)), flows.length, 'VpcFlowLogs');
   }
   const blobs: { name: string; rows: number }[] = [];
   if (options.adxSamples ?? true) {
@@ -91,14 +130,14 @@ export async function seedSampleData(target: SeedTarget, options: SeedOptions = 
     );
     const truncated = whole.subarray(0, Math.floor(whole.length / 2));
     const key = `code42/file-events/${day}/truncated ${stamp}.json.gz`;
-    const put = await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: truncated }));
-    await target.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: target.queueUrl,
-        MessageBody: JSON.stringify(s3Notification(target, key, truncated.length, put.ETag ?? '', now, 999)),
-      }),
-    );
+    await putAnnounced(key, truncated);
     problems.push(`s3://${target.bucket}/${key}`);
+    if (options.routedSources) {
+      // No route claims it: sqs-poller refuses it (logged, counted) and nothing fetches it.
+      const stray = `unrouted/${day}/firewall ${stamp}.log`;
+      await putAnnounced(stray, Buffer.from('no route of routes.json names this prefix\n'));
+      problems.push(`s3://${target.bucket}/${stray}`);
+    }
     const header = 'TimeGenerated,SrcIp,DstIp,SrcPort,DstPort,Protocol,Bytes,Packets,Action\n';
     const broken: [string, string][] = [
       [`TrafficFlows-${stamp}-malformed.csv`, `${header}${now.toISOString()},10.0.0.1\n`],

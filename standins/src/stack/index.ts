@@ -1,6 +1,12 @@
 export * from '../seed/index.ts';
 export { createStandInCertificate } from './certificate.ts';
-export { type LocalStack, type LocalStackOptions, type LocalStackPorts, startLocalStack } from './local-stack.ts';
+export {
+  DEFAULT_ROUTES_FILE,
+  type LocalStack,
+  type LocalStackOptions,
+  type LocalStackPorts,
+  startLocalStack,
+} from './local-stack.ts';
 export { formatLogLine } from './log-format.ts';
 export { freePort, preferredPort } from './ports.ts';
 export { type AwsResources, provisionAws, provisionStorage } from './provision.ts';

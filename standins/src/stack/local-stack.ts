@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@logferry/shared/logging/logger';
+import { loadRoutes } from '@logferry/shared/routes/index';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing/azurite';
 import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing/fauxqs';
 import { pino } from 'pino';
@@ -45,7 +46,15 @@ export interface LocalStackOptions {
   readonly adxPollIntervalMs?: number;
   /** The Logs Ingestion stand-in counts records without parsing or keeping them (benchmarks). */
   readonly countOnlySink?: boolean;
+  /**
+   * A routes file (e.g. DEFAULT_ROUTES_FILE, the repository's routes.json) for sqs-poller and s3-fetcher; the
+   * Logs Ingestion stand-in then also knows every stream (and DCR) it names. Unset: the one-source configuration.
+   */
+  readonly routesFile?: string;
 }
+
+/** The repository's routes.json: three sources of the local bucket, three streams of one DCR. */
+export const DEFAULT_ROUTES_FILE = join(REPO_ROOT, 'routes.json');
 
 export interface LocalStack {
   readonly baseDir: string;
@@ -112,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: ports.logsIngestion ?? 0,
         certificate: cert,
         keepRecords: !options.countOnlySink,
-        rules: { [DCR_IMMUTABLE_ID]: [DCR_STREAM] },
+        rules: dcrRules(options.routesFile),
       }).then(track),
       startStsStandIn({ port: ports.sts ?? 0 }).then(track),
     ]);
@@ -170,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       kustoDatabase: 'SecurityLogs',
       stsEndpoint: sts.endpoint,
       mappingsFile: join(REPO_ROOT, 'mappings.json'),
+      ...(options.routesFile ? { routesFile: options.routesFile } : {}),
       statusPageUrl: `http://127.0.0.1:${statusPage}/`,
     };
     let stopping: Promise<void> | undefined;
@@ -194,4 +204,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw err;
   }
+}
+
+/** The DCRs and streams the Logs Ingestion stand-in accepts: the default stream, and every stream the routes name. */
+function dcrRules(routesFile: string | undefined): Record<string, string[]> {
+  const rules: Record<string, Set<string>> = { [DCR_IMMUTABLE_ID]: new Set([DCR_STREAM]) };
+  for (const route of routesFile ? loadRoutes(routesFile) : []) {
+    if (!route.logsIngestion) continue;
+    const dcr = route.logsIngestion.dcr ?? DCR_IMMUTABLE_ID;
+    const streams = rules[dcr] ?? new Set<string>();
+    streams.add(route.logsIngestion.stream);
+    rules[dcr] = streams;
+  }
+  return Object.fromEntries(Object.entries(rules).map(([dcr, streams]) => [dcr, [...streams]]));
 }

@@ -33,6 +33,8 @@ export interface LocalEndpoints {
   readonly kustoDatabase: string;
   readonly stsEndpoint: string;
   readonly mappingsFile: string;
+  /** The routes file sqs-poller and s3-fetcher run with; absent: the one-source configuration. */
+  readonly routesFile?: string;
   /** blob-scanner's page and API (http://127.0.0.1:PORT). */
   readonly statusPageUrl: string;
 }
@@ -70,11 +72,21 @@ export function serviceEnvFor(name: StackService, e: LocalEndpoints, ports: Serv
     AWS_SECRET_ACCESS_KEY: e.aws.secretAccessKey,
   };
   const kusto = { KUSTO_URI: e.adxEndpoint, KUSTO_INGEST_URI: e.adxEndpoint, KUSTO_AUTH: 'none' };
+  // With routes, s3-fetcher also checks each route's adx flag against mappings.json at start.
+  const routes: Record<string, string> = e.routesFile ? { ROUTES_FILE: e.routesFile } : {};
+  const routesWithMappings: Record<string, string> = e.routesFile ? { ...routes, MAPPINGS_FILE: e.mappingsFile } : {};
   switch (name) {
     case 'sqs-poller':
-      return { ...common, ...aws, SQS_QUEUE_URL: e.sqsQueueUrl };
+      return { ...common, ...aws, ...routes, SQS_QUEUE_URL: e.sqsQueueUrl };
     case 's3-fetcher':
-      return { ...common, ...storage, ...consumer, ...aws, STAGING_CONTAINER: e.stagingContainer };
+      return {
+        ...common,
+        ...storage,
+        ...consumer,
+        ...aws,
+        ...routesWithMappings,
+        STAGING_CONTAINER: e.stagingContainer,
+      };
     case 'la-uploader':
       return {
         ...common,
