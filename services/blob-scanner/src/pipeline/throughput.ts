@@ -8,7 +8,7 @@ export const THROUGHPUT_CAP = 5_000;
 
 /**
  * Work each stage finished in [since, until), counted from the completion time it writes to the status table:
- * s3-fetcher's object rows, la-uploader's batch rows, the blob rows' postedAt (adx-ingester) and finishedAt
+ * s3-fetcher's object rows (staged or dead-lettered), la-uploader's batch rows, the blob rows' postedAt (adx-ingester) and finishedAt
  * (completion-checker's results). Only the rows of the interval are read (filters on those times), so the cost
  * follows the rate, not the table's size.
  */

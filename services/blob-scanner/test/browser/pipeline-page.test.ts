@@ -112,6 +112,16 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
       await poisonRow.locator('.error-text').waitFor();
       await page.locator('#objects').screenshot({ path: `${ARTIFACTS}s3-objects-dead-lettered.png` });
 
+      // Throughput as the stores tell it: two objects finished by s3-fetcher (one staged, one dead-lettered),
+      // one batch uploaded by la-uploader, over the samples the charts keep.
+      const chartTitle = (ref: string) => page.locator(`#pipeline-lanes [data-subscription="${ref}"] svg.chart title`);
+      await chartTitle('s3-objects/s3-fetcher')
+        .getByText(/^2 objects fetched over the last/)
+        .waitFor({ state: 'attached' });
+      await chartTitle('staged-batches/la-uploader')
+        .getByText(/^1 batches uploaded over the last/)
+        .waitFor({ state: 'attached' });
+
       // Its link opens the dead letter, with the same reason.
       await poisonRow.getByRole('button', { name: 'Show its dead letter' }).click();
       const item = page.locator('#dl-list .dl-item.highlight');
@@ -162,6 +172,13 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       assert.ok(width <= 420, `page is ${width}px wide at 420px`);
       await page.screenshot({ path: `${ARTIFACTS}pipeline-phone.png`, fullPage: true });
+      for (const view of ['overview', 'dead-letters', 'objects', 'blobs']) {
+        await page.locator(`#${view}`).screenshot({ path: `${ARTIFACTS}phone-${view}.png` });
+      }
+      // Keyboard: the view links are reachable with Tab and move the focus to their view.
+      await page.locator('.views a[href="#objects"]').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/#objects$/);
       assert.deepEqual(errors, []);
     } catch (err) {
       await page.screenshot({ path: `${ARTIFACTS}pipeline-page-failure.png`, fullPage: true }).catch(() => undefined);

@@ -36,11 +36,13 @@ export function stageChart(points, unit) {
   );
 }
 
-/** Work finished per minute over the last minute of points (null when the stores could not be read). */
-export function perMinute(points, sampleMs) {
+/**
+ * Work finished over the last minute of points, as counted (not extrapolated): `{ total, seconds }` over the
+ * time the points cover, at most 60 s; null when the stores could not be read.
+ */
+export function lastMinute(points, sampleMs) {
   const window = Math.max(1, Math.round(60_000 / sampleMs));
   const recent = points.slice(-window).filter((p) => p.done !== null);
   if (recent.length === 0) return null;
-  const total = recent.reduce((s, p) => s + p.done, 0);
-  return Math.round((total * 60_000) / (recent.length * sampleMs));
+  return { total: recent.reduce((s, p) => s + p.done, 0), seconds: Math.round((recent.length * sampleMs) / 1000) };
 }

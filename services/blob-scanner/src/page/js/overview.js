@@ -1,7 +1,7 @@
 // The pipeline overview: six services and four topics as the flows they make up, each subscription with its
 // backlog, dead letters and throughput chart, the sinks, and each service's readiness. Live from `pipeline` events.
 import { api } from './api.js';
-import { perMinute, stageChart } from './chart.js';
+import { lastMinute, stageChart } from './chart.js';
 import { $, el } from './dom.js';
 
 /** How the services and topics connect (who publishes and who consumes comes with the data). */
@@ -123,7 +123,7 @@ function renderStep(step, p) {
 function renderStage(s, p) {
   const ref = `${s.topic}/${s.subscription}`;
   const points = state.history[ref] || [];
-  const rate = perMinute(points, p.sampleMs);
+  const recent = lastMinute(points, p.sampleMs);
   const dl = s.deadLetter ?? null;
   const dlButton = el('button', {
     type: 'button',
@@ -149,7 +149,10 @@ function renderStage(s, p) {
       dlButton,
     ),
     stageChart(points, s.unit),
-    el('span', { class: 'muted small', text: rate === null ? `${s.unit}: not measured` : `${rate} ${s.unit}/min` }),
+    el('span', {
+      class: 'muted small stage-rate',
+      text: recent === null ? `${s.unit}: not measured` : `${recent.total} ${s.unit} in the last ${recent.seconds} s`,
+    }),
   );
 }
 
