@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { createEnricher } from '../../services/s3-fetcher/src/enrich.ts';
+import { listenSubscriptions, MANIFEST } from '../../shared/src/manifest.ts';
+import { isService } from '../../shared/src/services.ts';
 import { type Manifest, ofKind, renderChart } from './chart-fixture.ts';
 import { expand, heredocs, readGuide, referenced, resolver } from './guide-shell.ts';
 import { kubeProblems } from './kube-validate.ts';
@@ -276,24 +278,19 @@ describe('docs/deployment.md: Log Analytics table and DCR stream', () => {
 describe('docs/deployment.md: Service Bus roles', () => {
   const servicesDir = join(root, 'services');
   const services = readdirSync(servicesDir).filter((s) => !s.startsWith('.'));
-  const sourcesOf = (svc: string) =>
-    (readdirSync(join(servicesDir, svc, 'src'), { recursive: true }) as string[])
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => readFileSync(join(servicesDir, svc, 'src', f), 'utf8'))
-      .join('\n');
   const topology = JSON.parse(readFileSync(join(root, 'deploy/servicebus/Config.json'), 'utf8')).UserConfig
     .Namespaces[0].Topics as { Name: string; Subscriptions: { Name: string }[] }[];
-  const subscriptionsOf = (svc: string) =>
-    topology.flatMap((t) => t.Subscriptions.filter((s) => s.Name === svc).map((s) => `${t.Name}/${s.Name}`));
-  /** What the code does: the topics its publish() calls name, and the subscriptions named after it. */
-  const truth = services.map((svc) => {
-    const publishes = [...new Set([...sourcesOf(svc).matchAll(/\.publish\(\s*'([a-z0-9-]+)'/g)].map((m) => m[1]!))];
-    const listens = subscriptionsOf(svc);
+  /**
+   * What the services do, as shared/src/manifest.ts declares it; manifest.test.ts holds the manifest to
+   * the code's publish() calls and to Config.json, so the guide cannot drift from either.
+   */
+  const truth = services.filter(isService).map((svc) => {
+    const m = MANIFEST[svc];
     return {
       svc,
-      publishes: publishes.sort(),
-      retries: [...new Set(listens.map((l) => l.split('/')[0]!))].sort(),
-      listens: listens.sort(),
+      publishes: [...m.publishes].sort(),
+      retries: [...new Set(m.consumes.map((c) => c.topic))].sort(),
+      listens: listenSubscriptions(svc),
     };
   });
   const cells = (s: string) =>

@@ -10,7 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { consumedSubscriptions } from '../../shared/src/manifest.ts';
 import { parseMappings } from '../../shared/src/mappings/index.ts';
+import { isService } from '../../shared/src/services.ts';
 import {
   chart,
   FULLNAME,
@@ -182,24 +184,9 @@ describe('helm chart templates', () => {
 // ------------------------------------------------------------------------------------ rendered manifests
 
 /** The topic/subscription pairs a service drains, as its main.ts subscribes with the parsed config. */
+/** The subscriptions a service drains under its parsed configuration, as shared/src/manifest.ts declares them. */
 function drained(service: string, c: Record<string, unknown>): string[] {
-  switch (service) {
-    case 's3-fetcher':
-      return [`s3-objects/${String(c.SUBSCRIPTION)}`];
-    case 'la-uploader':
-      return ['staged-batches/la-uploader']; // subscribes as its own name
-    case 'adx-ingester':
-      return [
-        `ingest-requests/${String(c.INGEST_REQUESTS_SUBSCRIPTION)}`,
-        ...(c.STAGED_BATCHES_SUBSCRIPTION && c.STAGED_BATCHES_SUBSCRIPTION !== 'off'
-          ? [`staged-batches/${String(c.STAGED_BATCHES_SUBSCRIPTION)}`]
-          : []),
-      ];
-    case 'blob-scanner':
-      return [`ingestion-results/${String(c.RESULTS_SUBSCRIPTION)}`];
-    default:
-      return [];
-  }
+  return isService(service) ? consumedSubscriptions(service, c).map((x) => `${x.topic}/${x.subscription}`) : [];
 }
 
 const topology = (() => {

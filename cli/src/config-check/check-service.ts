@@ -10,6 +10,7 @@ import { config as completionChecker } from '@logferry/shared/config/services/co
 import { config as laUploader, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { config as s3Fetcher } from '@logferry/shared/config/services/s3-fetcher';
 import { config as sqsPoller } from '@logferry/shared/config/services/sqs-poller';
+import { consumedSubscriptions, MANIFEST } from '@logferry/shared/manifest';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { loadRoutes, RoutesError } from '@logferry/shared/routes/index';
 import type { Service } from '../services.ts';
@@ -76,28 +77,12 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
     ? new p.ServiceBusClient(str('SERVICEBUS_CONNECTION_STRING') ?? '', { retryOptions: { maxRetries: 0 } })
     : new p.ServiceBusClient(str('SERVICEBUS_NAMESPACE') ?? '', credential(), { retryOptions: { maxRetries: 0 } });
   closers.push(() => sb.close());
-  const consumes: Record<Service, [string, string | undefined][]> = {
-    'sqs-poller': [],
-    's3-fetcher': [['s3-objects', str('SUBSCRIPTION')]],
-    'la-uploader': [['staged-batches', 'la-uploader']],
-    'blob-scanner': [['ingestion-results', str('RESULTS_SUBSCRIPTION')]],
-    'adx-ingester': [
-      ['ingest-requests', str('INGEST_REQUESTS_SUBSCRIPTION')],
-      ['staged-batches', str('STAGED_BATCHES_SUBSCRIPTION')],
-    ],
-    'completion-checker': [],
-  };
-  const publishes: Record<Service, string[]> = {
-    'sqs-poller': ['s3-objects'],
-    's3-fetcher': ['staged-batches'],
-    'la-uploader': [],
-    'blob-scanner': ['ingest-requests'],
-    'adx-ingester': [],
-    'completion-checker': ['ingestion-results'],
-  };
-  for (const [topic, sub] of consumes[service])
-    if (sub && sub !== 'off') probes.push(p.serviceBusReceiveProbe(sb, topic, sub));
-  for (const topic of publishes[service]) probes.push(p.serviceBusSendProbe(sb, topic));
+  // Listen on each subscription it consumes (named by its setting), Send on each topic it publishes to
+  // or consumes from (a retry is a scheduled copy sent to the consumed topic): shared/src/manifest.ts.
+  const consumed = consumedSubscriptions(service, c);
+  for (const { topic, subscription } of consumed) probes.push(p.serviceBusReceiveProbe(sb, topic, subscription));
+  const sends = new Set<string>([...MANIFEST[service].publishes, ...consumed.map((x) => x.topic)]);
+  for (const topic of [...sends].sort()) probes.push(p.serviceBusSendProbe(sb, topic));
 
   // Storage: the containers the service names and the status table.
   if (service !== 'sqs-poller') {
@@ -125,13 +110,10 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
       if (container) probes.push(p.blobContainerProbe(blobs, container));
     }
     probes.push(p.tableProbe(table));
-    // The lease blobs that elect one replica (names as services/*/src/main.ts give them).
-    if (service === 'blob-scanner' && (c.SCAN_SCHEDULE as number) > 0)
-      probes.push(
-        p.leaseBlobProbe(blobs, str('SCAN_LEASE_CONTAINER') ?? '', `blob-scanner-schedule-${str('DATA_CONTAINER')}`),
-      );
-    if (service === 'completion-checker')
-      probes.push(p.leaseBlobProbe(blobs, str('LEASE_CONTAINER') ?? '', str('LEASE_BLOB') ?? ''));
+    // The lease blobs that elect one replica.
+    for (const lease of MANIFEST[service].leaseBlobs)
+      if (lease.when?.(c) ?? true)
+        probes.push(p.leaseBlobProbe(blobs, str(lease.containerSetting) ?? '', lease.blob(c)));
   }
 
   // AWS: credentials first (their failure explains the others), then the queue or the buckets.

@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { freePort, type LocalStack, STACK_SERVICES, serviceEnvFor, startLocalStack } from '@logferry/standins';
+import { createLogger } from '@logferry/shared/logging/logger';
+import { listenSubscriptions, sendTopics } from '@logferry/shared/manifest';
+import {
+  freePort,
+  type LocalStack,
+  type ServiceBusStandIn,
+  STACK_SERVICES,
+  serviceEnvFor,
+  startLocalStack,
+  startServiceBusStandIn,
+} from '@logferry/standins';
 import { checkService } from '../../src/config-check/check-service.ts';
 import type { ProbeResult } from '../../src/config-check/probe.ts';
 import type { Service } from '../../src/services.ts';
@@ -182,5 +192,67 @@ describe('config check against the local stack (in-process)', () => {
           `^https://login\\.microsoftonline\\.com/${tenant}/discovery/v2\\.0/keys: |^no answer within 3000 ms$|^HTTP \\d{3} from `,
         ),
       );
+  });
+
+  describe('Service Bus rights, one SAS key per service granted exactly what the manifest says', () => {
+    let bus: ServiceBusStandIn;
+    const rights: Record<string, { send: string[]; listen: string[] }> = {};
+    const grant = () => {
+      for (const service of STACK_SERVICES) {
+        rights[service] = { send: sendTopics(service), listen: listenSubscriptions(service) };
+      }
+    };
+    const checkWithKey = (service: Service) =>
+      check(service, { SERVICEBUS_CONNECTION_STRING: bus.connectionStringFor(service) });
+    const serviceBusProbes = (results: readonly ProbeResult[]) =>
+      results.filter((r) => r.name.startsWith('Service Bus: ')).map((r) => r.name);
+
+    before(async () => {
+      grant();
+      bus = await startServiceBusStandIn({ rights, logger: createLogger('sb', { level: 'silent' }) });
+    });
+    after(async () => {
+      await bus?.close();
+    });
+
+    it('each service is checked for Send and Listen as the manifest lists them, and has them', async () => {
+      for (const service of STACK_SERVICES) {
+        const results = await checkWithKey(service);
+        assert.deepEqual(
+          serviceBusProbes(results).sort(),
+          [
+            ...listenSubscriptions(service).map((pair) => `Service Bus: receive from ${pair}`),
+            ...sendTopics(service).map((topic) => `Service Bus: send to ${topic}`),
+          ].sort(),
+          service,
+        );
+        assert.ok(
+          results.every((r) => r.ok),
+          `${service}:\n${lines(results)}`,
+        );
+      }
+      // What the review found config check missing: completion-checker queues blobs again.
+      assert.ok(sendTopics('completion-checker').includes('ingest-requests'));
+      assert.ok(sendTopics('adx-ingester').includes('ingestion-results'));
+    });
+
+    it('a right taken away fails exactly the probe that needs it', async () => {
+      try {
+        rights['completion-checker'] = { send: ['ingestion-results'], listen: [] };
+        const checker = await checkWithKey('completion-checker');
+        const send = result(checker, 'Service Bus: send to ingest-requests');
+        assert.equal(send.ok, false, lines(checker));
+        assert.match(send.detail, /Send/);
+        assert.ok(result(checker, 'Service Bus: send to ingestion-results').ok, lines(checker));
+
+        rights['la-uploader'] = { send: ['staged-batches'], listen: [] };
+        const uploader = await checkWithKey('la-uploader');
+        const listen = result(uploader, 'Service Bus: receive from staged-batches/la-uploader');
+        assert.equal(listen.ok, false, lines(uploader));
+        assert.match(listen.detail, /Listen/);
+      } finally {
+        grant();
+      }
+    });
   });
 });

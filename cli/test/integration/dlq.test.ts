@@ -56,7 +56,14 @@ describe('logferry dlq against the Service Bus stand-in', () => {
     subs.push(
       transport.subscribe({ topic: 'staged-batches', subscription: 'adx-ingester', handler: adx.handler, ...options }),
     );
-    await transport.publish('staged-batches', [batch]);
+    // s3-fetcher is who publishes staged batches (shared/src/manifest.ts).
+    const producer = createServiceBusTransport({
+      connection: { connectionString: bus.connectionString },
+      logger: createLogger('test', { level: 'silent' }),
+      service: 's3-fetcher',
+    });
+    await producer.publish('staged-batches', [batch]);
+    await producer.close();
     await bus.waitFor(() => bus.counts('staged-batches', 'la-uploader').deadLetter === 1, 10_000);
     await adx.waitForMessage(() => true, 10_000);
   });

@@ -8,6 +8,7 @@ import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { LeaderLease } from '@logferry/shared/lifecycle/leader-lease';
 import { cachedCheck, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
+import { scanLeaseBlob } from '@logferry/shared/manifest';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import type { Subscription } from '@logferry/shared/transport/port';
@@ -106,7 +107,7 @@ await run({
       config.SCAN_SCHEDULE > 0
         ? new LeaderLease({
             container: blobs.getContainerClient(config.SCAN_LEASE_CONTAINER),
-            blobName: `${service}-schedule-${config.DATA_CONTAINER}`,
+            blobName: scanLeaseBlob(config.DATA_CONTAINER),
             logger,
             role: 'scheduled-scan leadership',
             durationSec: config.SCAN_LEASE_DURATION_S,

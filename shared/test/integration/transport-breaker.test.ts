@@ -29,6 +29,7 @@ const batch = (id: string): StagedBatchMessage => ({
 describe('Service Bus transport: a dependency outage pauses intake and dead-letters nothing', () => {
   let broker: ServiceBusStandIn;
   let transport: Transport;
+  let producer: Transport;
   const lines: { msg: string; dependency?: string; to?: string }[] = [];
 
   before(async () => {
@@ -44,8 +45,15 @@ describe('Service Bus transport: a dependency outage pauses intake and dead-lett
       logger: pino({ level: 'info' }, stream),
       service: 'la-uploader',
     });
+    // s3-fetcher is who publishes staged batches (la-uploader may not: shared/src/manifest.ts).
+    producer = createServiceBusTransport({
+      connection: { connectionString: broker.connectionString },
+      logger: pino({ level: 'silent' }),
+      service: 's3-fetcher',
+    });
   });
   after(async () => {
+    await producer?.close();
     await transport?.close();
     await broker?.close();
   });
@@ -69,7 +77,7 @@ describe('Service Bus transport: a dependency outage pauses intake and dead-lett
       breaker: { threshold: 3, pauseBaseMs: 300, pauseMaxMs: 1_500 },
     });
     const ids = Array.from({ length: 20 }, (_, i) => `outage-${i}`);
-    await transport.publish('staged-batches', ids.map(batch));
+    await producer.publish('staged-batches', ids.map(batch));
 
     let sawPaused = false;
     const watch = setInterval(() => {

@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
 import { startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
+import { UndeclaredTopicError } from '../../src/manifest.ts';
 import type { IngestRequestMessage, StagedBatchMessage } from '../../src/messages/index.ts';
 import { HandlerSpy } from '../../src/testing/handler-spy.ts';
 import { type Handler, outcome, type Subscription, type Transport } from '../../src/transport/port.ts';
@@ -63,16 +64,24 @@ function drained(broker: Broker, topic: string, subscription: string, timeoutMs 
   }, timeoutMs);
 }
 
+/**
+ * A consumer transport as adx-ingester (it consumes both topics these tests use) and, since the
+ * manifest lets a service publish only where it does, a publisher as the CLI (which may publish anywhere).
+ */
 function transportFor(connectionString: string, extra: { onUnrecoverable?: (err: unknown) => void } = {}) {
   const log = captureLogger();
   const transport = createServiceBusTransport({
     connection: { connectionString },
     logger: log.logger,
-    service: 'la-uploader',
+    service: 'adx-ingester',
     ...extra,
   });
-  cleanups.push(() => transport.close());
-  return { transport, ...log };
+  const publisher = createServiceBusTransport({ connection: { connectionString }, logger: log.logger, service: 'cli' });
+  cleanups.push(
+    () => transport.close(),
+    () => publisher.close(),
+  );
+  return { transport, publisher, ...log };
 }
 
 function subscribe<T extends 'staged-batches' | 'ingest-requests'>(
@@ -157,7 +166,7 @@ async function readDeadLetters(connectionString: string, topic: string, subscrip
 describe('Service Bus transport against the stand-in', () => {
   it('fans a staged batch out to both subscriptions (la-uploader and adx-ingester)', async () => {
     const broker = await startBroker();
-    const publisher = transportFor(broker.connectionString).transport;
+    const { publisher } = transportFor(broker.connectionString);
     const consumer = transportFor(broker.connectionString).transport;
     const la = new HandlerSpy<'staged-batches'>();
     const adx = new HandlerSpy<'staged-batches'>();
@@ -183,14 +192,23 @@ describe('Service Bus transport against the stand-in', () => {
     assert.equal(await consumer.ready(), true);
   });
 
-  it('refuses to publish a message that fails its schema', async () => {
+  it('refuses to publish to a topic the manifest does not declare for the service', async () => {
     const broker = await startBroker();
     const { transport } = transportFor(broker.connectionString);
+    // adx-ingester consumes staged-batches but never publishes there (its retry copies are the transport's own).
+    await assert.rejects(transport.publish('staged-batches', [batch('b-1')]), UndeclaredTopicError);
+    await drained(broker, 'staged-batches', 'la-uploader');
+    assert.equal(broker.counts('staged-batches', 'la-uploader').active, 0, 'nothing reached the broker');
+  });
+
+  it('refuses to publish a message that fails its schema', async () => {
+    const broker = await startBroker();
+    const { transport, publisher } = transportFor(broker.connectionString);
     const bad = { ...batch('b-bad'), recordCount: -1 };
-    await assert.rejects(transport.publish('staged-batches', [batch('ok'), bad]), /recordCount/);
+    await assert.rejects(publisher.publish('staged-batches', [batch('ok'), bad]), /recordCount/);
     const spy = new HandlerSpy<'staged-batches'>();
     subscribe(transport, 'staged-batches', 'la-uploader', spy.handler);
-    await transport.publish('staged-batches', [batch('after')]);
+    await publisher.publish('staged-batches', [batch('after')]);
     const first = await spy.waitForMessage(() => true, 10_000);
     assert.equal(first.delivery.body.id, 'after', 'nothing from the refused call reached the broker');
   });
@@ -227,7 +245,7 @@ describe('Service Bus transport against the stand-in', () => {
 
   it('retries later with backoff, only on the retrying subscription, then dead-letters past maxAttempts', async () => {
     const broker = await startBroker();
-    const { transport } = transportFor(broker.connectionString);
+    const { transport, publisher } = transportFor(broker.connectionString);
     const firstDelayMs = 300;
     const la = new HandlerSpy<'staged-batches'>(async (d) =>
       outcome.retryLater('S3Unavailable', 'upstream 503', d.attempt === 1 ? firstDelayMs : undefined),
@@ -236,7 +254,7 @@ describe('Service Bus transport against the stand-in', () => {
     subscribe(transport, 'staged-batches', 'la-uploader', la.handler, { maxAttempts: 3 });
     subscribe(transport, 'staged-batches', 'adx-ingester', adx.handler);
 
-    await transport.publish('staged-batches', [batch('flaky')]);
+    await publisher.publish('staged-batches', [batch('flaky')]);
     const attempts = await la.waitForCount(3, () => true, 15_000);
     assert.deepEqual(
       attempts.map((r) => r.delivery.attempt),
@@ -262,13 +280,13 @@ describe('Service Bus transport against the stand-in', () => {
 
   it('renews the lock for a handler that outlives three lock durations', async () => {
     const broker = await startBroker({ LockDuration: 'PT1.5S' });
-    const { transport, lines } = transportFor(broker.connectionString);
+    const { transport, publisher, lines } = transportFor(broker.connectionString);
     const spy = new HandlerSpy<'ingest-requests'>(async (d) => {
       await new Promise((r) => setTimeout(r, 5_000));
       return d.signal.aborted ? outcome.retryLater('Interrupted', 'aborted') : outcome.success();
     });
     subscribe(transport, 'ingest-requests', 'adx-ingester', spy.handler, { maxLockRenewalMs: 60_000 });
-    await transport.publish('ingest-requests', [request('slow')]);
+    await publisher.publish('ingest-requests', [request('slow')]);
 
     const done = await spy.waitForMessage(() => true, 15_000);
     assert.equal(done.delivery.signal.aborted, false);
@@ -282,7 +300,7 @@ describe('Service Bus transport against the stand-in', () => {
 
   it('reports a lost lock (signal aborted, warning), keeps going, and the broker redelivers with a rising count', async () => {
     const broker = await startBroker({ LockDuration: 'PT1S' });
-    const { transport, lines } = transportFor(broker.connectionString);
+    const { transport, publisher, lines } = transportFor(broker.connectionString);
     const spy = new HandlerSpy<'ingest-requests'>(async (d) => {
       if (d.deliveryCount >= 3) return outcome.success();
       await new Promise((resolve) => d.signal.addEventListener('abort', resolve, { once: true }));
@@ -290,7 +308,7 @@ describe('Service Bus transport against the stand-in', () => {
     });
     // No lock renewal at all, so the lock runs out while the handler waits.
     subscribe(transport, 'ingest-requests', 'adx-ingester', spy.handler, { maxLockRenewalMs: 0 });
-    await transport.publish('ingest-requests', [request('stuck')]);
+    await publisher.publish('ingest-requests', [request('stuck')]);
 
     const third = await spy.waitForMessage((d) => d.deliveryCount >= 3, 20_000);
     // The earlier handlers return once their signals abort (a little after their locks ran out).
@@ -336,7 +354,7 @@ describe('Service Bus transport against the stand-in', () => {
     });
     const sub = subscribe(first.transport, 'staged-batches', 'la-uploader', slow.handler, { concurrency: 4 });
     const ids = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6'];
-    await first.transport.publish('staged-batches', ids.map(batch));
+    await first.publisher.publish('staged-batches', ids.map(batch));
     await fourStarted.promise;
     assert.equal(broker.counts('staged-batches', 'la-uploader').locked, 4, 'four in flight, the rest held back');
 
@@ -364,10 +382,10 @@ describe('Service Bus transport against the stand-in', () => {
 
   it('close() stops its subscriptions, refuses further use and reports not ready', async () => {
     const broker = await startBroker();
-    const { transport } = transportFor(broker.connectionString);
+    const { transport, publisher } = transportFor(broker.connectionString);
     const spy = new HandlerSpy<'ingest-requests'>();
     const sub = subscribe(transport, 'ingest-requests', 'adx-ingester', spy.handler);
-    await transport.publish('ingest-requests', [request('r-1')]);
+    await publisher.publish('ingest-requests', [request('r-1')]);
     await spy.waitForMessage(() => true, 10_000);
     await transport.close();
     await transport.close();

@@ -11,7 +11,7 @@ import {
   uuidToString,
 } from './codec.ts';
 import { handleManagement, type ManagementResult, toReply } from './management.ts';
-import type { Namespace } from './namespace.ts';
+import { type Namespace, normalizePath } from './namespace.ts';
 import { notFoundError, outcomeSettlement, settleBack } from './outcomes.ts';
 import type { ReceiverQueue } from './queue.ts';
 
@@ -54,6 +54,19 @@ interface Consumer {
   peekLock: boolean;
 }
 
+/**
+ * Claims per SAS key name, as Azure grants Data Sender on a topic and Data Receiver on a subscription:
+ * `send` lists topics, `listen` lists `topic/subscription` pairs. A key not listed holds nothing.
+ */
+export type Rights = Readonly<Record<string, { readonly send: readonly string[]; readonly listen: readonly string[] }>>;
+
+/** The `skn` of a SAS token (`SharedAccessSignature sr=…&sig=…&se=…&skn=…`). */
+function sasKeyName(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  const match = /(?:^|[&\s])skn=([^&]+)/.exec(token);
+  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+}
+
 type Node = { kind: 'cbs' } | { kind: 'management'; address: string } | { kind: 'entity'; target: string };
 
 /** Routes AMQP link events to the namespace: entity senders, consumers with credit/drain, request/response nodes. */
@@ -64,10 +77,14 @@ export class LinkRouter {
   readonly #byLink = new WeakMap<Sender, Consumer>();
   readonly #nodes = new WeakMap<Receiver, Node>();
   readonly #replyLinks = new WeakMap<Connection, Map<string, Sender>>();
+  readonly #rights: Rights | undefined;
+  /** The SAS key name each connection's tokens carry (`skn`), as Service Bus authorizes by it. */
+  readonly #keyNames = new WeakMap<Connection, string>();
 
-  constructor(ns: Namespace, log: Logger) {
+  constructor(ns: Namespace, log: Logger, rights?: Rights) {
     this.#ns = ns;
     this.#log = log;
+    this.#rights = rights;
     ns.onChange((queues) => {
       for (const q of queues) this.#pump(q);
     });
@@ -90,6 +107,10 @@ export class LinkRouter {
     const queue = this.#ns.receiver(address);
     if (!queue) {
       this.#refuse(sender, address);
+      return;
+    }
+    if (!this.#allowed(ctx.connection, 'Listen', address)) {
+      this.#deny(sender, 'Listen', address);
       return;
     }
     link.local.attach.snd_settle_mode = remote.snd_settle_mode;
@@ -119,8 +140,15 @@ export class LinkRouter {
     link.set_target({ address });
     link.set_source({ address: remote.source?.address });
     if (address === '$cbs') this.#nodes.set(receiver, { kind: 'cbs' });
-    else if (address.endsWith('/$management')) this.#nodes.set(receiver, { kind: 'management', address });
-    else if (this.#ns.sendTarget(address)) {
+    else if (address.endsWith('/$management')) {
+      // Peeking and renewing on a subscription need Listen; scheduling (retry copies) on a topic needs Send.
+      const entity = address.slice(0, -'/$management'.length);
+      const claim = /\/subscriptions\//i.test(entity) ? 'Listen' : 'Send';
+      if (!this.#allowed(ctx.connection, claim, entity)) this.#deny(receiver, claim, entity);
+      else this.#nodes.set(receiver, { kind: 'management', address });
+    } else if (!this.#allowed(ctx.connection, 'Send', address) && this.#ns.sendTarget(address)) {
+      this.#deny(receiver, 'Send', address);
+    } else if (this.#ns.sendTarget(address)) {
       link.local.attach.max_message_size = MAX_MESSAGE_SIZE;
       this.#nodes.set(receiver, { kind: 'entity', target: address });
     } else this.#refuse(receiver, address);
@@ -140,6 +168,10 @@ export class LinkRouter {
     let result: ManagementResult;
     try {
       result = node.kind === 'cbs' ? handleCbs(this.#ns, request) : handleManagement(this.#ns, node.address, request);
+      if (node.kind === 'cbs' && result.status === 202) {
+        const keyName = sasKeyName(request.body);
+        if (keyName !== undefined) this.#keyNames.set(ctx.connection, keyName);
+      }
     } catch (err) {
       this.#log.warn({ err }, 'management request failed');
       result = {
@@ -247,6 +279,27 @@ export class LinkRouter {
     if (!consumer) return;
     this.#byLink.delete(sender);
     this.#consumers.get(consumer.queue)?.delete(consumer);
+  }
+
+  /** Without configured rights every entity is open, as with the emulator's one key. */
+  #allowed(connection: Connection, claim: 'Send' | 'Listen', address: string): boolean {
+    if (this.#rights === undefined) return true;
+    const keyName = this.#keyNames.get(connection);
+    const granted = keyName === undefined ? undefined : this.#rights[keyName];
+    const entity = normalizePath(address);
+    if (claim === 'Send') return (granted?.send ?? []).some((topic) => normalizePath(topic) === entity);
+    return (granted?.listen ?? []).some((pair) => normalizePath(pair.replace('/', '/subscriptions/')) === entity);
+  }
+
+  #deny(link: Sender | Receiver, claim: 'Send' | 'Listen', address: string): void {
+    const l = internals(link);
+    delete l.local.attach.source;
+    delete l.local.attach.target;
+    this.#log.debug({ claim, address }, 'attach refused: the key lacks the claim');
+    link.close({
+      condition: 'amqp:unauthorized-access',
+      description: `Unauthorized access. '${claim}' claim(s) are required to perform this operation. Resource: '${address}'.`,
+    });
   }
 
   #refuse(link: Sender | Receiver, address: string): void {

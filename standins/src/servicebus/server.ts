@@ -7,7 +7,7 @@ import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
 import { handleAdministration } from './administration.ts';
 import { loadTopology } from './config.ts';
 import { countsOf, type DeadLetteredMessage, deadLettersOf, type EntityCounts, waitForState } from './inspect.ts';
-import { LinkRouter } from './links.ts';
+import { LinkRouter, type Rights } from './links.ts';
 import { Namespace } from './namespace.ts';
 
 export interface ServiceBusStandInOptions {
@@ -22,6 +22,12 @@ export interface ServiceBusStandInOptions {
    * Clients trust it through NODE_EXTRA_CA_CERTS or the administration client's `tlsOptions.ca`.
    */
   certificate?: Pick<LoopbackCertificate, 'certPem' | 'keyPem' | 'caCertPem' | 'caCertPath'>;
+  /**
+   * Claims per SAS key name (Send on topics, Listen on `topic/subscription`). Absent: every key may do
+   * everything, as with the emulator's one key. Present: a link the connection's key lacks the claim
+   * for is refused with `amqp:unauthorized-access`, as Service Bus refuses a missing role.
+   */
+  rights?: Rights;
 }
 
 export interface ServiceBusStandIn {
@@ -31,6 +37,8 @@ export interface ServiceBusStandIn {
   /** The administration endpoint's certificate (PEM and a file holding it), for clients to trust. */
   caCertPem: string;
   caCertPath: string;
+  /** The connection string with another SAS key name (see `rights`). */
+  connectionStringFor(keyName: string): string;
   close(): Promise<void>;
   counts(topic: string, subscription?: string): EntityCounts;
   deadLetters(topic: string, subscription?: string): DeadLetteredMessage[];
@@ -44,7 +52,7 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
   const log = options.logger ?? createLogger('servicebus-standin');
   const host = options.host ?? '127.0.0.1';
   const ns = new Namespace(await loadTopology(options.configPath ?? DEFAULT_CONFIG_PATH));
-  const router = new LinkRouter(ns, log);
+  const router = new LinkRouter(ns, log, options.rights);
 
   const container = rhea.create_container({
     id: 'logferry-servicebus-standin',
@@ -147,10 +155,12 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
   log.info({ host, port }, 'Service Bus stand-in listening');
 
   let closing: Promise<void> | undefined;
+  const connectionStringFor = (keyName: string) =>
+    `Endpoint=sb://${host}:${port};SharedAccessKeyName=${keyName};` +
+    'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true';
   return {
-    connectionString:
-      `Endpoint=sb://${host}:${port};SharedAccessKeyName=RootManageSharedAccessKey;` +
-      'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true',
+    connectionString: connectionStringFor('RootManageSharedAccessKey'),
+    connectionStringFor,
     port,
     caCertPem: certificate.caCertPem,
     caCertPath: certificate.caCertPath,

@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { type RetryOptions, ServiceBusClient } from '@azure/service-bus';
 import type { Logger } from 'pino';
 import { cachedCheck } from '../../lifecycle/readiness.ts';
+import { assertPublishes, MANIFEST } from '../../manifest.ts';
 import type { MessageOf, ServiceName, TopicName } from '../../messages/index.ts';
 import type { SubscribeOptions, Subscription, Transport } from '../port.ts';
 import { errorFields } from './errors.ts';
@@ -38,19 +39,6 @@ export interface ReadinessProbeOptions {
   /** A probe the broker has not answered by then fails. Default 5 000 ms. */
   readonly timeoutMs?: number;
 }
-
-/**
- * The topic each service publishes to. ready() opens a send link to it (and sends nothing), so a
- * publish-only service such as sqs-poller is ready only while it could publish. A service that only
- * consumes (la-uploader) is probed on its subscription instead.
- */
-const PUBLISHES_TO: Readonly<Partial<Record<ServiceName, TopicName>>> = {
-  'sqs-poller': 's3-objects',
-  's3-fetcher': 'staged-batches',
-  'blob-scanner': 'ingest-requests',
-  'completion-checker': 'ingest-requests',
-  'adx-ingester': 'ingestion-results',
-};
 
 type ProbeTarget =
   | { readonly kind: 'send'; readonly topic: TopicName }
@@ -105,9 +93,13 @@ export function createServiceBusTransport(options: ServiceBusTransportOptions): 
   const onUnrecoverable =
     options.onUnrecoverable ?? ((err: unknown) => logger.error({ err }, 'unrecoverable transport error'));
 
-  /** What to ask the broker: the topic the service publishes to, else one of its subscriptions. */
+  /**
+   * What to ask the broker: the first topic the manifest says the service publishes to (a send link,
+   * so a publish-only service such as sqs-poller is ready only while it could publish), else one of
+   * its subscriptions (la-uploader only consumes).
+   */
   function probeTarget(): ProbeTarget | undefined {
-    const topic = PUBLISHES_TO[options.service] ?? published.values().next().value;
+    const topic = MANIFEST[options.service].publishes[0] ?? published.values().next().value;
     if (topic !== undefined) return { kind: 'send', topic };
     for (const [s, o] of subscriptions) if (!s.stopped) return { kind: 'peek', ...o };
     return undefined;
@@ -164,6 +156,7 @@ export function createServiceBusTransport(options: ServiceBusTransportOptions): 
   return {
     async publish<T extends TopicName>(topic: T, messages: readonly MessageOf<T>[]): Promise<void> {
       if (closed) throw new TransportClosedError();
+      assertPublishes(options.service, topic);
       published.add(topic);
       await publishMessages(senders, metrics, topic, messages);
     },
