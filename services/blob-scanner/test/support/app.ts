@@ -1,7 +1,7 @@
 import { createRequestAuthenticator, type HttpAuthOptions } from '@logferry/shared/auth/http-auth';
 import type { AzuriteHandle } from '@logferry/shared/testing';
 import type { LocalSinks } from '../../src/http/local-sinks.ts';
-import { createStatusServer, type StatusServer } from '../../src/http/server.ts';
+import { createStatusServer, type StatusServer, type StatusServerOptions } from '../../src/http/server.ts';
 import { CountsFeed } from '../../src/live/counts-feed.ts';
 import { EventBus } from '../../src/live/event-bus.ts';
 import { resultsFeedHandler } from '../../src/live/results-feed.ts';
@@ -30,6 +30,8 @@ export async function startTestApp(
     heartbeatMs?: number;
     countsMs?: number;
     localSinks?: LocalSinks;
+    pipeline?: StatusServerOptions['pipeline'];
+    objects?: StatusServerOptions['objects'];
   },
 ): Promise<TestApp> {
   const fx = options.fx ?? (await storageFixture(azurite));
@@ -57,6 +59,8 @@ export async function startTestApp(
     greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.localSinks ? { localSinks: options.localSinks } : {}),
+    ...(options.pipeline ? { pipeline: options.pipeline } : {}),
+    ...(options.objects ? { objects: options.objects } : {}),
   });
   const address = await server.listen(0, host);
   return {
