@@ -3,6 +3,7 @@ import type { RouteFormat } from '@logferry/shared/routes/index';
 import { CsvRowSplitter } from './csv-rows.ts';
 import { DocumentError } from './document-error.ts';
 import { isJsonSpace, JsonArraySplitter } from './json-array-splitter.ts';
+import { nestsDeeperThan } from './json-depth.ts';
 import { spacedDecoder } from './space-delimited.ts';
 import { LineSplitter } from './split-lines.ts';
 
@@ -19,7 +20,22 @@ export interface DecodedRecord {
   readonly position: number;
 }
 
-export type BadRecordReason = 'InvalidJson' | 'NotAnObject' | 'ColumnCount' | 'RecordTooLarge' | 'UnterminatedQuote';
+export type BadRecordReason =
+  | 'InvalidJson'
+  | 'NotAnObject'
+  | 'ColumnCount'
+  | 'RecordTooLarge'
+  | 'TooDeep'
+  | 'UnterminatedQuote';
+
+/** Nesting levels a record may have (objects and arrays); deeper ones are bad records (TooDeep). */
+export const DEFAULT_MAX_RECORD_DEPTH = 100;
+/**
+ * Columns a CSV header may name: as many as a Log Analytics table holds (500; ADX allows 10,000, raise it
+ * for such a route). A header of 100,000 would make every row a 100,000-field object, costing memory and
+ * seconds of CPU per row.
+ */
+export const DEFAULT_MAX_CSV_COLUMNS = 500;
 
 export interface BadRecord {
   readonly position: number;
@@ -36,6 +52,16 @@ export interface DecodeOptions {
   readonly onFormat?: (format: DocumentFormat) => void;
   /** The route's format: `auto` (the default) sniffs; the others are taken as given. */
   readonly format?: RouteFormat;
+  /** Records nested deeper are skipped as TooDeep (default DEFAULT_MAX_RECORD_DEPTH). */
+  readonly maxDepth?: number;
+  /** A CSV header naming more columns refuses the document (default DEFAULT_MAX_CSV_COLUMNS). */
+  readonly maxColumns?: number;
+}
+
+interface Limits {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly maxColumns: number;
 }
 
 export interface ChunkDecoder {
@@ -77,6 +103,11 @@ export async function* decodeRecords(
     options.onBadRecord({ position, reason, detail });
   };
 
+  const limits: Limits = {
+    maxBytes: options.maxRecordBytes,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_RECORD_DEPTH,
+    maxColumns: options.maxColumns ?? DEFAULT_MAX_CSV_COLUMNS,
+  };
   let decoder: ChunkDecoder | undefined;
   let head: Buffer | undefined;
   let format: DocumentFormat | undefined;
@@ -93,7 +124,7 @@ export async function* decodeRecords(
       }
       format = sniffed.format;
       options.onFormat?.(format);
-      decoder = createDecoder(format, options.maxRecordBytes, emit, bad);
+      decoder = createDecoder(format, limits, emit, bad);
       decoder.push(head.subarray(sniffed.offset));
       head = undefined;
     }
@@ -107,7 +138,7 @@ export async function* decodeRecords(
     if (!sniffed) throw new DocumentError('InvalidDocument', 'the document is empty');
     format = sniffed.format;
     options.onFormat?.(format);
-    decoder = createDecoder(format, options.maxRecordBytes, emit, bad);
+    decoder = createDecoder(format, limits, emit, bad);
     decoder.push(head!.subarray(sniffed.offset));
   }
   decoder.end();
@@ -123,15 +154,21 @@ export async function* decodeRecords(
 export type Emit = (value: unknown, raw: Buffer | undefined, position: number) => void;
 export type Bad = (position: number, reason: BadRecordReason, detail: string) => void;
 
-function createDecoder(format: DocumentFormat, maxBytes: number, emit: Emit, bad: Bad): ChunkDecoder {
+function createDecoder(format: DocumentFormat, limits: Limits, emit: Emit, bad: Bad): ChunkDecoder {
+  const { maxBytes, maxDepth } = limits;
   const tooLarge = (position: number, bytes: number) =>
     bad(position, 'RecordTooLarge', `${bytes} bytes exceed the ${maxBytes}-byte record limit`);
-  if (format === 'csv') return csvDecoder(maxBytes, emit, bad, tooLarge);
+  if (format === 'csv') return csvDecoder(limits, emit, bad, tooLarge);
   if (format === 'space-delimited')
     return spacedDecoder(maxBytes, emit, tooLarge, (line, detail) => bad(line, 'ColumnCount', detail));
   const parse = (text: Buffer, position: number, reusable: boolean) => {
     const trimmed = trim(text);
     if (trimmed.length === 0) return;
+    // Before parsing: a record too deep to re-serialize is refused alone; the rest of the object goes on.
+    if (nestsDeeperThan(trimmed, maxDepth)) {
+      bad(position, 'TooDeep', `nested deeper than ${maxDepth} levels (MAX_RECORD_DEPTH): ${sample(trimmed)}`);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(trimmed.toString());
@@ -152,13 +189,13 @@ function createDecoder(format: DocumentFormat, maxBytes: number, emit: Emit, bad
   );
 }
 
-function csvDecoder(maxBytes: number, emit: Emit, bad: Bad, tooLarge: (p: number, b: number) => void): ChunkDecoder {
+function csvDecoder(limits: Limits, emit: Emit, bad: Bad, tooLarge: (p: number, b: number) => void): ChunkDecoder {
   let header: string[] | undefined;
   const rows = new CsvRowSplitter(
-    maxBytes,
+    limits.maxBytes,
     (fields, line) => {
       if (!header) {
-        header = checkHeader(fields);
+        header = checkHeader(fields, limits.maxColumns);
         return;
       }
       if (fields.length !== header.length) {
@@ -191,7 +228,13 @@ function csvDecoder(maxBytes: number, emit: Emit, bad: Bad, tooLarge: (p: number
 
 const OWN_FIELD = { enumerable: true, writable: true, configurable: true } as const;
 
-function checkHeader(fields: string[]): string[] {
+function checkHeader(fields: string[], maxColumns: number): string[] {
+  if (fields.length > maxColumns) {
+    throw new DocumentError(
+      'InvalidDocument',
+      `the CSV header names ${fields.length} columns; at most ${maxColumns} are read (MAX_CSV_COLUMNS)`,
+    );
+  }
   const names = fields.map((f) => f.trim());
   const plausible =
     names.length >= 2 &&

@@ -100,6 +100,8 @@ await run({
           uploadConcurrency: config.STAGING_UPLOAD_CONCURRENCY,
           publishGroupSize: config.PUBLISH_GROUP_SIZE,
           badRecordSamples: config.BAD_RECORD_SAMPLES,
+          maxRecordDepth: config.MAX_RECORD_DEPTH,
+          maxCsvColumns: config.MAX_CSV_COLUMNS,
         },
       }),
     });

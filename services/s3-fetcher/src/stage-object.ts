@@ -17,6 +17,10 @@ export interface PipelineSettings {
   readonly publishGroupSize: number;
   /** Bad lines logged per object (the rest are only counted). */
   readonly badRecordSamples: number;
+  /** Nesting levels a record may have; deeper ones are bad records (TooDeep). Default 100. */
+  readonly maxRecordDepth?: number;
+  /** Columns a CSV header may name; a wider header refuses the document. Default 500. */
+  readonly maxCsvColumns?: number;
 }
 
 export interface ObjectRef {
@@ -94,6 +98,8 @@ export async function stageObject(
   // Lines beyond twice the batch limit cannot shrink below it; the enriched size is checked exactly later.
   const decoded = decodeRecords(decompressed, {
     maxRecordBytes: settings.maxBatchBytes * 2,
+    ...(settings.maxRecordDepth === undefined ? {} : { maxDepth: settings.maxRecordDepth }),
+    ...(settings.maxCsvColumns === undefined ? {} : { maxColumns: settings.maxCsvColumns }),
     onBadRecord: onBad,
     format: object.route.format,
     onFormat: (f) => {

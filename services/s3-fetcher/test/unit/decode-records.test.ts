@@ -190,6 +190,13 @@ describe('decodeRecords: CSV', () => {
     assert.ok(records.every((r) => r.raw === undefined));
   });
 
+  it('refuses a header wider than the column limit (a 100,000-column header would make huge records)', async () => {
+    const header = Array.from({ length: 501 }, (_, i) => `c${i}`).join(',');
+    await rejectsWith([`${header}\n${'1,'.repeat(500)}1\n`], 'InvalidDocument');
+    const ok = Array.from({ length: 500 }, (_, i) => `c${i}`).join(',');
+    assert.equal((await decode([`${ok}\n${'1,'.repeat(499)}1\n`])).values.length, 1);
+  });
+
   it('keeps every column, __proto__ and other Object.prototype names included', async () => {
     const { values } = await decode(['id,__proto__,constructor,toString\n1,a,b,c\n']);
     const [row] = values;
@@ -243,5 +250,40 @@ describe('decodeRecords: unreadable documents', () => {
 
   it('refuses an object that is neither NDJSON nor Records', async () => {
     await rejectsWith(['{"a":'], 'InvalidDocument');
+  });
+});
+
+describe('decodeRecords: depth', () => {
+  const deep = (levels: number) =>
+    `{"TimeGenerated":"2024-01-01T00:00:00Z","d":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  it('skips a record nested past the limit as TooDeep and keeps the rest, in every JSON format', async () => {
+    const good = (i: number) => JSON.stringify({ i });
+    const docs = [
+      [`${good(1)}\n${deep(100_000)}\n${good(2)}\n`],
+      [`[${good(1)},\n${deep(100_000)},\n${good(2)}]`],
+      [`{"Records":[${good(1)},${deep(100_000)},${good(2)}]}`],
+    ];
+    for (const doc of docs) {
+      const { values, bad } = await decode(doc, 10_000_000);
+      assert.deepEqual(values, [{ i: 1 }, { i: 2 }]);
+      assert.deepEqual(
+        bad.map((b) => [b.position, b.reason]),
+        [[2, 'TooDeep']],
+      );
+    }
+  });
+
+  it('counts only real nesting: brackets inside strings, and the limit itself, are fine', async () => {
+    const text = JSON.stringify({ s: '[[[[{{{{'.repeat(50), a: JSON.parse(`${'['.repeat(99)}${']'.repeat(99)}`) });
+    const { values, bad } = await decode([`${text}\n`]);
+    assert.equal(values.length, 1);
+    assert.deepEqual(bad, []);
+    const atLimit = await decode([`${deep(99)}\n${deep(100)}\n`]);
+    assert.equal(atLimit.values.length, 1, 'the object itself is one level: 1 + 99 is the limit');
+    assert.deepEqual(
+      atLimit.bad.map((b) => [b.position, b.reason]),
+      [[2, 'TooDeep']],
+    );
   });
 });

@@ -81,6 +81,17 @@ export const s3FetcherVars = defineVars({
     schema: env.int(1, 100).default(10),
     description: 'Staged-batch messages published per Service Bus send while an object is processed.',
   },
+  MAX_RECORD_DEPTH: {
+    // Capped well below what JSON.stringify's recursion survives on Node's default stack (several thousand).
+    schema: env.int(1, 1_000).default(100),
+    description:
+      'Nesting levels (objects and arrays) a record may have; a deeper record is skipped and counted (TooDeep) and the rest of the object goes on.',
+  },
+  MAX_CSV_COLUMNS: {
+    schema: env.int(2, 10_000).default(500),
+    description:
+      'Columns a CSV header may name; a wider document is dead-lettered InvalidDocument, so a hostile header cannot make every row a huge object. The default is what a Log Analytics table holds (500); ADX tables hold up to 10,000 (each column costs memory per record in flight).',
+  },
   BAD_RECORD_SAMPLES: {
     schema: env.int(0, 1_000).default(5),
     description: 'Unreadable lines logged per object (with line number); the rest are only counted.',

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import type { MessageOf } from '@logferry/shared/messages/index';
@@ -21,7 +22,7 @@ const STAGED_NAME = 'AuthEvents/2024/01/01/0000000000000000/000000.ndjson.gz';
 const victimRecords = [1, 2, 3].map((i) => ({ TimeGenerated: '2024-01-01T00:00:00Z', UserId: MARKER, Seq: i }));
 const ndjson = `${victimRecords.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
-describe('forged references (services as processes)', () => {
+describe('hostile input (services as processes)', () => {
   let stack: LocalStack;
   let transport: Transport;
   const services: ServiceProcess[] = [];
@@ -172,5 +173,64 @@ describe('forged references (services as processes)', () => {
     for (const p of services.filter((s) => s.name !== 's3-fetcher')) {
       assert.match(p.output(), /outside what this service may touch; dead-lettering/, p.name);
     }
+  });
+
+  it('delivers the good records of an object holding a record nested 100,000 levels deep, counting that one as bad, without a retry', async () => {
+    const e = stack.endpoints;
+    const marker = `DEEP-${randomUUID()}`;
+    const goodRecords = [1, 2, 3].map((i) => ({ TimeGenerated: '2024-01-02T00:00:00Z', UserId: marker, Seq: i }));
+    // With TimeGenerated the deep record would have to be re-serialized: JSON.stringify overflows the stack.
+    const deep = `{"TimeGenerated":"2024-01-02T00:00:00Z","UserId":"${marker}","d":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const deadBefore = stack.serviceBus.deadLetters('s3-objects', 's3-fetcher').length;
+    const lines = [
+      JSON.stringify(goodRecords[0]),
+      deep,
+      JSON.stringify(goodRecords[1]),
+      JSON.stringify(goodRecords[2]),
+    ];
+    const put = await stack.fauxqs
+      .s3()
+      .send(new PutObjectCommand({ Bucket: e.bucket, Key: 'deep.ndjson', Body: `${lines.join('\n')}\n` }));
+    await transport.publish('s3-objects', [
+      { ...s3Object('s3-deep', e.bucket, 'deep.ndjson'), etag: (put.ETag ?? '').replaceAll('"', '') },
+    ]);
+    const delivered = () =>
+      stack.logsIngestion
+        .streams()
+        .flatMap((s) => stack.logsIngestion.records(s))
+        .filter((r) => JSON.stringify(r).includes(marker));
+    await waitUntil(
+      () => delivered().length >= goodRecords.length,
+      60_000,
+      () =>
+        `sink holds ${delivered().length} of the deep object's good records\n${services.map((p) => p.output().split('\n').slice(-5).join('\n')).join('\n')}`,
+    );
+    assert.deepEqual(
+      delivered()
+        .map((r) => (r as { Seq: number }).Seq)
+        .sort(),
+      [1, 2, 3],
+    );
+    const fetcher = services.find((p) => p.name === 's3-fetcher')!;
+    await fetcher.waitForLog(/"reason":"TooDeep".*skipped a record/, 5_000);
+    const table = TableClient.fromConnectionString(e.storageConnectionString, e.statusTable, {
+      allowInsecureConnection: true,
+    });
+    let row: Record<string, unknown> | undefined;
+    await waitUntil(
+      async () => {
+        for await (const entity of table.listEntities()) {
+          if (String(entity.objectId ?? '').includes('deep.ndjson') && entity.state === 'staged') row = entity;
+        }
+        return row !== undefined;
+      },
+      10_000,
+      () => 'no staged status row for deep.ndjson',
+    );
+    assert.equal(row?.badRecords, 1, JSON.stringify(row));
+    assert.equal(row?.recordCount, 3, JSON.stringify(row));
+    // Staged on its first delivery: no retry was scheduled, nothing more was dead-lettered.
+    assert.doesNotMatch(fetcher.output(), /retry scheduled/);
+    assert.equal(stack.serviceBus.deadLetters('s3-objects', 's3-fetcher').length, deadBefore);
   });
 });
