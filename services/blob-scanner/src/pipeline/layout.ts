@@ -1,12 +1,11 @@
 import type { SubscriptionRef } from '@logferry/shared/dead-letters/topology';
+import { MANIFEST } from '@logferry/shared/manifest';
+import { SERVICES } from '@logferry/shared/services';
 
-/** Who publishes to each topic (the subscriptions, and so the consumers, come from Config.json). */
-export const PUBLISHERS: Readonly<Record<string, readonly string[]>> = {
-  's3-objects': ['sqs-poller'],
-  'staged-batches': ['s3-fetcher'],
-  'ingest-requests': ['blob-scanner', 'completion-checker'],
-  'ingestion-results': ['completion-checker'],
-};
+/** The services that publish to a topic, from the service manifest (the operator CLI is not a stage). */
+export function publishersOf(topic: string): string[] {
+  return SERVICES.filter((s) => (MANIFEST[s].publishes as readonly string[]).includes(topic));
+}
 
 /** What a subscription's throughput counts: the consuming stage's own completion time in the stores. */
 export const THROUGHPUT_UNITS: Readonly<Record<string, string>> = {

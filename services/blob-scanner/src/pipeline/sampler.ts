@@ -6,7 +6,7 @@ import type { Logger } from '@logferry/shared/logging/logger';
 import { SERVICES } from '@logferry/shared/services';
 import type { LocalSinks, SinksSnapshot } from '../http/local-sinks.ts';
 import type { EventBus } from '../live/event-bus.ts';
-import { PUBLISHERS, THROUGHPUT_UNITS } from './layout.ts';
+import { publishersOf, THROUGHPUT_UNITS } from './layout.ts';
 import { probeReadiness, type ServiceReadiness } from './readiness.ts';
 import { readThroughput } from './throughput.ts';
 
@@ -67,7 +67,7 @@ export class PipelineSampler {
       sampleMs: o.sampleMs,
       topics: [...new Set(o.subscriptions.map((s) => s.topic))].map((name) => ({
         name,
-        publishers: PUBLISHERS[name] ?? [],
+        publishers: publishersOf(name),
       })),
       stages: o.subscriptions.map((s) => ({ ...s, ...emptyCounts(s) })),
       services: SERVICES.map((service) => ({ service, ready: null })),

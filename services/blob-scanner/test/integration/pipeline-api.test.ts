@@ -96,10 +96,18 @@ describe('pipeline and dead-letter API', () => {
     await sampler.sample();
     const pipeline = (await (await api('/pipeline')).json()) as {
       title: string;
+      topics: { name: string; publishers: string[] }[];
       stages: { topic: string; subscription: string; active: number; deadLetter: number }[];
       history: Record<string, unknown[]>;
     };
     assert.equal(pipeline.title, 'logferry pipeline');
+    // Who publishes where comes from the service manifest.
+    assert.deepEqual(pipeline.topics, [
+      { name: 's3-objects', publishers: ['sqs-poller'] },
+      { name: 'staged-batches', publishers: ['s3-fetcher'] },
+      { name: 'ingest-requests', publishers: ['blob-scanner', 'completion-checker'] },
+      { name: 'ingestion-results', publishers: ['blob-scanner', 'adx-ingester', 'completion-checker'] },
+    ]);
     const stage = pipeline.stages.find((s) => s.topic === S3.topic && s.subscription === S3.subscription);
     assert.deepEqual({ active: stage?.active, deadLetter: stage?.deadLetter }, { active: 0, deadLetter: 2 });
     assert.equal(pipeline.history['s3-objects/s3-fetcher']?.length, 1);
