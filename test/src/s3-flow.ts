@@ -27,6 +27,8 @@ export interface FlowOptions {
   readonly countOnlySink?: boolean;
   /** Run sqs-poller and s3-fetcher with this routes file (the stand-in then knows its streams). */
   readonly routesFile?: string;
+  /** Adds a `test-tap` subscription on staged-batches, for tests that copy or watch the batches. */
+  readonly tapStagedBatches?: boolean;
 }
 
 export interface Flow {
@@ -65,7 +67,10 @@ export async function startFlow(options: FlowOptions = {}): Promise<Flow> {
   };
   try {
     const configPath = join(baseDir, 'servicebus-config.json');
-    await writeFile(configPath, await serviceBusConfig(options.lockDuration ?? 'PT10S'));
+    await writeFile(
+      configPath,
+      await serviceBusConfig(options.lockDuration ?? 'PT10S', options.tapStagedBatches ?? false),
+    );
     stack = await startLocalStack({
       baseDir,
       serviceBusConfigPath: configPath,
@@ -178,10 +183,19 @@ function envFor(
 }
 
 /** The repository's Service Bus topology with every lock shortened (a test cannot wait a minute per crash). */
-async function serviceBusConfig(lockDuration: string): Promise<string> {
+async function serviceBusConfig(lockDuration: string, tap: boolean): Promise<string> {
   const text = await readFile(DEFAULT_SERVICE_BUS_CONFIG_PATH, 'utf8');
-  return text.replace(/"LockDuration":\s*"[^"]*"/g, `"LockDuration": "${lockDuration}"`);
+  const shortened = text.replace(/"LockDuration":\s*"[^"]*"/g, `"LockDuration": "${lockDuration}"`);
+  if (!tap) return shortened;
+  const config = JSON.parse(shortened);
+  for (const ns of config.UserConfig.Namespaces) {
+    const topic = ns.Topics.find((t: { Name: string }) => t.Name === 'staged-batches');
+    topic?.Subscriptions.push({ Name: TAP_SUBSCRIPTION, Properties: { LockDuration: lockDuration } });
+  }
+  return JSON.stringify(config);
 }
+
+export const TAP_SUBSCRIPTION = 'test-tap';
 
 /** Polls `pred` until it holds; the deadline bounds it and `why` explains a timeout. */
 export async function waitUntil(

@@ -85,6 +85,7 @@ export async function handleIngest(
   rules?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<void> {
   const { body, bytes, tooLarge } = await readBody(req);
+  if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   const gzip = encoding === 'gzip';
   const log = (status: number, records: unknown[] = [], count = records.length) =>

@@ -42,6 +42,8 @@ export interface LogsIngestionStandIn {
   streams(): string[];
   /** Replaces the pending faults. */
   setFaults(faults: readonly LogsIngestionFault[]): void;
+  /** Delays every answer by this much (0: none), as a slow sink would. */
+  setLatency(ms: number): void;
   /** Resolves once the stream holds at least `count` records. */
   waitForRecords(stream: string, count: number, timeoutMs?: number): Promise<void>;
   waitFor(pred: () => boolean, timeoutMs?: number): Promise<void>;
@@ -94,6 +96,9 @@ export async function startLogsIngestionStandIn(
     requestLog: (stream) => state.requestLog(stream),
     streams: () => state.streams(),
     setFaults: (faults) => state.setFaults(faults),
+    setLatency: (ms) => {
+      state.latencyMs = Math.max(0, ms);
+    },
     waitForRecords: (stream, count, timeoutMs = 30_000) =>
       state.waitFor(() => state.stats(stream).recordCount >= count, timeoutMs),
     waitFor: (pred, timeoutMs = 30_000) => state.waitFor(pred, timeoutMs),

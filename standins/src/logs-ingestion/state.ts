@@ -50,6 +50,8 @@ export class IngestionState {
   #streams = new Map<string, StreamState>();
   #faults: { fault: LogsIngestionFault; remaining: number }[] = [];
   #listeners = new Set<() => void>();
+  /** Added before every answer: a slow sink, so concurrent work overlaps in tests. */
+  latencyMs = 0;
 
   /**
    * keepRecords false: count only (benchmarks send more than memory should hold, and parsing every body
