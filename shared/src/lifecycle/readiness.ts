@@ -91,15 +91,17 @@ export function containerReadable(container: BlobListable, options: ContainerRea
 }
 
 /**
- * Readiness and the /readyz detail for consumers that declared dependencies: not ready while a
- * dependency's outage has intake paused (the service could not do its work), with each breaker's state.
+ * Readiness and the /readyz detail for consumers that declared dependencies: not ready from the moment a
+ * dependency failed for every message until it answers again (the service cannot do its work), with each
+ * breaker's state.
  */
 export function dependencyHealth(subscriptions: () => readonly Subscription[]): {
   readonly check: () => Promise<boolean>;
   readonly details: () => { dependencies: BreakerSnapshot[] };
 } {
   return {
-    check: async () => subscriptions().every((s) => !s.paused),
+    // Open or probing: the dependency has not answered since it failed for every message.
+    check: async () => subscriptions().every((s) => s.dependencies().every((d) => d.state === 'closed')),
     details: () => ({ dependencies: subscriptions().flatMap((s) => s.dependencies()) }),
   };
 }
