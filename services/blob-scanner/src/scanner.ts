@@ -3,7 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
 import { scrubExternalText } from '@logferry/shared/logging/redact';
 import { ingestionResultMessage } from '@logferry/shared/messages/index';
-import type { BlobRef, BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import type { BlobRef, BlobStatusRow, BlobStatusStore, ScanView } from '@logferry/shared/stores/blob-status';
 import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
 import type { Publisher } from '@logferry/shared/transport/port';
 import type { EventBus } from './live/event-bus.ts';
@@ -14,7 +14,10 @@ const RECENT_SCANS = 20;
 
 export interface ScannerOptions {
   readonly container: ContainerClient;
-  readonly store: Pick<BlobStatusStore, 'claim' | 'recordSkipped' | 'markPublished' | 'releaseClaim'>;
+  readonly store: Pick<
+    BlobStatusStore,
+    'claim' | 'recordSkipped' | 'markPublished' | 'releaseClaim' | 'scanViews' | 'claimNeeded'
+  >;
   readonly scans: Pick<ScanRecordStore, 'save'>;
   readonly publisher: Publisher;
   readonly events: EventBus;
@@ -151,9 +154,15 @@ export class Scanner {
     const counts = { ...running.record.counts };
     const claimed: BlobStatusRow[] = [];
     const scanId = running.record.scanId;
+    const views = await this.#views(items, log);
     await forEachLimit(items, this.#o.claimConcurrency, async (blob) => {
       if (this.#abort.signal.aborted) return;
       counts.listed++;
+      // An unchanged blob costs nothing more than its share of the page's one read.
+      if (views?.has(blob.name) && !this.#o.store.claimNeeded(views.get(blob.name), blob)) {
+        counts.unchanged++;
+        return;
+      }
       try {
         if (blob.size === 0) {
           const outcome = await this.#o.store.recordSkipped(blob, scanId, EMPTY_BLOB_REASON);
@@ -197,6 +206,19 @@ export class Scanner {
       }
     }
     running.record = { ...running.record, counts };
+  }
+
+  /** The page's status rows in one paged read; undefined (each blob is then read by its claim) if it fails. */
+  async #views(items: readonly BlobRef[], log: Logger): Promise<Map<string, ScanView> | undefined> {
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (!first || !last) return undefined;
+    try {
+      return await this.#o.store.scanViews(first.container, first.name, last.name);
+    } catch (error) {
+      log.warn({ err: error }, 'could not read the status rows of a listing page; reading them one by one');
+      return undefined;
+    }
   }
 
   /**

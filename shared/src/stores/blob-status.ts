@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import { claimLapsed, claimNeeded, isRetryable, readScanViews, readStatuses, type ScanView } from './blob-scan-view.ts';
 import {
   appendHistory,
   BLOB_KIND,
@@ -16,6 +17,7 @@ import {
   type VersionedRow,
 } from './blob-status-model.ts';
 
+export type { ScanView } from './blob-scan-view.ts';
 export * from './blob-status-model.ts';
 
 /** A blob as listed from its container. */
@@ -114,8 +116,7 @@ export class BlobStatusStore {
     maxAttempts: number,
   ): Promise<{ outcome: ClaimOutcome; row: BlobStatusRow | undefined }> {
     const result = await this.#transition(blob.container, blob.name, (current, at) => {
-      const changed = !current || current.etag !== blob.etag || current.size !== blob.size;
-      if (changed) {
+      if (!current || current.etag !== blob.etag || current.size !== blob.size) {
         const reason = current ? 'blob changed' : 'new blob';
         return { write: this.#fresh(blob, 'queued', scanId, maxAttempts, at, reason, current) };
       }
@@ -125,11 +126,25 @@ export class BlobStatusStore {
         const row = { ...current, scanId, claimExpiresAt: this.#leaseEnd(at) };
         return { write: this.#moved(row, 'queued', at, reason) };
       }
-      if (!this.#retryable(current)) return { keep: `status ${current.status}` };
+      if (!isRetryable(current, this.#defaultMaxAttempts)) return { keep: `status ${current.status}` };
       return { write: this.#requeued(current, at, `retry (scan ${scanId})`, scanId) };
     });
     if (result.applied) return { outcome: 'claimed', row: result.row };
     return { outcome: result.raced ? 'lost-race' : 'unchanged', row: result.row };
+  }
+
+  /** What a scan compares a listing page with: the rows of blobs named first…last, in one paged read. */
+  scanViews(container: string, first: string, last: string): Promise<Map<string, ScanView>> {
+    return readScanViews(this.#table, container, first, last);
+  }
+
+  /** True when claim() would queue this blob given its row as read by scanViews (so the claim is worth its read). */
+  claimNeeded(view: ScanView | undefined, blob: BlobRef): boolean {
+    return claimNeeded(view, blob, {
+      defaultMaxAttempts: this.#defaultMaxAttempts,
+      claimLeaseMs: this.#claimLeaseMs,
+      at: this.#now().toISOString(),
+    });
   }
 
   async claimForQueue(blob: BlobRef, scanId: string, maxAttempts: number): Promise<ClaimOutcome> {
@@ -294,7 +309,7 @@ export class BlobStatusStore {
         const next = { ...row, rescues: (row.rescues ?? 0) + 1, attempts: row.attempts - 1 };
         return { write: this.#requeued(next, at, reason, row.scanId) };
       }
-      if (!this.#retryable(current)) return { keep: 'no attempts left' };
+      if (!isRetryable(current, this.#defaultMaxAttempts)) return { keep: 'no attempts left' };
       return { write: this.#requeued(row, at, reason, current?.scanId) };
     });
   }
@@ -335,6 +350,11 @@ export class BlobStatusStore {
     return { rows: page.map(fromEntity), continuationToken: page.continuationToken };
   }
 
+  /** Every blob row's status in one container, by blob name (one paged read of two columns). */
+  statuses(container: string): Promise<Map<string, BlobStatus>> {
+    return readStatuses(this.#table, container);
+  }
+
   /** Counts per status (reads the status column of every blob row; fine for status pages, not hot paths). */
   async countsByStatus(options: { container?: string } = {}): Promise<Record<BlobStatus, number>> {
     const counts = Object.fromEntries(BLOB_STATUSES.map((s) => [s, 0])) as Record<BlobStatus, number>;
@@ -369,11 +389,6 @@ export class BlobStatusStore {
 
   #max(row: BlobStatusRow): number {
     return row.maxAttempts ?? this.#defaultMaxAttempts;
-  }
-
-  #retryable(row: BlobStatusRow | undefined): boolean {
-    if (!row || row.attempts >= this.#max(row)) return false;
-    return row.status === 'unknown' || (row.status === 'failed' && row.retryable === true);
   }
 
   #check(current: BlobStatusRow | undefined, expect: Expect, from: readonly BlobStatus[]): string | undefined {
@@ -415,12 +430,8 @@ export class BlobStatusStore {
     return new Date(Date.parse(at) + this.#claimLeaseMs).toISOString();
   }
 
-  /** A `queued` row whose ingest request was never published and whose claim ran out. */
   #claimLapsed(row: BlobStatusRow, at: string): boolean {
-    if (row.status !== 'queued' || row.publishedAt) return false;
-    // Rows written before claims had leases: their last update plus the lease.
-    const until = row.claimExpiresAt ?? this.#leaseEnd(row.updatedAt);
-    return until <= at;
+    return claimLapsed(row, at, this.#claimLeaseMs);
   }
 
   #requeued(row: BlobStatusRow, at: string, reason: string, scanId: string | undefined): BlobStatusRow {

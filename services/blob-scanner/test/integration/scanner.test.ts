@@ -4,7 +4,7 @@ import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { ingestRequestId } from '@logferry/shared/stores/ingest-request';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import { EventBus, type LiveEvent } from '../../src/live/event-bus.ts';
-import { EMPTY_BLOB_REASON } from '../../src/scanner.ts';
+import { EMPTY_BLOB_REASON, type ScannerOptions } from '../../src/scanner.ts';
 import { AWKWARD_NAMES, RecordingPublisher, storageFixture } from '../support/fixtures.ts';
 
 describe('scanner on Azurite', () => {
@@ -64,6 +64,41 @@ describe('scanner on Azurite', () => {
     const rescan = await (again.kind === 'started' ? again.done : Promise.reject());
     assert.deepEqual(rescan.counts, { listed: 6, queued: 0, unchanged: 6, skipped: 0, lostRace: 0, failed: 0 });
     assert.equal(publisher.ingestRequests().length, 5, 'nothing republished');
+  });
+
+  it('compares each listing page with one read of its status rows, not one read per blob', async () => {
+    const fx = await storageFixture(azurite);
+    const names = [...AWKWARD_NAMES, ...Array.from({ length: 8 }, (_, i) => `TrafficFlows-${i}.csv`)];
+    for (const name of names) await fx.upload(name, 'a,b\n1,2\n');
+    await fx.upload('TrafficFlows-empty.csv', '');
+    const publisher = new RecordingPublisher();
+    const first = fx.newScanner(publisher).start({ trigger: 'manual' });
+    await (first.kind === 'started' ? first.done : Promise.reject());
+
+    const store = new BlobStatusStore(fx.table);
+    const calls = { pageReads: 0, blobReads: 0 };
+    const counting: ScannerOptions['store'] = {
+      scanViews: (...args) => {
+        calls.pageReads++;
+        return store.scanViews(...args);
+      },
+      claimNeeded: (view, blob) => store.claimNeeded(view, blob),
+      claim: (...args) => {
+        calls.blobReads++;
+        return store.claim(...args);
+      },
+      recordSkipped: (...args) => {
+        calls.blobReads++;
+        return store.recordSkipped(...args);
+      },
+      markPublished: (...args) => store.markPublished(...args),
+      releaseClaim: (...args) => store.releaseClaim(...args),
+    };
+    const again = fx.newScanner(publisher, undefined, { store: counting, pageSize: 4 }).start({ trigger: 'manual' });
+    const rescan = await (again.kind === 'started' ? again.done : Promise.reject());
+    const listed = names.length + 1;
+    assert.deepEqual(rescan.counts, { listed, queued: 0, unchanged: listed, skipped: 0, lostRace: 0, failed: 0 });
+    assert.deepEqual(calls, { pageReads: Math.ceil(listed / 4), blobReads: 0 });
   });
 
   it('requeues a changed blob and a retryable one with attempts left, not a permanent failure', async () => {

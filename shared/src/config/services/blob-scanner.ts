@@ -137,7 +137,7 @@ export const blobScannerVars = defineVars(
     COUNTS_REFRESH_MS: {
       schema: env.int(1_000, 3_600_000).default(10_000),
       description:
-        'How often counts per status are re-read while a page is open (shows changes made by other replicas).',
+        'How often counts per status are re-read in full while a page is open, for what no event reports here (other replicas, `ingesting`); in between, they follow the blob events without a read.',
     },
     PIPELINE_SAMPLE_MS: {
       schema: env.int(1_000, 600_000).default(5_000),
