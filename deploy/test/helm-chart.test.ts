@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { consumedSubscriptions } from '../../shared/src/manifest.ts';
 import { parseMappings } from '../../shared/src/mappings/index.ts';
+import { checkRoutesAgainstMappings, parseRoutes } from '../../shared/src/routes/index.ts';
 import { isService } from '../../shared/src/services.ts';
 import {
   chart,
@@ -525,6 +526,48 @@ describe('helm chart: ConfigMap', () => {
         assert.equal(d.spec?.template?.metadata.annotations?.['checksum/config'], checksum, d.metadata.name);
       }
     }
+  });
+});
+
+describe('helm chart: routes', () => {
+  const routes = JSON.parse(readFileSync(join(chart, '../../../routes.json'), 'utf8'));
+
+  it('mounts routes.json for sqs-poller and s3-fetcher, as the allow-list in place of aws.allowedBuckets', async () => {
+    const docs = renderChart([REQUIRED, { aws: { allowedBuckets: [] }, routes }]);
+    const envs = await serviceEnvs(docs);
+    for (const s of envs) assert.deepEqual(s.problems, [], `${s.service} accepts its environment`);
+    const cm = named(docs, 'ConfigMap', `${FULLNAME}-config`);
+    const text = cm?.data?.['routes.json'];
+    assert.ok(text, 'the ConfigMap carries routes.json');
+    const parsed = parseRoutes(JSON.parse(text));
+    assert.deepEqual(
+      parsed.map((r) => r.logsIngestion?.stream).sort(),
+      ['Custom-Code42Audit_CL', 'Custom-Code42FileEvents_CL', 'Custom-VpcFlowLogs_CL'],
+      'every route (order is irrelevant: the most specific match wins)',
+    );
+    checkRoutesAgainstMappings(parsed, parseMappings(mergedValues([REQUIRED]).mappings), 'routes.json');
+    for (const s of envs) {
+      const routed = s.service === 'sqs-poller' || s.service === 's3-fetcher';
+      assert.equal(s.env.ROUTES_FILE, routed ? '/etc/logferry/routes.json' : undefined, s.service);
+      if (!routed) continue;
+      assert.equal(s.env.S3_ALLOWED_BUCKETS, undefined, `${s.service}: the routes are the allow-list`);
+      const mount = s.container.volumeMounts?.find((m) => m.mountPath === '/etc/logferry');
+      assert.ok(mount?.readOnly, `${s.service} mounts /etc/logferry read-only`);
+      const volume = s.deployment.spec!.template!.spec.volumes?.find((v) => v.name === mount.name);
+      assert.equal(volume?.configMap?.name, `${FULLNAME}-config`);
+    }
+    const fetcher = envs.find((s) => s.service === 's3-fetcher');
+    const adx = envs.some((s) => s.service === 'adx-ingester');
+    assert.equal(fetcher?.env.MAPPINGS_FILE !== undefined, adx, 's3-fetcher checks adx flags iff adx-ingester runs');
+  });
+
+  it('keeps aws.allowedBuckets as a narrowing when both are given, and has no routes.json without routes', async () => {
+    const both = await serviceEnvs(renderChart([REQUIRED, { routes }]));
+    assert.equal(both.find((s) => s.service === 's3-fetcher')?.env.S3_ALLOWED_BUCKETS, 'incydr-logs');
+    const none = renderChart([REQUIRED]);
+    assert.equal(named(none, 'ConfigMap', `${FULLNAME}-config`)?.data?.['routes.json'], undefined);
+    const envs = await serviceEnvs(none);
+    assert.ok(envs.every((s) => s.env.ROUTES_FILE === undefined));
   });
 });
 

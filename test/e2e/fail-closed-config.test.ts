@@ -1,7 +1,7 @@
 // Fail closed at start: a configuration that would silently widen what a service may touch stops it
 // with EX_CONFIG (78), naming the variable and never echoing a secret. Each service runs as its own process.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +52,28 @@ describe('fail-closed configuration (services as processes)', () => {
       }
     });
   }
+
+  it('a routes file with a bad entry stops sqs-poller and s3-fetcher with exit 78, naming the entry and field', async () => {
+    const file = join(logDir, 'routes.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        VpcFlowLogs: { match: { bucket: 'logs-bucket', glob: 'AWSLogs/**' }, format: 'xml', adx: true },
+        Nowhere: { match: { bucket: 'logs-bucket', prefix: 'n/' } },
+      }),
+    );
+    const env = { AWS_REGION: 'us-east-1', HEALTH_PORT: '0', ROUTES_FILE: file, SERVICEBUS_CONNECTION_STRING: SB };
+    const poller = await exitOf('sqs-poller', { ...env, SQS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/q' });
+    const fetcher = await exitOf('s3-fetcher', { ...env, STORAGE_CONNECTION_STRING: STORAGE });
+    for (const [name, r] of [
+      ['sqs-poller', poller],
+      ['s3-fetcher', fetcher],
+    ] as const) {
+      assert.equal(r.code, 78, `${name}: ${r.output}`);
+      assert.match(r.output, /routes error: entry "VpcFlowLogs": format: /, name);
+      assert.match(r.output, /routes error: entry "Nowhere": the route sends its records nowhere/, name);
+    }
+  });
 
   it('a Logs Ingestion endpoint with credentials in its URL stops la-uploader with exit 78, the password unprinted', async () => {
     const password = 'planted-p4ssw0rd-in-url';

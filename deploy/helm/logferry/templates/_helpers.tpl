@@ -107,9 +107,12 @@ authenticate (workload identity: no secrets in the pod spec).
   value: {{ required "aws.roleArn is required (the IAM role trusted for the Azure identity)" .Values.aws.roleArn | quote }}
 - name: AWS_WEB_IDENTITY_AUDIENCE
   value: {{ .Values.aws.webIdentityAudience | quote }}
-{{- /* `required` passes an empty list (only nil and "" fail it), so check the joined string. */}}
+{{- /* `required` passes an empty list (only nil and "" fail it), so check the joined string. With routes, the
+routes are the allow-list and aws.allowedBuckets, when given, narrows them. */}}
+{{- if or .Values.aws.allowedBuckets (empty .Values.routes) }}
 - name: S3_ALLOWED_BUCKETS
-  value: {{ required "aws.allowedBuckets needs at least one bucket" (join "," .Values.aws.allowedBuckets) | quote }}
+  value: {{ required "aws.allowedBuckets needs at least one bucket (or set routes)" (join "," .Values.aws.allowedBuckets) | quote }}
+{{- end }}
 {{- if .Values.aws.allowedPrefixes }}
 - name: S3_ALLOWED_PREFIXES
   value: {{ join "," .Values.aws.allowedPrefixes | quote }}

@@ -17,7 +17,20 @@ it, and la-uploader, while adx-ingester runs, keeps the staged batches whose sou
 reads the same blob from its staged-batches subscription). Called with (dict "root" $ "name" <service>).
 */}}
 {{- define "logferry.mountsMappings" -}}
-{{- or (eq .name "adx-ingester") (and (eq .name "la-uploader") .root.Values.adxIngester.enabled) -}}
+{{- $adx := .root.Values.adxIngester.enabled -}}
+{{- /* s3-fetcher checks the routes' adx flags against mappings.json. */ -}}
+{{- $routedFetcher := and (eq .name "s3-fetcher") (not (empty .root.Values.routes)) -}}
+{{- or (eq .name "adx-ingester") (and (or (eq .name "la-uploader") $routedFetcher) $adx) -}}
+{{- end -}}
+
+{{/* Whether a service reads routes.json: sqs-poller and s3-fetcher, when the routes value is set. */}}
+{{- define "logferry.mountsRoutes" -}}
+{{- and (has .name (list "sqs-poller" "s3-fetcher")) (not (empty .root.Values.routes)) -}}
+{{- end -}}
+
+{{/* Whether a service mounts the ConfigMap at /etc/logferry. */}}
+{{- define "logferry.mountsConfig" -}}
+{{- or (eq (include "logferry.mountsMappings" .) "true") (eq (include "logferry.mountsRoutes" .) "true") -}}
 {{- end -}}
 
 {{/*
@@ -47,6 +60,10 @@ Called with (dict "root" $ "name" <service> "svc" <its values>).
 {{- if eq (include "logferry.mountsMappings" (dict "root" $root "name" $name)) "true" }}
 - name: MAPPINGS_FILE
   value: /etc/logferry/mappings.json
+{{- end }}
+{{- if eq (include "logferry.mountsRoutes" (dict "root" $root "name" $name)) "true" }}
+- name: ROUTES_FILE
+  value: /etc/logferry/routes.json
 {{- end }}
 {{- /* The containers a message may name: la-uploader and adx-ingester refuse staged batches elsewhere. */}}
 {{- if has $name (list "la-uploader" "adx-ingester") }}
