@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { type ConfigDefinition, parseConfig, type VarSpecs } from '../../shared/src/config/define.ts';
+import { parseDockerfile } from './dockerfile-plan.ts';
 
 const root = join(import.meta.dirname, '../..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -126,13 +127,24 @@ describe('docker-compose.yml', () => {
       assert.ok(compose.services[name]?.healthcheck, `${name} has a health check`);
   });
 
-  it('points image builds at Dockerfile targets that exist', () => {
-    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-    const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)/gim)].map((m) => m[1]));
+  it('points image builds at Dockerfile targets that exist; the six services run the default target, as the chart does', () => {
+    const dockerfile = parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+    const targets = new Set(dockerfile.stages.map((s) => s.name));
     for (const [name, svc] of Object.entries(compose.services)) {
       const target = (svc.build as { target?: string } | undefined)?.target;
       if (target) assert.ok(targets.has(target), `${name} builds target ${target}`);
+      if (SERVICES.includes(name))
+        assert.equal(
+          target ?? dockerfile.defaultTarget.name,
+          dockerfile.defaultTarget.name,
+          `${name} runs what \`docker build .\` builds`,
+        );
     }
+    assert.equal(
+      (compose.services.standins?.build as { target?: string } | undefined)?.target,
+      'local',
+      'the stand-ins need the local image (dev dependencies)',
+    );
     assert.ok(existsSync(join(root, 'mappings.json')), 'mappings.json is mounted by path');
   });
 });

@@ -1,143 +1,181 @@
-// No Docker engine here. This test reads the Dockerfile, lays out in a temp dir exactly the files its build
-// stage COPYs from the build context (after .dockerignore; the runtime stage takes /app whole), and checks that
-// the entrypoint starts every service
-// from those files alone: each one gets as far as validating its configuration (exit 78 naming a variable),
-// which means every module it imports is in the image.
+// The image `docker build .` gives, built as a plan (./dockerfile-plan.ts: no Docker engine here): the default
+// target's instructions carried out in a temp dir, npm's install included, so the node_modules looked at are the
+// ones the Dockerfile's own command installs. Then each service is started from those files with the arguments
+// the Helm chart gives its container: it must get as far as validating its configuration (exit 78 naming a
+// variable), which means the entrypoint routes to the service and every module it imports is in the image.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, matchesGlob } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { baseImage, type ImagePlan, parseDockerfile, planImage } from './dockerfile-plan.ts';
+import { coalesceValues, loadChart } from './helm-render.ts';
 
 const root = join(import.meta.dirname, '../..');
-const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+const dockerfile = parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8'));
 const SERVICES = ['sqs-poller', 's3-fetcher', 'la-uploader', 'blob-scanner', 'adx-ingester', 'completion-checker'];
+const RUNTIME_WORKSPACES = ['shared', 'cli', ...SERVICES.map((s) => `services/${s}`)];
 
-interface Stage {
-  name: string;
-  from: string;
-  lines: string[];
+const readJson = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8')) as Record<string, unknown>;
+const names = (deps: unknown) => Object.keys((deps as Record<string, string> | undefined) ?? {});
+
+/**
+ * Packages the runtime image must not hold: every dev dependency in the repository, everything the stand-ins,
+ * tests and benchmarks depend on, and those workspaces themselves, except what a runtime workspace needs in
+ * production (directly, or through a package it installs for itself); and, whatever asks for them, the tools the
+ * issue found in the image by name.
+ */
+const ALWAYS_FORBIDDEN = ['azurite', 'fauxqs', 'typescript', 'selfsigned', 'playwright-core', '@biomejs/biome'];
+function forbiddenPackages(installed: ReadonlyMap<string, string[]>): Set<string> {
+  const forbidden = new Set<string>();
+  for (const w of ['.', 'standins', 'test', 'bench', ...RUNTIME_WORKSPACES])
+    for (const n of names(readJson(join(w, 'package.json')).devDependencies)) forbidden.add(n);
+  for (const w of ['standins', 'test', 'bench']) {
+    const p = readJson(join(w, 'package.json'));
+    forbidden.add(String(p.name));
+    for (const n of names(p.dependencies)) forbidden.add(n);
+  }
+  for (const w of RUNTIME_WORKSPACES)
+    for (const n of names(readJson(join(w, 'package.json')).dependencies)) forbidden.delete(n);
+  // A package some allowed installed package depends on is there for production (rhea under @azure/service-bus).
+  for (const [name, paths] of installed) {
+    if (forbidden.has(name)) continue;
+    for (const path of paths) {
+      const p = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as Record<string, unknown>;
+      for (const n of [...names(p.dependencies), ...names(p.optionalDependencies), ...names(p.peerDependencies)])
+        forbidden.delete(n);
+    }
+  }
+  for (const n of ALWAYS_FORBIDDEN) forbidden.add(n);
+  return forbidden;
 }
-function stages(): Stage[] {
-  const out: Stage[] = [];
-  for (const raw of dockerfile.replace(/\\\n/g, ' ').split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) out.push({ from: from[1] ?? '', name: from[2] ?? String(out.length), lines: [] });
-    else out.at(-1)?.lines.push(line);
+
+/** Every package directory under a node_modules tree (nested ones included): name → paths. */
+function installedPackages(dir: string, out = new Map<string, string[]>()): Map<string, string[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (entry.startsWith('.')) continue;
+    const full = join(dir, entry);
+    if (entry.startsWith('@')) {
+      for (const sub of readdirSync(full)) record(`${entry}/${sub}`, join(full, sub), out);
+    } else record(entry, full, out);
   }
   return out;
 }
-
-/** Docker's .dockerignore semantics, enough for ours: later patterns win, `!` re-includes. */
-function ignored(path: string, patterns: string[]): boolean {
-  let result = false;
-  for (const p of patterns) {
-    const negate = p.startsWith('!');
-    const pattern = negate ? p.slice(1) : p;
-    if (matchesGlob(path, pattern) || matchesGlob(path, `${pattern}/**`)) result = !negate;
-  }
-  return result;
+function record(name: string, path: string, out: Map<string, string[]>): void {
+  out.set(name, [...(out.get(name) ?? []), path]);
+  installedPackages(join(path, 'node_modules'), out);
 }
 
-describe('Dockerfile', () => {
-  const all = stages();
-  const runtime = all.find((s) => s.name === 'runtime');
-  const build = all.find((s) => s.name === 'build');
-  let app: string;
-
-  before(() => {
-    assert.ok(runtime && build, 'stages named build and runtime');
-    assert.ok(runtime.lines.includes('COPY --from=build --chown=root:root /app /app'), 'runtime takes /app from build');
-    const patterns = readFileSync(join(root, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    const tracked = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
-      cwd: root,
-      encoding: 'utf8',
-    })
-      .stdout.split('\n')
-      .filter((f) => f && !ignored(f, patterns));
-    const dir = mkdtempSync(join(tmpdir(), 'logferry-image-'));
-    app = join(dir, 'app');
-    for (const line of build.lines) {
-      const copy = /^COPY\s+(?!--from)(?:--\S+\s+)*(.+)$/i.exec(line);
-      if (!copy) continue;
-      const parts = (copy[1] ?? '').split(/\s+/);
-      const dest = parts.pop() ?? '';
-      for (const src of parts) {
-        const prefix = src.replace(/\/$/, '');
-        for (const f of tracked.filter((t) => t === prefix || t.startsWith(`${prefix}/`))) {
-          const target =
-            dest.endsWith('/') && !src.endsWith('/')
-              ? join(app, dest, f.split('/').pop() ?? f)
-              : join(app, dest === './' ? f : f.replace(prefix, dest.replace(/\/$/, '')));
-          mkdirSync(dirname(target), { recursive: true });
-          cpSync(join(root, f), target);
+/** The container args the chart renders for each service, from every example values file. */
+function chartArgs(): Map<string, string[]> {
+  const chart = join(root, 'deploy/helm/logferry');
+  const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8'));
+  const byService = new Map<string, string[]>();
+  for (const example of readdirSync(join(chart, 'examples'))) {
+    const merged = coalesceValues(values, parse(readFileSync(join(chart, 'examples', example), 'utf8')));
+    for (const text of loadChart(chart)
+      .render(merged as Record<string, unknown>, { name: 'rel', namespace: 'ns' })
+      .values()) {
+      for (const doc of text.split(/^---$/m).map((d) => parse(d) as Record<string, unknown> | null)) {
+        if (doc?.kind !== 'Deployment') continue;
+        const pod = (doc.spec as { template: { spec: { containers: { command?: string[]; args?: string[] }[] } } })
+          .template.spec;
+        for (const c of pod.containers) {
+          assert.equal(c.command, undefined, 'the chart keeps the image ENTRYPOINT');
+          const service = c.args?.[0] ?? '';
+          byService.set(service, c.args ?? []);
         }
       }
     }
-    // The build stage's node_modules: third-party packages from this checkout, workspace links to the image's copies.
-    const modules = join(app, 'node_modules');
-    mkdirSync(join(modules, '@logferry'), { recursive: true });
-    for (const entry of readdirSync(join(root, 'node_modules'))) {
-      if (entry !== '@logferry' && entry !== '.bin')
-        symlinkSync(join(root, 'node_modules', entry), join(modules, entry));
-    }
-    const workspaces: Record<string, string> = { shared: 'shared', cli: 'cli' };
-    for (const s of SERVICES) workspaces[s] = `services/${s}`;
-    for (const [name, path] of Object.entries(workspaces)) {
-      symlinkSync(join(app, path), join(modules, '@logferry', name));
-      // Packages npm nested under a workspace (version conflicts) are in the image too.
-      const nested = join(root, path, 'node_modules');
-      if (existsSync(nested)) symlinkSync(nested, join(app, path, 'node_modules'));
-    }
-  });
-  after(() => rmSync(dirname(app), { recursive: true, force: true }));
+  }
+  return byService;
+}
 
-  it('builds from Node 24 slim, installs production dependencies only, runs as a non-root user', () => {
-    for (const s of all) assert.match(s.from, /^node:24-slim$/, `stage ${s.name}`);
+describe('Dockerfile: the default target, built as a plan', () => {
+  let image: ImagePlan;
+
+  before(() => {
+    image = planImage(dockerfile, { context: root });
+  });
+  after(() => image?.dispose());
+
+  it('is the runtime image: Node 24 slim from a build argument, non-root, the service runner as entrypoint', () => {
+    assert.equal(dockerfile.defaultTarget.name, 'runtime', 'the last stage is what `docker build .` builds');
     assert.ok(
-      build?.lines.some((l) => /npm ci\b.*--omit=dev/.test(l)),
-      'npm ci --omit=dev',
+      dockerfile.stages.some((s) => s.name === 'local'),
+      'the local image is a named target (--target local)',
     );
-    assert.ok(runtime?.lines.includes('USER node'), 'USER node');
-    const entrypoint = runtime?.lines.find((l) => l.startsWith('ENTRYPOINT'));
-    assert.equal(
-      entrypoint,
-      'ENTRYPOINT ["node", "cli/src/main.ts", "run"]',
-      'exec form: node is PID 1 and gets SIGTERM',
-    );
+    // Pinning by digest is a build argument away: every FROM takes the base from NODE_IMAGE.
+    assert.equal(dockerfile.globalArgs.get('NODE_IMAGE'), 'node:24-slim');
+    for (const s of dockerfile.stages) {
+      assert.equal(s.from, `\${NODE_IMAGE}`, `stage ${s.name} takes its base from the NODE_IMAGE argument`);
+      const pinned = `node:24-slim@sha256:${'0'.repeat(64)}`;
+      assert.equal(baseImage(dockerfile, s, { NODE_IMAGE: pinned }), pinned);
+    }
+    assert.equal(image.user, 'node');
+    assert.deepEqual(image.entrypoint, ['node', 'cli/src/main.ts', 'run'], 'exec form: node is PID 1 and gets SIGTERM');
+    assert.equal(image.env.NODE_ENV, 'production');
   });
 
-  it('leaves tests, stand-ins and benchmarks out of the runtime image', () => {
-    const files = spawnSync('find', [app, '-path', `${app}/node_modules`, '-prune', '-o', '-type', 'f', '-print'], {
-      encoding: 'utf8',
-    }).stdout;
-    const inApp = files.split('\n').map((f) => f.slice(app.length + 1));
+  it("holds production dependencies only: no stand-in, test or dev package in the install's node_modules", (t) => {
+    const installed = installedPackages(image.path('node_modules'));
+    for (const w of RUNTIME_WORKSPACES) installedPackages(join(image.path(w), 'node_modules'), installed);
+    const forbidden = forbiddenPackages(installed);
+    const found = [...installed.keys()].filter((n) => forbidden.has(n)).sort();
     assert.deepEqual(
-      inApp.filter((f) => /(^|\/)test\/|^standins\/|^bench\//.test(f) && !f.endsWith('package.json')),
+      found,
+      [],
+      `forbidden packages in the image: ${found.map((n) => installed.get(n)?.[0]).join(', ')}`,
+    );
+    // The services' own SDKs are there (the list above is not empty for want of an install).
+    for (const p of ['@azure/service-bus', '@azure/identity', '@aws-sdk/client-s3', 'azure-kusto-ingest', 'pino'])
+      assert.ok(installed.has(p), `${p} installed`);
+    const du = spawnSync('du', ['-sm', image.path('node_modules')], { encoding: 'utf8' }).stdout.split('\t')[0];
+    t.diagnostic(`${installed.size} packages, ${du} MB in node_modules`);
+  });
+
+  it('leaves tests, stand-ins and benchmarks out of the image', () => {
+    const files = spawnSync('find', ['.', '-path', './node_modules', '-prune', '-o', '-type', 'f', '-print'], {
+      cwd: image.path('.'),
+      encoding: 'utf8',
+    }).stdout.split('\n');
+    assert.deepEqual(
+      files.filter((f) => /(^|\/)test\/|^\.\/standins\/|^\.\/bench\//.test(f)),
       [],
     );
-    assert.match(files, /services\/sqs-poller\/src\/main\.ts/);
-    assert.match(files, /mappings\.json/);
+    assert.ok(statSync(image.path('services/sqs-poller/src/main.ts')).isFile());
+    assert.ok(statSync(image.path('mappings.json')).isFile());
   });
 
   it('prints the services it can run', () => {
-    const r = spawnSync(process.execPath, ['cli/src/main.ts', 'run', '--help'], { cwd: app, encoding: 'utf8' });
+    const [cmd, ...args] = [...image.entrypoint, '--help'];
+    assert.equal(cmd, 'node');
+    const r = spawnSync(process.execPath, args, { cwd: image.path('.'), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     for (const s of SERVICES) assert.ok(r.stdout.includes(s), s);
   });
 
-  for (const service of SERVICES) {
-    it(`starts ${service} from the image's files (reaches configuration: exit 78 naming the variable)`, () => {
-      const r = spawnSync(process.execPath, ['cli/src/main.ts', 'run', service], {
-        cwd: app,
+  const args = chartArgs();
+  it('the chart runs all six services, each with its name as the container args', () => {
+    assert.deepEqual([...args.keys()].sort(), [...SERVICES].sort());
+  });
+
+  for (const [service, containerArgs] of args) {
+    it(`starts ${service} from the image with the chart's args ${JSON.stringify(containerArgs)} (exit 78 naming a variable)`, () => {
+      const [cmd, ...argv] = [...image.entrypoint, ...containerArgs];
+      assert.equal(cmd, 'node');
+      const r = spawnSync(process.execPath, argv, {
+        cwd: image.path('.'),
         encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+        env: { ...image.env, PATH: process.env.PATH ?? '', HOME: tmpdir() },
         timeout: 30_000,
       });
       assert.equal(r.status, 78, `exit ${r.status}\n${r.stderr}`);
