@@ -9,9 +9,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { ofKind, renderChart, SOURCES } from './chart-fixture.ts';
 import { baseImage, type ImagePlan, parseDockerfile, planImage } from './dockerfile-plan.ts';
-import { coalesceValues, loadChart } from './helm-render.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dockerfile = parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8'));
@@ -74,25 +73,14 @@ function record(name: string, path: string, out: Map<string, string[]>): void {
   installedPackages(join(path, 'node_modules'), out);
 }
 
-/** The container args the chart renders for each service, from every example values file. */
+/** The container args the chart renders for each service, from values.yaml with the required settings and each example. */
 function chartArgs(): Map<string, string[]> {
-  const chart = join(root, 'deploy/helm/logferry');
-  const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8'));
   const byService = new Map<string, string[]>();
-  for (const example of readdirSync(join(chart, 'examples'))) {
-    const merged = coalesceValues(values, parse(readFileSync(join(chart, 'examples', example), 'utf8')));
-    for (const text of loadChart(chart)
-      .render(merged as Record<string, unknown>, { name: 'rel', namespace: 'ns' })
-      .values()) {
-      for (const doc of text.split(/^---$/m).map((d) => parse(d) as Record<string, unknown> | null)) {
-        if (doc?.kind !== 'Deployment') continue;
-        const pod = (doc.spec as { template: { spec: { containers: { command?: string[]; args?: string[] }[] } } })
-          .template.spec;
-        for (const c of pod.containers) {
-          assert.equal(c.command, undefined, 'the chart keeps the image ENTRYPOINT');
-          const service = c.args?.[0] ?? '';
-          byService.set(service, c.args ?? []);
-        }
+  for (const source of SOURCES) {
+    for (const d of ofKind(renderChart(source.overrides), 'Deployment')) {
+      for (const c of d.spec?.template?.spec.containers ?? []) {
+        assert.equal((c as { command?: unknown }).command, undefined, 'the chart keeps the image ENTRYPOINT');
+        byService.set(c.args?.[0] ?? '', c.args ?? []);
       }
     }
   }

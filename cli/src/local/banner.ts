@@ -2,7 +2,10 @@ import { relative } from 'node:path';
 import { loadRoutes } from '@logferry/shared/routes/index';
 import type { LocalEndpoints } from '@logferry/standins';
 
-const CLI = 'node cli/src/main.ts';
+// The installed bin (cli/bin/logferry.mjs): runs on any Node npm runs on, under Node 24 when the Node is older.
+const CLI = 'npx logferry';
+
+const cmd = (sub: string, what: string) => `  ${`${CLI} ${sub}`.padEnd(34)}${what}`;
 
 /** What a new user needs after `npm start`: where to look, how to add data, what to try. */
 export function banner(e: LocalEndpoints, logDir: string, cwd = process.cwd()): string {
@@ -24,16 +27,19 @@ export function banner(e: LocalEndpoints, logDir: string, cwd = process.cwd()): 
     `  Service logs       ${logs}/<service>.log`,
     '',
     'Send more data:',
-    `  ${CLI} seed                  more Code42 events in S3 (announced on SQS) and ADX sample files`,
+    cmd('seed', 'more Code42 events in S3 (announced on SQS) and ADX sample files'),
     `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${e.aws.endpoint} s3 cp events.json.gz s3://${e.bucket}/code42/file-events/`,
     `    then ${CLI} backfill s3://${e.bucket}/code42/file-events/ --since <time of the copy>   (fauxqs sends no bucket notifications)`,
-    `  upload TrafficFlows-*.csv or AuthEvents-*.json to container "${e.dataContainer}", then "Scan now" on the page or ${CLI} scan`,
+    `  a file for ADX: name it after its mapping (TrafficFlows-*.csv, AuthEvents-*.json, DnsQueries-*.json.gz), put it in`,
+    `  container "${e.dataContainer}" (Azurite's well-known development key, not a secret), then "Scan now" on the page or ${CLI} scan:`,
+    `    export AZURE_STORAGE_CONNECTION_STRING='${e.storageConnectionString}'`,
+    `    az storage blob upload --container-name ${e.dataContainer} --file TrafficFlows-mine.csv --name TrafficFlows-mine.csv`,
     '',
     'Try:',
-    `  ${CLI} status                counts per status and the failures`,
-    `  ${CLI} dlq list              dead-letter queues of every subscription`,
-    `  ${CLI} config check --local  every service's configuration and endpoints`,
-    `  ${CLI} --help                all commands`,
+    cmd('status', 'counts per status and the failures'),
+    cmd('dlq list', 'dead-letter queues of every subscription'),
+    cmd('config check --local', "every service's configuration and endpoints"),
+    cmd('--help', 'all commands'),
     '',
     'Ctrl-C stops everything.',
     '',

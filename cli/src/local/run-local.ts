@@ -3,8 +3,9 @@ import type { LocalStack, ServiceProcess, StackService } from '@logferry/standin
 import { EXIT } from '../help.ts';
 import { banner } from './banner.ts';
 import { formatLiveCounts, readLiveCounts } from './live-counts.ts';
-import { ServiceGroup } from './service-group.ts';
+import { killGroup, ServiceGroup } from './service-group.ts';
 import { defaultBaseDir } from './state.ts';
+import { onStopRequest, type StopReason } from './stop-requests.ts';
 
 export interface RunLocalOptions {
   readonly baseDir?: string;
@@ -14,11 +15,15 @@ export interface RunLocalOptions {
   readonly liveIntervalMs: number;
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+let quiet = false;
+const say = (line: string) => {
+  if (!quiet) process.stdout.write(`${line}\n`);
+};
 
 /**
  * `npm start`: the stand-ins, sample data, the six services as child processes, a banner and a live line;
- * Ctrl-C or SIGTERM stops the services first (they settle in-flight work), then the stand-ins.
+ * Ctrl-C, SIGTERM or the parent's exit (./stop-requests.ts) stops the services first (they settle in-flight
+ * work), then the stand-ins.
  */
 export async function runLocal(o: RunLocalOptions): Promise<number> {
   const standins = await import('@logferry/standins');
@@ -33,33 +38,50 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
   }
   const started = Date.now();
   say('Starting the stand-ins: fauxqs (SQS, S3), Azurite, Service Bus, Logs Ingestion, ADX, STS…');
-  // Ctrl-C while the stand-ins start must not orphan Azurite (its own process group): note it, stop after.
-  let early: NodeJS.Signals | undefined;
-  const onEarly = (signal: NodeJS.Signals) => {
-    early = signal;
+  // One listener for the whole run. A stop asked for while the stand-ins start must not orphan Azurite (its own
+  // process group): it is noted, and carried out once they are up.
+  const group = new ServiceGroup();
+  let stack: LocalStack | undefined;
+  let early: StopReason | undefined;
+  let onStop = (reason: StopReason) => {
+    early ??= reason;
   };
-  process.on('SIGINT', onEarly);
-  process.on('SIGTERM', onEarly);
+  onStopRequest((reason, repeated) => {
+    // Nobody reads stdout once the parent is gone (a closed pipe would end this process mid-shutdown).
+    if (reason === 'parent exited') quiet = true;
+    if (repeated) {
+      say('Second signal: killing everything.');
+      group.killAll();
+      killGroup(stack?.azurite.process.pid);
+      return;
+    }
+    onStop(reason);
+  });
+  // Last resort when this process exits without a shutdown (an uncaught error, a second signal).
+  process.on('exit', () => {
+    group.killAll();
+    killGroup(stack?.azurite.process.pid);
+  });
   // Several sources in one deployment, as production runs them: routes.json's three sources, three streams.
-  const stack: LocalStack = await standins.startLocalStack({
+  const up: LocalStack = await standins.startLocalStack({
     baseDir,
     ports: { statusPage: o.statusPort },
     routesFile: standins.DEFAULT_ROUTES_FILE,
   });
-  process.off('SIGINT', onEarly);
-  process.off('SIGTERM', onEarly);
+  stack = up;
   if (early) {
-    await stack.stop();
+    await up.stop();
+    stack = undefined;
     say(`${early}: stopped.`);
     return EXIT.ok;
   }
-  const group = new ServiceGroup();
   let stopping: Promise<number> | undefined;
   const shutdown = (signal: string): Promise<number> => {
     stopping ??= (async () => {
       say(`\n${signal}: stopping the services (they finish in-flight work), then the stand-ins…`);
       const unclean = await group.stopAll(10_000);
-      await stack.stop();
+      await up.stop();
+      stack = undefined;
       await standins.removeStackState(baseDir);
       for (const line of unclean) say(`  ${line}`);
       say('Stopped.');
@@ -68,18 +90,8 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
     return stopping;
   };
   const stopped = new Promise<number>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(signal, () => {
-        if (stopping) {
-          say('Second signal: killing everything.');
-          group.killAll();
-          return;
-        }
-        void shutdown(signal).then(resolve);
-      });
-    }
+    onStop = (reason) => void shutdown(reason).then(resolve);
   });
-  process.on('exit', () => group.killAll());
 
   try {
     await standins.writeStackState({
@@ -87,21 +99,21 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       baseDir,
-      endpoints: stack.endpoints,
-      ports: stack.ports,
+      endpoints: up.endpoints,
+      ports: up.ports,
     });
     say(`Stand-ins up in ${((Date.now() - started) / 1000).toFixed(1)} s. Starting the services…`);
     for (const name of standins.STACK_SERVICES) {
       group.add(
-        await standins.startServiceProcess(name, stack.serviceEnv(name), {
-          logDir: stack.logDir,
+        await standins.startServiceProcess(name, up.serviceEnv(name), {
+          logDir: up.logDir,
           ...(o.verbose ? { echo: true } : {}),
         }),
       );
     }
     await group.waitReady(60_000);
     say(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (o.seed) await seedAndScan(stack, standins.seedSampleData);
+    if (o.seed) await seedAndScan(up, standins.seedSampleData);
   } catch (err) {
     // A Ctrl-C during start makes services exit before they are ready: that is the stop asked for.
     if (stopping) return stopping;
@@ -109,7 +121,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
     await shutdown('start failed');
     return EXIT.failure;
   }
-  say(banner(stack.endpoints, stack.logDir));
+  say(banner(up.endpoints, up.logDir));
   group.onUnexpectedExit((p: ServiceProcess, code: number) => {
     if (!stopping) say(`!! ${p.name} exited with code ${code}; its log: ${p.logFile}`);
   });
@@ -119,7 +131,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
   let lastSaidAt = 0;
   const live = setInterval(() => {
     if (stopping) return;
-    readLiveCounts(stack, topology)
+    readLiveCounts(up, topology)
       .then((c) => {
         const line = formatLiveCounts(c);
         const counts = line.slice(line.indexOf(']'));

@@ -4,6 +4,7 @@ import { EXIT } from '../help.ts';
 import { SERVICES } from '../services.ts';
 import { ServiceGroup } from './service-group.ts';
 import { defaultBaseDir } from './state.ts';
+import { onStopRequest } from './stop-requests.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -40,17 +41,16 @@ export async function runRemote(o: { verbose: boolean; baseDir?: string }): Prom
   );
   return new Promise<number>((resolve) => {
     let stopping = false;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(signal, () => {
-        if (stopping) return group.killAll();
-        stopping = true;
-        say(`${signal}: stopping the services…`);
-        void group.stopAll(30_000).then((problems) => {
-          for (const p of problems) say(`  ${p}`);
-          resolve(problems.length === 0 ? EXIT.ok : EXIT.failure);
-        });
+    onStopRequest((reason, repeated) => {
+      if (repeated) return group.killAll();
+      if (stopping) return;
+      stopping = true;
+      if (reason !== 'parent exited') say(`${reason}: stopping the services…`);
+      void group.stopAll(30_000).then((problems) => {
+        if (reason !== 'parent exited') for (const p of problems) say(`  ${p}`);
+        resolve(problems.length === 0 ? EXIT.ok : EXIT.failure);
       });
-    }
+    });
     process.on('exit', () => group.killAll());
   });
 }

@@ -45,13 +45,16 @@ export class ServiceGroup {
   /** Last resort (second Ctrl-C, process exit): synchronous, no waiting. */
   killAll(): void {
     this.#stopping = true;
-    for (const p of this.#procs) {
-      if (!p.running || p.pid <= 0) continue;
-      try {
-        process.kill(-p.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const p of this.#procs) if (p.running) killGroup(p.pid);
+  }
+}
+
+/** SIGKILL to the process group `pid` leads (a detached child): it and anything it started. */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined || pid <= 0) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
