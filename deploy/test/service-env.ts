@@ -19,7 +19,8 @@ async function configOf(service: string): Promise<ConfigDefinition<VarSpecs>> {
 }
 
 // Read by Node itself, not by a service's config.
-const RUNTIME_VARS = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
+// Read by Node, or by the CLI in the pod (LOGFERRY_SERVICE: `config check`'s default service), not the service.
+const RUNTIME_VARS = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'LOGFERRY_SERVICE']);
 
 /** What the AKS workload identity webhook adds to a pod labelled azure.workload.identity/use=true. */
 function webhookEnv(sa: Manifest | undefined): Record<string, string> {

@@ -19,12 +19,16 @@ export const config: Command = {
       'signing keys when AUTH_TENANT_ID is set, and mappings.json. Each line is `ok` or the precise failure.',
     ].join('\n'),
     options: [
-      ['--service NAME|all', `one of ${SERVICES.join(', ')}, or all (default)`],
+      [
+        '--service NAME|all',
+        `one of ${SERVICES.join(', ')}, or all; default: LOGFERRY_SERVICE (the chart sets it in each pod, so in a pod this checks that pod's service), else all`,
+      ],
       ['--timeout MS', 'per endpoint (default 5000)'],
       ['--local', "check each service's environment in the running local stack (npm start) instead"],
     ],
     examples: [
       'logferry config check --service la-uploader',
+      "kubectl -n logferry exec deploy/logferry-la-uploader -- node cli/src/main.ts config check   # that pod's service",
       'env $(cat prod.env | xargs) logferry config check',
       'logferry config check --local',
     ],
@@ -41,15 +45,18 @@ export const config: Command = {
     const { values } = parseCommandArgs(
       rest,
       {
-        service: { type: 'string', default: 'all' },
+        service: { type: 'string' },
         timeout: { type: 'string' },
         local: { type: 'boolean', default: false },
       },
       false,
     );
-    const which = values.service;
+    // In a pod, the chart's LOGFERRY_SERVICE names the service whose environment this is: the others' would fail.
+    const which = values.service ?? process.env.LOGFERRY_SERVICE ?? 'all';
     if (which !== 'all' && !isService(which))
-      throw new UsageError(`--service must be all or one of ${SERVICES.join(', ')}`);
+      throw new UsageError(
+        `${values.service === undefined ? 'LOGFERRY_SERVICE' : '--service'} must be all or one of ${SERVICES.join(', ')}`,
+      );
     const timeoutMs = intOption(values.timeout, 'timeout', 5_000, 100, 120_000);
     const services: readonly Service[] = which === 'all' ? SERVICES : [which];
     let envOf = (_s: Service): Readonly<Record<string, string | undefined>> => process.env;

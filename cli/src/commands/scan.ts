@@ -14,17 +14,23 @@ interface ScanRecord {
 
 const ENV: readonly (readonly [string, string])[] = [
   ['BLOB_SCANNER_URL', "blob-scanner's page/API (default: the local stack's, else http://127.0.0.1:8081)"],
-  ['STATUS_API_KEY', 'the API key blob-scanner accepts (X-Api-Key)'],
-  ['BLOB_SCANNER_SCOPE', 'else: Entra scope to request a token for (e.g. api://logferry-status/.default)'],
+  ['STATUS_API_TOKEN', 'an Entra bearer token (as --token): az account get-access-token --scope api://<app>/.default'],
+  ['STATUS_API_KEY', 'else: the API key blob-scanner accepts (X-Api-Key)'],
+  [
+    'BLOB_SCANNER_SCOPE',
+    "else: Entra scope to request a token for (e.g. api://<app>/.default), with the operator's az login on a laptop",
+  ],
 ];
+/** Every command that calls the status API takes the token as an option too. */
+const TOKEN_OPTION = ['--token T', 'bearer token for the status API (overrides STATUS_API_TOKEN)'] as const;
 
-export { ENV as STATUS_API_ENV };
+export { ENV as STATUS_API_ENV, TOKEN_OPTION as STATUS_API_TOKEN_OPTION };
 
 export const scan: Command = {
   name: 'scan',
   summary: 'Start a scan of the data container and follow it to the end',
   help: helpText({
-    usage: 'logferry scan [--prefix P] [--follow | --detach] [--interval S]',
+    usage: 'logferry scan [--prefix P] [--follow | --detach] [--interval S] [--token T]',
     summary:
       'Asks blob-scanner (POST /scans) to compare the data container with the status table and queue what is new,\n' +
       'changed or failed with attempts left; then follows the scan (GET /scans/{id}) and prints a summary.',
@@ -33,6 +39,7 @@ export const scan: Command = {
       ['--follow', 'follow progress until the scan ends (the default)'],
       ['--detach', 'print the scan id and return at once'],
       ['--interval S', 'seconds between progress reads (default 1)'],
+      TOKEN_OPTION,
     ],
     environment: ENV,
     examples: [
@@ -55,6 +62,7 @@ export const scan: Command = {
         follow: { type: 'boolean', default: false },
         detach: { type: 'boolean', default: false },
         interval: { type: 'string' },
+        token: { type: 'string' },
       },
       false,
     );
@@ -63,7 +71,7 @@ export const scan: Command = {
       return EXIT.usage;
     }
     const intervalMs = Math.max(200, Number(values.interval ?? 1) * 1000) || 1000;
-    const api = await connectStatusApi();
+    const api = await connectStatusApi(values.token ? { token: values.token } : {});
     const started = await api.post<{
       scanId?: string;
       prefix?: string | null;

@@ -2,7 +2,7 @@ import { intOption, parseCommandArgs, UsageError } from '../args.ts';
 import { type Command, EXIT } from '../help.ts';
 import { helpText } from '../help-text.ts';
 import { connectStatusApi } from '../ops/status-api.ts';
-import { STATUS_API_ENV } from './scan.ts';
+import { STATUS_API_ENV, STATUS_API_TOKEN_OPTION } from './scan.ts';
 
 const STATUSES = ['new', 'queued', 'ingesting', 'succeeded', 'failed', 'skipped', 'unknown'] as const;
 
@@ -22,7 +22,7 @@ export const status: Command = {
   name: 'status',
   summary: 'Blob counts per status and the failures with their reasons',
   help: helpText({
-    usage: 'logferry status [--status S] [--prefix P] [--max N] [--json]',
+    usage: 'logferry status [--status S] [--prefix P] [--max N] [--json] [--token T]',
     summary:
       "Reads blob-scanner's status API: counts per status for the data container (GET /counts), then the blobs in\n" +
       'one status with their reasons (GET /blobs): by default the failed and unknown ones.',
@@ -31,6 +31,7 @@ export const status: Command = {
       ['--prefix P', 'only blobs whose names start with P'],
       ['--max N', 'blobs listed at most (default 50)'],
       ['--json', 'print {counts, blobs} as JSON'],
+      STATUS_API_TOKEN_OPTION,
     ],
     environment: STATUS_API_ENV,
     examples: ['logferry status', 'logferry status --status skipped', 'logferry status --prefix TrafficFlows- --json'],
@@ -48,6 +49,7 @@ export const status: Command = {
         prefix: { type: 'string' },
         max: { type: 'string' },
         json: { type: 'boolean', default: false },
+        token: { type: 'string' },
       },
       false,
     );
@@ -55,7 +57,7 @@ export const status: Command = {
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')} (got ${values.status})`);
     }
     const max = intOption(values.max, 'max', 50, 1, 10_000);
-    const api = await connectStatusApi();
+    const api = await connectStatusApi(values.token ? { token: values.token } : {});
     const { container, counts } = await api.get<{ container: string; counts: Record<string, number> }>('counts');
     const wanted = values.status ? [values.status] : ['failed', 'unknown'];
     const blobs: BlobRow[] = [];

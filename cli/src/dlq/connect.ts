@@ -1,5 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { createOperatorCredential } from '@logferry/shared/auth/azure-credential';
 import { defineConfig, parseConfig } from '@logferry/shared/config/define';
 import { azureAuthVars, serviceBusVars } from '@logferry/shared/config/parts';
 import { operatorEnv } from '../local/state.ts';
@@ -10,5 +10,5 @@ export async function serviceBusClientFromEnv(): Promise<ServiceBusClient> {
   const config = parseConfig(defineConfig('logferry dlq', serviceBusVars, azureAuthVars), env);
   const options = { identifier: `logferry-cli-${process.pid}`, retryOptions: { maxRetries: 2, timeoutInMs: 30_000 } };
   if (config.SERVICEBUS_CONNECTION_STRING) return new ServiceBusClient(config.SERVICEBUS_CONNECTION_STRING, options);
-  return new ServiceBusClient(config.SERVICEBUS_NAMESPACE ?? '', createAzureCredential(config), options);
+  return new ServiceBusClient(config.SERVICEBUS_NAMESPACE ?? '', createOperatorCredential(config), options);
 }

@@ -1,5 +1,5 @@
 import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/auth/aws-clients';
-import { createAzureCredential } from '@logferry/shared/auth/azure-credential';
+import { createOperatorCredential } from '@logferry/shared/auth/azure-credential';
 import { awsVars } from '@logferry/shared/config/aws-parts';
 import { defineConfig, parseConfig } from '@logferry/shared/config/define';
 import { azureAuthVars, serviceBusVars } from '@logferry/shared/config/parts';
@@ -44,7 +44,7 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
     return EXIT.failure;
   }
   const needsAzure = !config.SERVICEBUS_CONNECTION_STRING || Boolean(config.AWS_ROLE_ARN);
-  const azure = needsAzure ? createAzureCredential(config) : undefined;
+  const azure = needsAzure ? createOperatorCredential(config) : undefined;
   // The local stack's keys live in its env record, not in process.env where the default chain would look.
   const keys = { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' };
   const credentials =
@@ -59,7 +59,7 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
           ? { connectionString: config.SERVICEBUS_CONNECTION_STRING }
           : {
               fullyQualifiedNamespace: config.SERVICEBUS_NAMESPACE ?? '',
-              credential: azure ?? createAzureCredential(config),
+              credential: azure ?? createOperatorCredential(config),
             },
         logger: createLogger('cli', { level: 'warn', destination: process.stderr }),
         service: 'cli',

@@ -17,15 +17,16 @@ export class StatusApiError extends Error {
 }
 
 /**
- * BLOB_SCANNER_URL, else the running local stack's page, else http://127.0.0.1:8081. Auth: STATUS_API_KEY
- * (X-Api-Key), else a token for BLOB_SCANNER_SCOPE from the Azure identity variables, else none (accepted only
- * on loopback in local mode).
+ * BLOB_SCANNER_URL, else the running local stack's page, else http://127.0.0.1:8081. Auth: a bearer token given
+ * (--token, STATUS_API_TOKEN), else STATUS_API_KEY (X-Api-Key), else a token for BLOB_SCANNER_SCOPE from the
+ * operator's credential (az login on a laptop, the pod's identity in a pod), else none (accepted only on loopback
+ * in local mode).
  */
-export async function connectStatusApi(options: { timeoutMs?: number } = {}): Promise<StatusApi> {
+export async function connectStatusApi(options: { timeoutMs?: number; token?: string } = {}): Promise<StatusApi> {
   const local = process.env.BLOB_SCANNER_URL ? undefined : await runningLocalStack();
   const baseUrl = process.env.BLOB_SCANNER_URL || local?.endpoints.statusPageUrl || 'http://127.0.0.1:8081/';
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const headers = await authHeaders();
+  const headers = await authHeaders(options.token ?? process.env.STATUS_API_TOKEN);
   const call = async (method: string, path: string, body?: unknown) => {
     const url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     let res: Response;
@@ -58,7 +59,7 @@ export async function connectStatusApi(options: { timeoutMs?: number } = {}): Pr
       const reason = (json as { error?: string } | undefined)?.error ?? text.slice(0, 200);
       const hint =
         res.status === 401 || res.status === 403
-          ? ' (set STATUS_API_KEY, or BLOB_SCANNER_SCOPE for an Entra token)'
+          ? ' (pass --token or STATUS_API_TOKEN, set STATUS_API_KEY, or BLOB_SCANNER_SCOPE for an Entra token)'
           : '';
       throw new StatusApiError(res.status, `${method} ${url.pathname}: HTTP ${res.status} ${reason}${hint}`);
     }
@@ -74,15 +75,18 @@ export async function connectStatusApi(options: { timeoutMs?: number } = {}): Pr
   };
 }
 
-async function authHeaders(): Promise<Record<string, string>> {
+async function authHeaders(bearer: string | undefined): Promise<Record<string, string>> {
+  // `az account get-access-token … --query accessToken -o tsv` pasted as is may carry a newline or "Bearer ".
+  const given = bearer?.trim().replace(/^Bearer\s+/i, '');
+  if (given) return { authorization: `Bearer ${given}` };
   const key = process.env.STATUS_API_KEY;
   if (key) return { 'x-api-key': key };
   const scope = process.env.BLOB_SCANNER_SCOPE;
   if (!scope) return {};
-  const { createAzureCredential } = await import('@logferry/shared/auth/azure-credential');
+  const { createOperatorCredential } = await import('@logferry/shared/auth/azure-credential');
   const { defineConfig, parseConfig } = await import('@logferry/shared/config/define');
   const { azureAuthVars } = await import('@logferry/shared/config/parts');
-  const credential = createAzureCredential(parseConfig(defineConfig('logferry', azureAuthVars)));
+  const credential = createOperatorCredential(parseConfig(defineConfig('logferry', azureAuthVars)));
   const token = await credential.getToken(scope);
   if (!token) throw new Error(`no Entra token for ${scope}`);
   return { authorization: `Bearer ${token.token}` };

@@ -5,6 +5,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing';
 import { freePort, type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
+import { ofKind, REQUIRED, renderChart } from '../../../deploy/test/chart-fixture.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('logferry config check', () => {
@@ -27,6 +28,23 @@ describe('logferry config check', () => {
   });
   after(async () => {
     await Promise.all([bus?.close(), fauxqs?.stop()]);
+  });
+
+  it("in a pod checks that pod's service by default: LOGFERRY_SERVICE, which the chart sets in each Deployment", async () => {
+    // sqs-poller's environment only, as in its pod: the five other services' checks would fail on it.
+    const r = await runCli(['config', 'check'], { ...env, LOGFERRY_SERVICE: 'sqs-poller' });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^sqs-poller$/m);
+    for (const other of ['s3-fetcher', 'la-uploader', 'blob-scanner', 'adx-ingester', 'completion-checker'])
+      assert.doesNotMatch(r.stdout, new RegExp(`^${other}$`, 'm'));
+    const docs = renderChart([REQUIRED]);
+    for (const d of ofKind(docs, 'Deployment')) {
+      const c = d.spec?.template?.spec.containers[0];
+      assert.equal(c?.env?.find((e) => e.name === 'LOGFERRY_SERVICE')?.value, c?.args?.[0], d.metadata.name);
+    }
+    const bad = await runCli(['config', 'check'], { ...env, LOGFERRY_SERVICE: 'nonsense' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /LOGFERRY_SERVICE must be all or one of .*sqs-poller/);
   });
 
   it('reports every endpoint of sqs-poller as ok and exits 0', async () => {

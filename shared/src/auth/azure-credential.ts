@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import {
+  AzureCliCredential,
   ChainedTokenCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -79,4 +80,22 @@ export function lazyAzureCredential(
     credential ??= create(config);
     return credential;
   };
+}
+
+/**
+ * The operator CLI's credential (`dlq`, `status`, `scan`, `backfill`). In a pod (KUBERNETES_SERVICE_HOST) or with
+ * an identity configured explicitly, the same as a service's: managed or workload identity first, as FACTS.md
+ * asks of anything running in the cluster. On a laptop with nothing configured, the operator's own `az login`
+ * (AzureCliCredential) first, then managed identity (a jump host VM); so `dlq replay` against production needs
+ * no service principal secret, only the operator's role assignments.
+ */
+export function createOperatorCredential(
+  config: Partial<AzureAuthConfig>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: TokenCredentialOptions = {},
+): TokenCredential {
+  const explicit = azureCredentialKinds(config).some((k) => k !== 'managed-identity');
+  if (explicit || env.KUBERNETES_SERVICE_HOST) return createAzureCredential(config, options);
+  const cli = new AzureCliCredential(config.AZURE_TENANT_ID ? { tenantId: config.AZURE_TENANT_ID } : {});
+  return new ChainedTokenCredential(cli, createAzureCredential(config, options));
 }

@@ -44,6 +44,9 @@ Called with (dict "root" $ "name" <service> "svc" <its values>).
 {{- $name := .name -}}
 {{- $svc := .svc -}}
 {{ include "logferry.commonEnv" $root }}
+{{- /* Read by the CLI, not the service: `kubectl exec … logferry config check` checks this pod's service. */}}
+- name: LOGFERRY_SERVICE
+  value: {{ $name | quote }}
 {{- if ne $name "sqs-poller" }}
 {{ include "logferry.storageEnv" $root }}
 {{- end }}
