@@ -1,10 +1,13 @@
 // config check: each endpoint reported as ok or with the precise failure; problems name variables, never secrets.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing';
-import { freePort, type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
+import { freePort, REPO_ROOT, type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
 import { ofKind, REQUIRED, renderChart } from '../../../deploy/test/chart-fixture.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -55,6 +58,29 @@ describe('logferry config check', () => {
     assert.match(r.stdout, /^ {2}ok {4}AWS credentials \(default chain\): obtained/m);
     assert.match(r.stdout, /^ {2}ok {4}SQS queue: .*code42-events: 0 waiting, WITHOUT a redrive policy/m);
     assert.match(r.stdout, /All checks passed/);
+  });
+
+  it('checks the routes file: valid routes listed by name, a bad entry named with its field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'logferry-routes-'));
+    try {
+      const routed = { ...env, S3_ALLOWED_BUCKETS: '', ROUTES_FILE: join(REPO_ROOT, 'routes.json') };
+      const good = await runCli(['config', 'check', '--service', 'sqs-poller'], routed);
+      assert.equal(good.code, 0, good.stdout + good.stderr);
+      assert.match(
+        good.stdout,
+        /^ {2}ok {4}routes file .*routes\.json: 3 routes valid \(Code42FileEvents, Code42Audit, VpcFlowLogs\)$/m,
+      );
+      const bad = join(dir, 'routes.json');
+      await writeFile(
+        bad,
+        JSON.stringify({ VpcFlowLogs: { match: { bucket: 'code42-logs' }, format: 'xml', adx: true } }),
+      );
+      const r = await runCli(['config', 'check', '--service', 'sqs-poller'], { ...routed, ROUTES_FILE: bad });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^ {2}FAIL {2}routes file .*: entry "VpcFlowLogs": format: /m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the unreachable endpoint and why, keeps checking the others, and exits 1', async () => {
