@@ -14,6 +14,7 @@ import {
   vpcFlowLogRecords,
   vpcFlowLogText,
 } from '@logferry/standins';
+import { type OtlpReceiver, startOtlpReceiver } from '../src/otlp-receiver.ts';
 import { type Flow, startFlow, waitUntil } from '../src/s3-flow.ts';
 import { describeDiff, diffRecords, expectedRecordKey, multiset, type Rec, sinkMultiset } from '../src/s3-records.ts';
 
@@ -34,12 +35,18 @@ interface Put {
 
 describe('S3 sources routed to their streams (routes.json), three processes', () => {
   let flow: Flow;
+  let metrics: OtlpReceiver;
 
   before(async () => {
-    flow = await startFlow({ routesFile: DEFAULT_ROUTES_FILE });
+    metrics = await startOtlpReceiver();
+    flow = await startFlow({
+      routesFile: DEFAULT_ROUTES_FILE,
+      env: { 'sqs-poller': { OTEL_EXPORTER_OTLP_ENDPOINT: metrics.endpoint } },
+    });
   });
   after(async () => {
     await flow?.stop();
+    await metrics?.close();
   });
 
   it('lands each prefix’s records in its own stream, exactly, and refuses what no route claims', async () => {
@@ -136,5 +143,10 @@ describe('S3 sources routed to their streams (routes.json), three processes', ()
     assert.ok(!fetcherLog.includes('cloudtrail/') && !fetcherLog.includes('code42/alerts/'), 'never fetched');
     assert.deepEqual(flow.stack.serviceBus.deadLetters('s3-objects', 's3-fetcher'), []);
     assert.deepEqual(await flow.queueDepth(), { visible: 0, inFlight: 0 }, 'the refusing message is deleted');
+
+    // Counted where an operator reads it: telemetry is flushed when sqs-poller stops.
+    assert.equal(await flow.services['sqs-poller'].stop('SIGTERM', 20_000), 0);
+    assert.equal(metrics.counter('sqs_poller.objects.refused', { reason: 'no-route' }), 2);
+    assert.equal(metrics.counter('logferry.messages.out', { stage: 'sqs-poller' }), puts.length - 2);
   });
 });
