@@ -39,6 +39,12 @@ const ROUTES = parseRoutes({
     timeFormat: 'epoch-seconds',
     logsIngestion: { stream: 'Custom-VpcFlowLogs_CL' },
   },
+  TrafficFlows: { match: { bucket: BUCKET, prefix: 'flows/' }, format: 'csv', adx: true },
+  DnsQueries: {
+    match: { bucket: BUCKET, prefix: 'dns/' },
+    adx: true,
+    logsIngestion: { stream: 'Custom-DnsQueries_CL' },
+  },
 });
 
 describe('s3-fetcher with routes (fauxqs, Azurite)', () => {
@@ -134,6 +140,32 @@ describe('s3-fetcher with routes (fauxqs, Azurite)', () => {
       assert.equal(r.TimeGenerated, new Date(Number(r.start) * 1000).toISOString(), 'start, as epoch seconds');
     }
     assert.equal(flowRows.filter((r) => r['log-status'] === 'NODATA' && r.srcaddr === null).length, 6);
+  });
+
+  it('marks the batches of an ADX-only route so la-uploader leaves them, and of a route to both with its stream', async () => {
+    const { publisher, handler } = routedHandler();
+    const csv = await put('flows/2026/03/01/flows.csv', Buffer.from('src,dst,bytes\n10.0.0.1,10.0.0.2,42\n'));
+    const dns = await put(
+      'dns/2026/03/01/q.json',
+      Buffer.from('{"q":"example.com","timestamp":"2026-03-01T00:00:00Z"}\n'),
+    );
+    for (const m of [csv, dns]) assert.deepEqual(await handler(delivery(m)), { kind: 'success' }, m.key);
+    const flows = publisher.messages.filter((m) => m.source === 'TrafficFlows');
+    assert.equal(flows.length, 1);
+    assert.equal(flows[0]?.logsIngestion, false, 'ADX only: no Logs Ingestion destination');
+    assert.deepEqual(await staged(flows), [
+      {
+        src: '10.0.0.1',
+        dst: '10.0.0.2',
+        bytes: '42',
+        TimeGenerated: '2020-01-01T00:00:00.000Z',
+        _SourceBucket: BUCKET,
+        _SourceKey: 'flows/2026/03/01/flows.csv',
+        _SourceLine: 2,
+      },
+    ]);
+    const both = publisher.messages.filter((m) => m.source === 'DnsQueries');
+    assert.deepEqual(both[0]?.logsIngestion, { stream: 'Custom-DnsQueries_CL' });
   });
 
   it('dead-letters an object no route claims without reading it, and one whose bytes are not the route’s format', async () => {
