@@ -40,6 +40,7 @@ export async function runPipeline(gz: Buffer, settings: PipelineSettings = DEFAU
       objectId: 'bench-bucket/incydr/2024/01/01/events.json.gz@bench',
       source: 'Code42',
       route: BENCH_ROUTE,
+      adxReads: false,
       fallbackTime: '2024-01-01T00:00:00.000Z',
       blobDate: new Date('2024-01-01T00:00:00.000Z'),
     },

@@ -277,15 +277,20 @@ describe('helm chart rendered', () => {
           assert.ok(text, `${s.service}: ${file} comes from a ConfigMap key`);
           assert.doesNotThrow(() => parseMappings(JSON.parse(text)));
         }
-        // la-uploader keeps staged batches adx-ingester routes only if it reads the same mappings.
+        // s3-fetcher marks the staged batches adx-ingester reads (la-uploader keeps those) only if it reads the same mappings.
         const adx = envs.some((s) => s.service === 'adx-ingester');
-        const la = envs.find((s) => s.service === 'la-uploader');
-        if (la)
+        const fetcher = envs.find((s) => s.service === 's3-fetcher');
+        if (fetcher)
           assert.equal(
-            la.env.MAPPINGS_FILE !== undefined,
+            fetcher.env.MAPPINGS_FILE !== undefined,
             adx,
-            'la-uploader reads mappings.json iff adx-ingester runs',
+            's3-fetcher reads mappings.json iff adx-ingester runs',
           );
+        assert.equal(
+          envs.find((s) => s.service === 'la-uploader')?.env.MAPPINGS_FILE,
+          undefined,
+          'la-uploader does not',
+        );
       });
 
       it('scales each Service Bus consumer on exactly the subscriptions it drains, with workload identity', async () => {

@@ -155,15 +155,16 @@ describe('helm chart pod extension points', () => {
   it('adds volumes and mounts after the chart’s, and spreads only the service that asks', () => {
     assert.deepEqual(
       la.spec.volumes?.map((v) => v.name),
-      ['tmp', 'config', 'ca', 'scratch'],
+      ['tmp', 'ca', 'scratch'],
     );
     assert.deepEqual(
       la.spec.containers[0]?.volumeMounts?.map((m) => m.mountPath),
-      ['/tmp', '/etc/logferry', '/etc/corp-ca', '/scratch'],
+      ['/tmp', '/etc/corp-ca', '/scratch'],
     );
+    // s3-fetcher mounts mappings.json (the chart's config volume) while adx-ingester runs.
     assert.deepEqual(
       fetcher.spec.volumes?.map((v) => v.name),
-      ['tmp', 'ca'],
+      ['tmp', 'config', 'ca'],
     );
     assert.deepEqual(spec(la).topologySpreadConstraints, [spread]);
     assert.equal(spec(fetcher).topologySpreadConstraints, undefined);

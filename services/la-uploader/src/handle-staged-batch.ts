@@ -56,12 +56,8 @@ export interface StagedBatchHandlerDeps {
   readonly stream: string;
   /** The client of a route's stream (and DCR), for batches whose message names one. */
   readonly clientFor: (destination: LogsIngestionDestination) => Pick<LogsIngestionClient, 'upload'>;
+  /** `delete` removes a batch's blob after upload, unless the message says adx-ingester reads it too. */
   readonly retention: 'delete' | 'keep';
-  /**
-   * True for a source whose staged blobs adx-ingester also reads (mappings.json routes it to ADX): deleting
-   * after our upload could pull the blob from under it, so it is kept whatever `retention` says.
-   */
-  readonly sharedSource?: (source: string) => boolean;
   readonly policy: UploadPolicy;
   readonly logger: Logger;
   readonly metrics?: UploaderMetrics;
@@ -269,7 +265,7 @@ async function upload(
 
 /** After the row says uploaded: remove the staged blob unless retention keeps it or ADX still needs it. */
 async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log: Logger): Promise<Outcome> {
-  if (deps.retention === 'delete' && deps.sharedSource?.(msg.source)) {
+  if (deps.retention === 'delete' && msg.adxReads) {
     log.debug(
       { source: msg.source },
       'keeping the staged blob: adx-ingester also reads it; the lifecycle rule removes it',

@@ -5,7 +5,6 @@ import { config as definition, resolveStream } from '@logferry/shared/config/ser
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
-import { loadMappingsOrExit, mappingForSource } from '@logferry/shared/mappings/index';
 import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
@@ -20,8 +19,6 @@ import { createStagedBatchSource } from './staged-batch-reader.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
-// Only to tell which staged blobs adx-ingester also reads; a bad file stops the start, as in adx-ingester.
-const mappings = config.MAPPINGS_FILE === undefined ? undefined : loadMappingsOrExit(service, config.MAPPINGS_FILE);
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
@@ -63,7 +60,6 @@ await run({
       'uploading to the Logs Ingestion API (batches whose route names a stream go to that stream)',
     );
     const metrics = stageMetrics(service);
-    const routes = mappings;
     const consumer = consumerOptions(config);
     subscription = transport.subscribe({
       topic: 'staged-batches',
@@ -83,7 +79,6 @@ await run({
           stream,
           clientFor: (destination) => clients.for(destination),
           retention: config.STAGING_RETENTION,
-          ...(routes ? { sharedSource: (source: string) => mappingForSource(routes, source) !== undefined } : {}),
           policy: {
             maxRequestBytes: config.LOGS_INGESTION_MAX_REQUEST_BYTES,
             inlineRetryMs: Math.min(config.UPLOAD_INLINE_RETRY_MS, config.MAX_LOCK_RENEWAL_MS),

@@ -13,6 +13,8 @@ export interface StagerOptions {
   readonly source: string;
   /** The route's destinations, carried on every batch message. */
   readonly route: Pick<Route, 'logsIngestion' | 'adx'>;
+  /** adx-ingester reads the batches too: la-uploader must leave their blobs to the lifecycle rule. */
+  readonly adxReads: boolean;
   /** Date part of the blob names (the object's event time, so a retry writes the same names). */
   readonly blobDate: Date;
   readonly gzipLevel: number;
@@ -135,6 +137,7 @@ export class BatchStager {
         source: o.source,
         recordLengths: encodeRecordLengths(batch.recordLengths),
         ...destination(o.route),
+        ...(o.adxReads ? { adxReads: true as const } : {}),
       },
     );
   }

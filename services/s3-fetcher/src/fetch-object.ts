@@ -43,6 +43,11 @@ export interface FetchObjectDeps {
    * here: anyone able to send to s3-objects must not make us read other buckets.
    */
   readonly routes: RouteTable;
+  /**
+   * Whether adx-ingester reads a source's staged batches (mappings.json maps it). A route with `adx: true`
+   * says so itself; this covers the one-route configuration, where mappings.json alone decides.
+   */
+  readonly adxReadsSource?: (source: string) => boolean;
 }
 
 export interface FetcherStats {
@@ -188,6 +193,7 @@ async function fetchClaimed(
         objectId,
         source,
         route,
+        adxReads: route.adx || (deps.adxReadsSource?.(source) ?? false),
         fallbackTime: eventTime,
         blobDate: new Date(eventTime),
       },

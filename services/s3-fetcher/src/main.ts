@@ -6,7 +6,7 @@ import { config as definition } from '@logferry/shared/config/services/s3-fetche
 import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
-import { loadMappingsOrExit } from '@logferry/shared/mappings/index';
+import { loadMappingsOrExit, mappingForSource } from '@logferry/shared/mappings/index';
 import { routeTableOrExit } from '@logferry/shared/routes/index';
 import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
@@ -92,6 +92,7 @@ await run({
         logger,
         metrics: stageMetrics(service),
         routes,
+        ...(mappings ? { adxReadsSource: (source: string) => mappingForSource(mappings, source) !== undefined } : {}),
         settings: {
           maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES,
           maxBatchBytes: config.MAX_BATCH_BYTES,

@@ -31,6 +31,8 @@ export interface ObjectRef {
   readonly source: string;
   /** How to read the object (format, time field) and where its batches go. */
   readonly route: Pick<Route, 'format' | 'timeField' | 'timeFormat' | 'logsIngestion' | 'adx'>;
+  /** Whether adx-ingester reads the staged batches too (marked on each message). */
+  readonly adxReads: boolean;
   /** ISO time for records without a readable event time. */
   readonly fallbackTime: string;
   /** Date part of the staged blob names. */
@@ -121,6 +123,7 @@ export async function stageObject(
     objectId: object.objectId,
     source: object.source,
     route: object.route,
+    adxReads: object.adxReads,
     blobDate: object.blobDate,
     gzipLevel: settings.gzipLevel,
     uploadConcurrency: settings.uploadConcurrency,

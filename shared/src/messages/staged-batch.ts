@@ -25,6 +25,12 @@ const batchFields = {
    * `false`: the route sends this source to ADX only; la-uploader leaves the batch alone.
    */
   logsIngestion: z.union([z.literal(false), LogsIngestionDestinationSchema]).optional(),
+  /**
+   * True when adx-ingester reads this staged blob too (its route has `adx: true`, or mappings.json maps the
+   * source), so la-uploader leaves deleting it to the staging lifecycle rule. Set by s3-fetcher, which knows
+   * the routing; absent means la-uploader is its only reader.
+   */
+  adxReads: z.literal(true).optional(),
 };
 
 /** Version 1 (still read while such messages may be in flight): the blob is gzip NDJSON, one record per line. */

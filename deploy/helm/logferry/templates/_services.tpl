@@ -13,14 +13,13 @@ completion-checker: {{ toJson .Values.completionChecker }}
 
 {{/*
 Whether a service reads mappings.json (mounted from the ConfigMap at /etc/logferry): adx-ingester routes blobs with
-it, and la-uploader, while adx-ingester runs, keeps the staged batches whose source it routes to ADX (adx-ingester
-reads the same blob from its staged-batches subscription). Called with (dict "root" $ "name" <service>).
+it, and s3-fetcher, while adx-ingester runs, marks the staged batches whose source it maps (adxReads), which
+la-uploader then leaves to the lifecycle rule. Called with (dict "root" $ "name" <service>).
 */}}
 {{- define "logferry.mountsMappings" -}}
 {{- $adx := .root.Values.adxIngester.enabled -}}
-{{- /* s3-fetcher checks the routes' adx flags against mappings.json. */ -}}
-{{- $routedFetcher := and (eq .name "s3-fetcher") (not (empty .root.Values.routes)) -}}
-{{- or (eq .name "adx-ingester") (and (or (eq .name "la-uploader") $routedFetcher) $adx) -}}
+{{- /* s3-fetcher marks the staged batches adx-ingester reads too (and checks the routes' adx flags). */ -}}
+{{- or (eq .name "adx-ingester") (and (eq .name "s3-fetcher") $adx) -}}
 {{- end -}}
 
 {{/* Whether a service reads routes.json: sqs-poller and s3-fetcher, when the routes value is set. */}}

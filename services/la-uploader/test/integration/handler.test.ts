@@ -6,7 +6,6 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger, type Delivery, type Outcome, type StagedBatchMessage } from '@logferry/shared';
-import { mappingForSource, parseMappings } from '@logferry/shared/mappings/index';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { encodeRecordLengths } from '@logferry/shared/stores/record-lengths';
 import { encodeRowKey } from '@logferry/shared/stores/row-key';
@@ -220,13 +219,11 @@ for (const format of FORMATS) {
       assert.equal(await blobExists(msg), true);
     });
 
-    it('keeps the staged blob of a source mappings.json routes to ADX, and deletes the others', async () => {
-      const mappings = parseMappings({ TrafficFlows: { table: 'TrafficFlows', format: 'multijson' } });
-      const sharedSource = (source: string) => mappingForSource(mappings, source) !== undefined;
-      const routed = { ...(await stage(events(2, 'adx'))), source: 'TrafficFlows' };
+    it('keeps the staged blob of a batch s3-fetcher marks as read by adx-ingester too, and deletes the others', async () => {
+      const routed = { ...(await stage(events(2, 'adx'))), source: 'TrafficFlows', adxReads: true as const };
       const unrouted = await stage(events(2, 'la-only'));
-      assert.equal((await deliver(routed, { sharedSource })).kind, 'success');
-      assert.equal((await deliver(unrouted, { sharedSource })).kind, 'success');
+      assert.equal((await deliver(routed)).kind, 'success');
+      assert.equal((await deliver(unrouted)).kind, 'success');
       assert.equal(await blobExists(routed), true);
       assert.equal(await blobExists(unrouted), false);
     });

@@ -194,6 +194,35 @@ describe('s3-fetcher handler against fauxqs and Azurite', () => {
     assert.equal(handler.stats.duplicates, 1);
   });
 
+  it('marks the batches of a source adx-ingester also reads (mappings.json), and only those', async () => {
+    const events = [code42Event(1), code42Event(2)];
+    const routed = await put('readers/routed.json', Buffer.from(ndjson(events)), events);
+    const alone = await put('readers/alone.json', Buffer.from(ndjson(events)), events);
+    const handlerFor = (adxReadsSource?: (source: string) => boolean) => {
+      const publisher = new RecordingPublisher();
+      const handler = createFetchObjectHandler({
+        routes: ROUTES,
+        s3,
+        container,
+        status,
+        claims,
+        publisher,
+        logger,
+        settings: SETTINGS,
+        ...(adxReadsSource ? { adxReadsSource } : {}),
+      });
+      return { handler, publisher };
+    };
+    const withAdx = handlerFor((source) => source === 'Code42');
+    assert.deepEqual(await withAdx.handler(delivery(routed)), { kind: 'success' });
+    assert.ok(withAdx.publisher.messages.length > 0);
+    assert.ok(withAdx.publisher.messages.every((m) => m.adxReads === true));
+    const laOnly = handlerFor();
+    assert.deepEqual(await laOnly.handler(delivery(alone)), { kind: 'success' });
+    assert.ok(laOnly.publisher.messages.length > 0);
+    assert.ok(laOnly.publisher.messages.every((m) => m.adxReads === undefined));
+  });
+
   it('two deliveries of the same object at once: one stages it, the other retries after the claim', async () => {
     const events = Array.from({ length: 5_000 }, (_, i) => code42Event(i, Date.UTC(2023, 7, 1)));
     const m = await put('twice/duplicate-notification.json.gz', gzipNdjson(events), events);

@@ -80,13 +80,7 @@ export const laUploaderVars = defineVars(
     STAGING_RETENTION: {
       schema: env.oneOf('delete', 'keep').default('delete'),
       description:
-        'What to do with a staged batch blob after a successful upload: delete it, or keep it (for audit or replay).',
-    },
-    MAPPINGS_FILE: {
-      schema: env.string().optional(),
-      description:
-        'The mappings.json adx-ingester uses. When set, a staged batch whose source it routes to ADX is kept after upload even with STAGING_RETENTION=delete, because adx-ingester reads the same blob, perhaps later; the staging lifecycle rule removes it. Leave unset when no source goes to ADX.',
-      example: '/etc/logferry/mappings.json',
+        'What to do with a staged batch blob after a successful upload: delete it, or keep it (for audit or replay). A batch s3-fetcher marks as read by adx-ingester too (adxReads) is kept either way; the staging lifecycle rule removes it.',
     },
     MAX_STAGED_BATCH_BYTES: {
       schema: env.int(1_024, 1_073_741_824).default(LOGS_INGESTION_LIMIT_BYTES),

@@ -46,7 +46,7 @@ export const s3FetcherVars = defineVars({
   MAPPINGS_FILE: {
     schema: env.string().optional(),
     description:
-      "The mappings.json adx-ingester uses; with ROUTES_FILE, each route's adx flag is checked against it at start (a route with adx: true needs an entry of its name, and an entry for a route's source needs adx: true).",
+      "The mappings.json adx-ingester uses. A source it maps gets its staged batches marked adxReads, so la-uploader leaves their blobs to the staging lifecycle rule instead of deleting them under adx-ingester; with ROUTES_FILE, each route's adx flag is also checked against it at start (a route with adx: true needs an entry of its name, and an entry for a route's source needs adx: true). Set it wherever adx-ingester runs.",
     example: '/etc/logferry/mappings.json',
   },
   TIME_FIELD: {
