@@ -1,4 +1,4 @@
-import { type Mappings, resolveMapping } from '@logferry/shared/mappings/index';
+import { type Mappings, routeBlob } from '@logferry/shared/mappings/index';
 import type { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Handler, outcome } from '@logferry/shared/transport/port';
@@ -30,14 +30,14 @@ export function createIngestRequestHandler(deps: IngestRequestDeps): Handler<'in
       if (!claim.ok) return claim.failure;
       if (claim.value.outcome === 'unchanged') return outcome.success();
     }
-    const prefix = /^([^-/]+)[-/]/.exec(m.blobName.slice(m.blobName.lastIndexOf('/') + 1))?.[1] ?? m.blobName;
+    const routed = routeBlob(deps.mappings, m.blobName);
     return ingestBlob(deps, {
       container: m.container,
       name: m.blobName,
       etag: m.etag,
       rawSize: m.size,
-      mapping: resolveMapping(deps.mappings, m.blobName),
-      routingKey: prefix,
+      mapping: routed.mapping,
+      routingKey: routed.key,
     });
   };
 }

@@ -8,4 +8,4 @@ export {
   type MappingKind,
   type Mappings,
 } from './mapping-schema.ts';
-export { mappingForSource, resolveMapping } from './resolve-mapping.ts';
+export { mappingForSource, resolveMapping, routeBlob } from './resolve-mapping.ts';

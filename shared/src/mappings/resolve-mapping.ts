@@ -12,13 +12,20 @@ function prefixOf(name: string): string | undefined {
  * base name when the first segment is not itself an entry. Case-sensitive, like blob names and ADX tables.
  */
 export function resolveMapping(mappings: Mappings, blobName: string): Mapping | undefined {
+  return routeBlob(mappings, blobName).mapping;
+}
+
+/**
+ * The mapping (as {@link resolveMapping}) and the name the blob was routed by: the entry that matched, else
+ * the base name's prefix, else the whole blob name — what a "no mapping" reason names.
+ */
+export function routeBlob(mappings: Mappings, blobName: string): { mapping: Mapping | undefined; key: string } {
   const first = prefixOf(blobName);
   const direct = first === undefined ? undefined : mappings.get(first);
-  if (direct) return direct;
-  const slash = blobName.lastIndexOf('/');
-  if (slash < 0) return undefined;
-  const base = prefixOf(blobName.slice(slash + 1));
-  return base === undefined ? undefined : mappings.get(base);
+  if (first !== undefined && direct) return { mapping: direct, key: first };
+  const base = prefixOf(blobName.slice(blobName.lastIndexOf('/') + 1));
+  const key = base ?? blobName;
+  return { mapping: base === undefined ? undefined : mappings.get(base), key };
 }
 
 /** The mapping that routes batches staged by s3-fetcher for a logical source to ADX, if any. */

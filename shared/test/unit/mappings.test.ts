@@ -7,6 +7,7 @@ import {
   mappingForSource,
   parseMappings,
   resolveMapping,
+  routeBlob,
 } from '../../src/mappings/index.ts';
 
 const repoMappings = new URL('../../../mappings.json', import.meta.url).pathname;
@@ -29,6 +30,31 @@ describe('mappings.json', () => {
     assert.equal(resolveMapping(mappings, 'TrafficFlows.csv'), undefined, 'the prefix needs its - or /');
     assert.equal(resolveMapping(mappings, 'trafficflows-1.csv'), undefined, 'case-sensitive');
     assert.equal(mappingForSource(mappings, 'AuthEvents')?.table, 'AuthEvents');
+  });
+
+  it('names what a blob was routed by: the entry, else its base name prefix, else the whole name', () => {
+    const mappings = loadMappings(repoMappings);
+    assert.deepEqual(
+      [
+        'TrafficFlows-1.csv',
+        'incoming/TrafficFlows-1.csv',
+        'DnsQueries/batch-1.json.gz',
+        'incoming/Unknown-1.csv',
+        'Unmapped-1.csv',
+        'plain.csv',
+      ].map((name) => {
+        const routed = routeBlob(mappings, name);
+        return [routed.key, routed.mapping?.table];
+      }),
+      [
+        ['TrafficFlows', 'TrafficFlows'],
+        ['TrafficFlows', 'TrafficFlows'],
+        ['DnsQueries', 'DnsQueries'],
+        ['Unknown', undefined],
+        ['Unmapped', undefined],
+        ['plain.csv', undefined],
+      ],
+    );
   });
 
   it('every KQL file the mappings reference declares the mapping', () => {
