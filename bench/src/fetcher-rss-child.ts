@@ -83,7 +83,7 @@ process.stdout.write(
     rssBeforeBytes: rssBefore,
     // Sampled, not getrusage's maxrss: after fork+exec Linux may report the parent's high-water mark.
     peakRssBytes: peakSampled,
-    staged: handler.stats.staged,
+    staged: result.kind === 'success' ? 1 : 0,
   })}\n`,
 );
 s3.destroy();

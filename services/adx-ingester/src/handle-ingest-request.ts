@@ -13,29 +13,29 @@ export interface IngestRequestDeps extends IngestDeps {
 /** `ingest-requests`: a blob claimed by blob-scanner (or published by the CLI) → ADX queued ingestion. */
 export function createIngestRequestHandler(deps: IngestRequestDeps): Handler<'ingest-requests'> {
   return async (delivery) => {
-    const m = delivery.body;
+    const request = delivery.body;
     const existing = await guardStore(deps.logger, 'read the status row', () =>
-      deps.store.get(m.container, m.blobName),
+      deps.store.get(request.container, request.blobName),
     );
     if (!existing.ok) return existing.failure;
     if (!existing.value) {
       // Published without a scan (the CLI): claim it here so the row exists before ADX hears of it.
       const claim = await guardStore(deps.logger, 'claim the blob', () =>
         deps.store.claim(
-          { container: m.container, name: m.blobName, etag: m.etag, size: m.size },
-          m.scanId ?? `request:${m.id}`,
+          { container: request.container, name: request.blobName, etag: request.etag, size: request.size },
+          request.scanId ?? `request:${request.id}`,
           deps.maxAttempts,
         ),
       );
       if (!claim.ok) return claim.failure;
       if (claim.value.outcome === 'unchanged') return outcome.success();
     }
-    const routed = routeBlob(deps.mappings, m.blobName);
+    const routed = routeBlob(deps.mappings, request.blobName);
     return ingestBlob(deps, {
-      container: m.container,
-      name: m.blobName,
-      etag: m.etag,
-      rawSize: m.size,
+      container: request.container,
+      name: request.blobName,
+      etag: request.etag,
+      rawSize: request.size,
       mapping: routed.mapping,
       routingKey: routed.key,
     });

@@ -20,19 +20,19 @@ export interface StagedBatchDeps extends IngestDeps {
  */
 export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged-batches'> {
   return async (delivery) => {
-    const m = delivery.body;
-    const mapping = mappingForSource(deps.mappings, m.source);
+    const batch = delivery.body;
+    const mapping = mappingForSource(deps.mappings, batch.source);
     if (!mapping) return outcome.success();
     let etag: string;
     let size: number;
     try {
-      const props = await deps.container(m.blobContainer).getBlobClient(m.blobName).getProperties();
+      const props = await deps.container(batch.blobContainer).getBlobClient(batch.blobName).getProperties();
       etag = props.etag ?? '';
-      size = props.contentLength ?? m.compressedBytes;
+      size = props.contentLength ?? batch.compressedBytes;
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 404)
-        return outcome.deadLetter('StagedBlobMissing', `${m.blobContainer}/${m.blobName} does not exist`);
+        return outcome.deadLetter('StagedBlobMissing', `${batch.blobContainer}/${batch.blobName} does not exist`);
       return outcome.retryLater(
         'StagedBlobUnreadable',
         `reading the staged blob's properties failed: ${(error as Error).message}`,
@@ -40,19 +40,19 @@ export function createStagedBatchHandler(deps: StagedBatchDeps): Handler<'staged
     }
     const claimed = await guardStore(deps.logger, 'claim the staged blob', () =>
       deps.store.claim(
-        { container: m.blobContainer, name: m.blobName, etag, size },
-        `staged:${m.id}`,
+        { container: batch.blobContainer, name: batch.blobName, etag, size },
+        `staged:${batch.id}`,
         deps.maxAttempts,
       ),
     );
     if (!claimed.ok) return claimed.failure;
     return ingestBlob(deps, {
-      container: m.blobContainer,
-      name: m.blobName,
+      container: batch.blobContainer,
+      name: batch.blobName,
       etag,
-      rawSize: m.rawBytes > 0 ? m.rawBytes : size,
-      mapping: m.schemaVersion === 2 && mapping.format === 'json' ? { ...mapping, format: 'multijson' } : mapping,
-      routingKey: m.source,
+      rawSize: batch.rawBytes > 0 ? batch.rawBytes : size,
+      mapping: batch.schemaVersion === 2 && mapping.format === 'json' ? { ...mapping, format: 'multijson' } : mapping,
+      routingKey: batch.source,
     });
   };
 }

@@ -53,7 +53,7 @@ interface Running {
  * for longer than that timeout.
  */
 export class Scanner {
-  readonly #o: ScannerOptions;
+  readonly #options: ScannerOptions;
   readonly #replica: string;
   readonly #now: () => Date;
   readonly #recent = new Map<string, ScanRecord>();
@@ -61,7 +61,7 @@ export class Scanner {
   #running: Running | undefined;
 
   constructor(options: ScannerOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#replica = options.replica ?? `${hostname()}:${process.pid}`;
     this.#now = options.now ?? (() => new Date());
   }
@@ -93,7 +93,7 @@ export class Scanner {
       scanId: newScanId(this.#now()),
       state: 'running',
       trigger: options.trigger,
-      container: this.#o.container.containerName,
+      container: this.#options.container.containerName,
       ...(prefix === undefined ? {} : { prefix }),
       replica: this.#replica,
       startedAt: at,
@@ -117,19 +117,19 @@ export class Scanner {
   }
 
   async #run(running: Running): Promise<ScanRecord> {
-    const { logger } = this.#o;
+    const { logger } = this.#options;
     const scanId = running.record.scanId;
     const log = logger.child({ scanId, prefix: running.record.prefix });
     log.info({ trigger: running.record.trigger }, 'scan started');
     await this.#save(running, {});
     try {
-      const pages = this.#o.container
+      const pages = this.#options.container
         .listBlobsFlat(running.record.prefix === undefined ? {} : { prefix: running.record.prefix })
-        .byPage({ maxPageSize: this.#o.pageSize });
+        .byPage({ maxPageSize: this.#options.pageSize });
       for await (const page of pages) {
         const items = page.segment.blobItems.map(
           (b): BlobRef => ({
-            container: this.#o.container.containerName,
+            container: this.#options.container.containerName,
             name: b.name,
             etag: b.properties.etag ?? '',
             size: b.properties.contentLength ?? 0,
@@ -155,25 +155,30 @@ export class Scanner {
     const claimed: BlobStatusRow[] = [];
     const scanId = running.record.scanId;
     const views = await this.#views(items, log);
-    await forEachLimit(items, this.#o.claimConcurrency, async (blob) => {
+    await forEachLimit(items, this.#options.claimConcurrency, async (blob) => {
       if (this.#abort.signal.aborted) return;
       counts.listed++;
       // An unchanged blob costs nothing more than its share of the page's one read.
-      if (views?.has(blob.name) && !this.#o.store.claimNeeded(views.get(blob.name), blob)) {
+      if (views?.has(blob.name) && !this.#options.store.claimNeeded(views.get(blob.name), blob)) {
         counts.unchanged++;
         return;
       }
       try {
         if (blob.size === 0) {
-          const outcome = await this.#o.store.recordSkipped(blob, scanId, EMPTY_BLOB_REASON);
+          const outcome = await this.#options.store.recordSkipped(blob, scanId, EMPTY_BLOB_REASON);
           if (outcome === 'claimed') {
             counts.skipped++;
-            this.#o.events.publish({ type: 'blob', container: blob.container, blobName: blob.name, status: 'skipped' });
+            this.#options.events.publish({
+              type: 'blob',
+              container: blob.container,
+              blobName: blob.name,
+              status: 'skipped',
+            });
             await this.#publishSkipped(blob, log);
           } else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
           return;
         }
-        const { outcome, row } = await this.#o.store.claim(blob, scanId, this.#o.maxAttempts);
+        const { outcome, row } = await this.#options.store.claim(blob, scanId, this.#options.maxAttempts);
         if (outcome === 'claimed' && row) claimed.push(row);
         else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
       } catch (error) {
@@ -181,17 +186,17 @@ export class Scanner {
         log.warn({ err: error, blobName: blob.name }, 'could not claim blob; the next scan retries it');
       }
     });
-    for (let i = 0; i < claimed.length; i += this.#o.publishBatch) {
-      const group = claimed.slice(i, i + this.#o.publishBatch);
+    for (let i = 0; i < claimed.length; i += this.#options.publishBatch) {
+      const group = claimed.slice(i, i + this.#options.publishBatch);
       try {
-        await this.#o.publisher.publish(
+        await this.#options.publisher.publish(
           'ingest-requests',
           group.map((row) => ingestRequestFor(row, 'blob-scanner', { scanId, now: this.#now() })),
         );
         counts.queued += group.length;
         await this.#markPublished(group, log);
         for (const row of group) {
-          this.#o.events.publish({
+          this.#options.events.publish({
             type: 'blob',
             container: row.container,
             blobName: row.blobName,
@@ -214,7 +219,7 @@ export class Scanner {
     const last = items[items.length - 1];
     if (!first || !last) return undefined;
     try {
-      return await this.#o.store.scanViews(first.container, first.name, last.name);
+      return await this.#options.store.scanViews(first.container, first.name, last.name);
     } catch (error) {
       log.warn({ err: error }, 'could not read the status rows of a listing page; reading them one by one');
       return undefined;
@@ -231,7 +236,7 @@ export class Scanner {
       { kind: 'skipped', container: blob.container, blobName: blob.name, etag: blob.etag, reason: EMPTY_BLOB_REASON },
       this.#now(),
     );
-    await this.#o.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
+    await this.#options.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
       log.warn({ err: error, blobName: blob.name }, 'could not publish the skipped result (the status row holds it)');
     });
   }
@@ -241,8 +246,8 @@ export class Scanner {
    * out (this replica died between claim and publish). A failed mark only costs a republish of the same id.
    */
   async #markPublished(rows: readonly BlobStatusRow[], log: Logger): Promise<void> {
-    await forEachLimit(rows, this.#o.claimConcurrency, async (row) => {
-      await this.#o.store.markPublished(row).catch((error: unknown) => {
+    await forEachLimit(rows, this.#options.claimConcurrency, async (row) => {
+      await this.#options.store.markPublished(row).catch((error: unknown) => {
         log.warn({ err: error, blobName: row.blobName }, 'could not mark the request published; it may be sent again');
       });
     });
@@ -251,11 +256,11 @@ export class Scanner {
   /** The publish failed: the next scan claims these rows again at once, with the same attempt. */
   async #release(rows: readonly BlobStatusRow[], cause: unknown, log: Logger): Promise<void> {
     const reason = `not queued: publishing to ingest-requests failed (${errorText(cause)}); the next scan retries`;
-    await forEachLimit(rows, this.#o.claimConcurrency, async (row) => {
+    await forEachLimit(rows, this.#options.claimConcurrency, async (row) => {
       try {
-        const result = await this.#o.store.releaseClaim(row, reason);
+        const result = await this.#options.store.releaseClaim(row, reason);
         const status = result.row?.status ?? 'queued';
-        this.#o.events.publish({ type: 'blob', container: row.container, blobName: row.blobName, status });
+        this.#options.events.publish({ type: 'blob', container: row.container, blobName: row.blobName, status });
       } catch (error) {
         log.warn({ err: error, blobName: row.blobName }, 'could not release claim; its lease runs out instead');
       }
@@ -264,12 +269,12 @@ export class Scanner {
 
   async #save(running: Running, patch: Partial<ScanRecord>): Promise<void> {
     running.record = { ...running.record, ...patch, updatedAt: this.#now().toISOString() };
-    this.#o.events.publish({ type: 'scan', scan: running.record });
+    this.#options.events.publish({ type: 'scan', scan: running.record });
     try {
-      await this.#o.scans.save(running.record);
+      await this.#options.scans.save(running.record);
     } catch (error) {
       // Progress stays visible on this replica; only other replicas' GET /scans/{id} lags.
-      this.#o.logger.warn({ err: error, scanId: running.record.scanId }, 'could not save scan progress');
+      this.#options.logger.warn({ err: error, scanId: running.record.scanId }, 'could not save scan progress');
     }
   }
 }

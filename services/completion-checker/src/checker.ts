@@ -17,13 +17,13 @@ export interface CheckerOptions {
 
 /** Runs the report reader and the stale sweeper while the lease is held; stop() lets the current step finish. */
 export class CompletionChecker {
-  readonly #o: CheckerOptions;
+  readonly #options: CheckerOptions;
   readonly #stop = new AbortController();
   #loops: Promise<void>[] = [];
   #lastPollOk = true;
 
   constructor(options: CheckerOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   get healthy(): boolean {
@@ -45,32 +45,32 @@ export class CompletionChecker {
 
   async #readLoop(): Promise<void> {
     while (!this.#stop.signal.aborted) {
-      if (!this.#o.lease.held) {
-        await this.#pause(Math.min(this.#o.pollIntervalMs, 1_000));
+      if (!this.#options.lease.held) {
+        await this.#pause(Math.min(this.#options.pollIntervalMs, 1_000));
         continue;
       }
       let received = 0;
       try {
-        received = await this.#o.reader.pollOnce();
+        received = await this.#options.reader.pollOnce();
         this.#lastPollOk = true;
       } catch (error) {
         this.#lastPollOk = false;
-        this.#o.logger.warn({ err: error }, 'reading the status queues failed; retrying');
-        this.#o.onPollError?.(error);
+        this.#options.logger.warn({ err: error }, 'reading the status queues failed; retrying');
+        this.#options.onPollError?.(error);
       }
-      if (received === 0) await this.#pause(this.#o.pollIntervalMs);
+      if (received === 0) await this.#pause(this.#options.pollIntervalMs);
     }
   }
 
   async #sweepLoop(): Promise<void> {
     while (!this.#stop.signal.aborted) {
-      await this.#pause(this.#o.staleCheckIntervalMs);
-      if (this.#stop.signal.aborted || !this.#o.lease.held) continue;
+      await this.#pause(this.#options.staleCheckIntervalMs);
+      if (this.#stop.signal.aborted || !this.#options.lease.held) continue;
       try {
-        const counts = await this.#o.sweeper.sweepOnce();
-        if (counts.unknown + counts.succeeded > 0) this.#o.logger.info(counts, 'stale rows handled');
+        const counts = await this.#options.sweeper.sweepOnce();
+        if (counts.unknown + counts.succeeded > 0) this.#options.logger.info(counts, 'stale rows handled');
       } catch (error) {
-        this.#o.logger.warn({ err: error }, 'stale-row check failed; retrying at the next interval');
+        this.#options.logger.warn({ err: error }, 'stale-row check failed; retrying at the next interval');
       }
     }
   }

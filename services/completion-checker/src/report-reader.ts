@@ -25,15 +25,15 @@ export interface ReportReaderOptions extends ApplyDeps {
  * fails to apply stays on the queue and reappears after the visibility timeout.
  */
 export class ReportReader {
-  readonly #o: ReportReaderOptions;
+  readonly #options: ReportReaderOptions;
 
   constructor(options: ReportReaderOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** One batch from every queue; resolves with the number of reports received. */
   async pollOnce(): Promise<number> {
-    const queues = await this.#o.queues();
+    const queues = await this.#options.queues();
     let received = 0;
     for (const [kind, list] of [
       ['success', queues.success],
@@ -46,29 +46,29 @@ export class ReportReader {
 
   async #drainBatch(kind: 'success' | 'failure', queue: QueueClient): Promise<number> {
     const { receivedMessageItems } = await queue.receiveMessages({
-      numberOfMessages: this.#o.batchSize,
-      visibilityTimeout: this.#o.visibilityTimeoutS,
+      numberOfMessages: this.#options.batchSize,
+      visibilityTimeout: this.#options.visibilityTimeoutS,
     });
     for (const item of receivedMessageItems) {
-      const log = this.#o.logger.child({ queue: queue.name, messageId: item.messageId });
+      const log = this.#options.logger.child({ queue: queue.name, messageId: item.messageId });
       let outcome: ApplyOutcome | 'error';
       try {
         const report = decodeReport(kind, item.messageText);
-        outcome = report.kind === 'unreadable' ? 'foreign' : await applyReport(this.#o, report);
+        outcome = report.kind === 'unreadable' ? 'foreign' : await applyReport(this.#options, report);
         if (outcome === 'foreign') {
           // Never silently: a report we cannot match may be ours in a shape we failed to read.
           log.warn(
             {
               sourceId: report.kind === 'unreadable' ? undefined : report.IngestionSourceId,
               reason: report.kind === 'unreadable' ? report.reason : 'no status row has this source id',
-              action: this.#o.foreignReports === 'hide' ? 'left on the queue' : 'deleted',
+              action: this.#options.foreignReports === 'hide' ? 'left on the queue' : 'deleted',
             },
             'status report we cannot match to a blob',
           );
         }
-        if (outcome === 'foreign' && this.#o.foreignReports === 'hide') {
+        if (outcome === 'foreign' && this.#options.foreignReports === 'hide') {
           // Shared queue: leave it for its owner, out of our way for a while.
-          await queue.updateMessage(item.messageId, item.popReceipt, undefined, this.#o.foreignHideS);
+          await queue.updateMessage(item.messageId, item.popReceipt, undefined, this.#options.foreignHideS);
         } else {
           await queue.deleteMessage(item.messageId, item.popReceipt);
         }
@@ -76,7 +76,7 @@ export class ReportReader {
         outcome = 'error';
         log.warn({ err: error }, 'could not apply a status report; it reappears after the visibility timeout');
       }
-      this.#o.onOutcome?.(outcome, kind);
+      this.#options.onOutcome?.(outcome, kind);
     }
     return receivedMessageItems.length;
   }

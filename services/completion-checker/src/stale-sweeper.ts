@@ -24,27 +24,27 @@ export interface StaleSweeperOptions {
  * re-checks the row; a crash between steps leaves a row the next sweep (or scan) picks up again.
  */
 export class StaleSweeper {
-  readonly #o: StaleSweeperOptions;
+  readonly #options: StaleSweeperOptions;
 
   constructor(options: StaleSweeperOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   async sweepOnce(): Promise<{ unknown: number; requeued: number; succeeded: number }> {
-    const now = this.#o.now?.() ?? new Date();
-    const cutoff = new Date(now.getTime() - this.#o.staleAfterMs).toISOString();
+    const now = this.#options.now?.() ?? new Date();
+    const cutoff = new Date(now.getTime() - this.#options.staleAfterMs).toISOString();
     const counts = { unknown: 0, requeued: 0, succeeded: 0 };
-    const rows = await this.#o.store.findStale({
+    const rows = await this.#options.store.findStale({
       statuses: ['ingesting'],
-      olderThanMs: this.#o.staleAfterMs,
-      limit: this.#o.limit,
+      olderThanMs: this.#options.staleAfterMs,
+      limit: this.#options.limit,
     });
-    const minutes = Math.round(this.#o.staleAfterMs / 6_000) / 10;
+    const minutes = Math.round(this.#options.staleAfterMs / 6_000) / 10;
     for (const row of rows) {
       if (!row.postedAt) continue;
-      const log = this.#o.logger.child({ container: row.container, blob: row.blobName });
-      if (this.#o.reportLevel === 'FailuresOnly' && row.status === 'ingesting' && row.postedAt && row.sourceId) {
-        const done = await this.#o.store.markSucceeded(
+      const log = this.#options.logger.child({ container: row.container, blob: row.blobName });
+      if (this.#options.reportLevel === 'FailuresOnly' && row.status === 'ingesting' && row.postedAt && row.sourceId) {
+        const done = await this.#options.store.markSucceeded(
           row.container,
           row.blobName,
           row.sourceId,
@@ -57,26 +57,26 @@ export class StaleSweeper {
         continue;
       }
       const reason = `no ingestion report within ${minutes} min (was ${row.status})`;
-      const unknown = await this.#o.store.markUnknown(row.container, row.blobName, reason, {
+      const unknown = await this.#options.store.markUnknown(row.container, row.blobName, reason, {
         olderThan: cutoff,
         expect: { etag: row.etag },
       });
       if (!unknown.applied) continue;
       counts.unknown++;
       await this.#publishResult(unknown.row, 'unknown');
-      const queued = await this.#o.store.requeue(
+      const queued = await this.#options.store.requeue(
         row.container,
         row.blobName,
         'queued again after the timeout',
         { etag: row.etag },
-        { maxRescues: this.#o.maxRescues },
+        { maxRescues: this.#options.maxRescues },
       );
       if (!queued.applied) {
         log.warn({ attempts: row.attempts, reason: queued.reason }, 'no report and no attempts left: stays unknown');
         continue;
       }
-      await this.#o.publisher.publish('ingest-requests', [ingestRequestFor(queued.row)]);
-      await this.#o.store.markPublished(queued.row);
+      await this.#options.publisher.publish('ingest-requests', [ingestRequestFor(queued.row)]);
+      await this.#options.store.markPublished(queued.row);
       counts.requeued++;
       await this.#publishResult(queued.row, 'queued');
       log.warn({ attempt: queued.row.attempts, rescues: queued.row.rescues ?? 0 }, 'no report in time; queued again');
@@ -89,6 +89,6 @@ export class StaleSweeper {
     status: 'succeeded' | 'unknown' | 'queued',
   ): Promise<void> {
     const message = resultFor(row, status);
-    if (message) await this.#o.publisher.publish('ingestion-results', [message]);
+    if (message) await this.#options.publisher.publish('ingestion-results', [message]);
   }
 }

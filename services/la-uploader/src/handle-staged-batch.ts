@@ -3,6 +3,7 @@ import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
 import type { LogsIngestionDestination } from '@logferry/shared/routes/index';
 import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
+import { recordBytesOf } from '@logferry/shared/stores/record-lengths';
 import type { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { FailureCode } from '@logferry/shared/transport/failure-codes';
@@ -228,7 +229,7 @@ async function upload(
         uploaded = mergeRanges([...uploaded, range]);
         requests += 1;
         metrics.records(range.end - range.start);
-        metrics.bytes?.(sumBytes(lineBytes, range));
+        metrics.bytes?.(recordBytesOf(lineBytes, range));
         progressSaved = false;
         // Persist progress only while more requests of this batch remain: it is what a redelivery resumes from.
         if (countRecords(uploaded) < count) await saveProgress();
@@ -279,12 +280,6 @@ async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log
     }
   }
   return outcome.success();
-}
-
-function sumBytes(lineBytes: readonly number[], range: RecordRange): number {
-  let n = 0;
-  for (let i = range.start; i < range.end; i++) n += lineBytes[i] ?? 0;
-  return n;
 }
 
 function countRecords(ranges: readonly RecordRange[]): number {

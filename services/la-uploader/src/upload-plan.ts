@@ -18,13 +18,6 @@ export function pendingRanges(count: number, uploaded: readonly RecordRange[]): 
   return out;
 }
 
-/** UTF-8 size of `[` + lines.join(',') + `]` for the lines in range. */
-export function bodySize(lineBytes: readonly number[], range: RecordRange): number {
-  let size = 2 + Math.max(0, range.end - range.start - 1);
-  for (let i = range.start; i < range.end; i++) size += lineBytes[i] ?? 0;
-  return size;
-}
-
 /**
  * Cuts ranges into consecutive requests whose JSON body stays within maxBytes. A record that alone
  * exceeds maxBytes gets a request of its own (the caller refuses records over the API's hard limit).

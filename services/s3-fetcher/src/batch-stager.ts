@@ -43,7 +43,7 @@ export interface StagerTotals {
  * `lastBatch` (an object whose record count falls on a batch boundary never produces an empty batch).
  */
 export class BatchStager {
-  readonly #o: StagerOptions;
+  readonly #options: StagerOptions;
   readonly #abort = new AbortController();
   readonly #signal: AbortSignal;
   #inflight: Promise<StagedBatchMessage>[] = [];
@@ -51,7 +51,7 @@ export class BatchStager {
   #totals = { batches: 0, records: 0, rawBytes: 0, compressedBytes: 0 };
 
   constructor(options: StagerOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#signal = AbortSignal.any([options.signal, this.#abort.signal]);
   }
 
@@ -61,7 +61,7 @@ export class BatchStager {
     // Observed later in order; this keeps an early failure from being an unhandled rejection meanwhile.
     write.catch(() => {});
     this.#inflight.push(write);
-    while (this.#inflight.length >= this.#o.uploadConcurrency) await this.#settleOldest();
+    while (this.#inflight.length >= this.#options.uploadConcurrency) await this.#settleOldest();
   }
 
   /** Waits for every write, then publishes the rest with `lastBatch` on the final message. */
@@ -84,7 +84,7 @@ export class BatchStager {
   async #settleOldest(): Promise<void> {
     const message = await this.#inflight.shift()!;
     this.#ready.push(message);
-    if (this.#ready.length > this.#o.publishGroupSize) {
+    if (this.#ready.length > this.#options.publishGroupSize) {
       const group = this.#ready.slice(0, -1);
       this.#ready = this.#ready.slice(-1);
       await this.#publish(group);
@@ -94,50 +94,50 @@ export class BatchStager {
   async #publish(messages: StagedBatchMessage[]): Promise<void> {
     if (messages.length === 0) return;
     this.#signal.throwIfAborted();
-    await this.#o.publisher.publish('staged-batches', messages);
-    this.#o.onPublished?.(messages.length);
+    await this.#options.publisher.publish('staged-batches', messages);
+    this.#options.onPublished?.(messages.length);
   }
 
   async #write(batch: Batch): Promise<StagedBatchMessage> {
-    const o = this.#o;
+    const options = this.#options;
     const blobName = stagedBatchBlobName({
-      source: o.source,
-      objectId: o.objectId,
+      source: options.source,
+      objectId: options.objectId,
       batchIndex: batch.index,
-      date: o.blobDate,
+      date: options.blobDate,
     });
     const written = await writeStagedBatch(
-      o.container,
+      options.container,
       {
         blobName,
-        objectId: o.objectId,
+        objectId: options.objectId,
         batchIndex: batch.index,
-        source: o.source,
+        source: options.source,
         recordCount: batch.recordCount,
         body: batch.body,
       },
-      { gzipLevel: o.gzipLevel, abortSignal: this.#signal },
+      { gzipLevel: options.gzipLevel, abortSignal: this.#signal },
     );
-    o.onWritten?.(batch);
+    options.onWritten?.(batch);
     this.#totals.batches++;
     this.#totals.records += batch.recordCount;
     this.#totals.rawBytes += written.rawBytes;
     this.#totals.compressedBytes += written.compressedBytes;
     return stagedBatchMessage(
-      { id: stagedBatchId(o.objectId, batch.index), producer: 's3-fetcher' },
+      { id: stagedBatchId(options.objectId, batch.index), producer: 's3-fetcher' },
       {
-        objectId: o.objectId,
+        objectId: options.objectId,
         batchIndex: batch.index,
         lastBatch: false,
-        blobContainer: o.container.containerName,
+        blobContainer: options.container.containerName,
         blobName,
         recordCount: batch.recordCount,
         rawBytes: written.rawBytes,
         compressedBytes: written.compressedBytes,
-        source: o.source,
+        source: options.source,
         recordLengths: encodeRecordLengths(batch.recordLengths),
-        ...destination(o.route),
-        ...(o.adxReads ? { adxReads: true as const } : {}),
+        ...destination(options.route),
+        ...(options.adxReads ? { adxReads: true as const } : {}),
       },
     );
   }

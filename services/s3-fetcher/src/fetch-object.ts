@@ -50,15 +50,6 @@ export interface FetchObjectDeps {
   readonly adxReadsSource?: (source: string) => boolean;
 }
 
-export interface FetcherStats {
-  staged: number;
-  duplicates: number;
-  deadLettered: number;
-  retried: number;
-}
-
-export type FetchObjectHandler = Handler<'s3-objects'> & { readonly stats: FetcherStats };
-
 /**
  * The s3-objects handler: streams the object from S3 into staged batches and publishes them, then
  * records the object as staged. At-least-once: a crash before the status row is written makes the
@@ -67,40 +58,33 @@ export type FetchObjectHandler = Handler<'s3-objects'> & { readonly stats: Fetch
  * (S3 sends duplicate notifications): the object is claimed before it is read, and the delivery that
  * finds it claimed retries after the claim's lease.
  */
-export function createFetchObjectHandler(deps: FetchObjectDeps): FetchObjectHandler {
-  const stats: FetcherStats = { staged: 0, duplicates: 0, deadLettered: 0, retried: 0 };
+export function createFetchObjectHandler(deps: FetchObjectDeps): Handler<'s3-objects'> {
   const handler = async (delivery: Delivery<S3ObjectMessage>): Promise<Outcome> => {
-    const result = await fetchObject(deps, delivery, stats);
-    if (result.kind === 'deadLetter') stats.deadLettered++;
-    else if (result.kind === 'retryLater') stats.retried++;
+    const result = await fetchObject(deps, delivery);
     // By code; whether it was retried or dead-lettered in the end is the transport's count.
     if (result.kind !== 'success') deps.metrics?.failure(failureCode(result));
     return result;
   };
-  return Object.assign(handler, { stats });
+  return handler;
 }
 
-async function fetchObject(
-  deps: FetchObjectDeps,
-  delivery: Delivery<S3ObjectMessage>,
-  stats: FetcherStats,
-): Promise<Outcome> {
-  const { body: m, signal } = delivery;
-  const where = `s3://${m.bucket}/${m.key}${m.versionId ? ` version ${m.versionId}` : ''}`;
+async function fetchObject(deps: FetchObjectDeps, delivery: Delivery<S3ObjectMessage>): Promise<Outcome> {
+  const { body: announced, signal } = delivery;
+  const where = `s3://${announced.bucket}/${announced.key}${announced.versionId ? ` version ${announced.versionId}` : ''}`;
   const log = deps.logger.child({
-    bucket: m.bucket,
-    key: m.key,
+    bucket: announced.bucket,
+    key: announced.key,
     messageId: delivery.messageId,
     attempt: delivery.attempt,
   });
   const started = performance.now();
-  const verdict = deps.routes.resolve(m.bucket, m.key);
+  const verdict = deps.routes.resolve(announced.bucket, announced.key);
   if (!verdict.allowed) {
     log.warn({ reason: verdict.reason }, 'object outside the allow-list; refused');
     return outcome.deadLetter(FORBIDDEN_REFERENCE, `${JSON.stringify(where)}: ${REFUSALS[verdict.reason]}`);
   }
   const { route } = verdict;
-  const named = route.sourceOf(m.key);
+  const named = route.sourceOf(announced.key);
   if (!named.ok) {
     log.warn({ problem: named.problem }, "the key's first segment yields no source name; refused");
     return outcome.deadLetter(
@@ -109,16 +93,16 @@ async function fetchObject(
     );
   }
   const { source } = named;
-  const objectId = objectIdentity(m);
+  const objectId = objectIdentity(announced);
   let claim: HeldClaim | undefined;
   if (objectId !== undefined) {
-    const seen = await claimUnstaged(deps, objectId, signal, log, stats);
+    const seen = await claimUnstaged(deps, objectId, signal, log);
     if (!('claim' in seen)) return seen;
     claim = seen.claim;
   }
   const ctx: FetchContext = { log, where, source, route, started, objectId, claim };
   try {
-    return await fetchClaimed(deps, delivery, stats, ctx);
+    return await fetchClaimed(deps, delivery, ctx);
   } finally {
     await ctx.claim?.release();
   }
@@ -137,24 +121,23 @@ interface FetchContext {
 async function fetchClaimed(
   deps: FetchObjectDeps,
   delivery: Delivery<S3ObjectMessage>,
-  stats: FetcherStats,
   ctx: FetchContext,
 ): Promise<Outcome> {
-  const { body: m, signal } = delivery;
+  const { body: announced, signal } = delivery;
   const { log, where, source, route, started } = ctx;
   let objectId = ctx.objectId;
 
   if (objectId !== undefined) await markFetching(deps, log, objectId, source, signal);
   let response: GetObjectCommandOutput;
   try {
-    const etag = bareEtag(m.etag);
+    const etag = bareEtag(announced.etag);
     response = await deps.s3.send(
       new GetObjectCommand({
-        Bucket: m.bucket,
-        Key: m.key,
-        ...(m.versionId ? { VersionId: m.versionId } : {}),
+        Bucket: announced.bucket,
+        Key: announced.key,
+        ...(announced.versionId ? { VersionId: announced.versionId } : {}),
         // Without a version id, the ETag pins the bytes the notification announced.
-        ...(!m.versionId && etag ? { IfMatch: `"${etag}"` } : {}),
+        ...(!announced.versionId && etag ? { IfMatch: `"${etag}"` } : {}),
       }),
       { abortSignal: signal },
     );
@@ -166,12 +149,12 @@ async function fetchClaimed(
 
   if (objectId === undefined) {
     objectId = objectIdentityOrKey({
-      bucket: m.bucket,
-      key: m.key,
+      bucket: announced.bucket,
+      key: announced.key,
       versionId: response.VersionId,
       etag: response.ETag,
     });
-    const seen = await claimUnstaged(deps, objectId, signal, log, stats);
+    const seen = await claimUnstaged(deps, objectId, signal, log);
     if (!('claim' in seen)) {
       body.destroy?.();
       return seen;
@@ -181,15 +164,15 @@ async function fetchClaimed(
     await markFetching(deps, log, objectId, source, signal);
   }
 
-  const eventTime = m.eventTime ?? response.LastModified?.toISOString() ?? new Date().toISOString();
+  const eventTime = announced.eventTime ?? response.LastModified?.toISOString() ?? new Date().toISOString();
   const result = emptyResult();
   try {
     await stageObject(
       body,
       {
-        bucket: m.bucket,
-        key: m.key,
-        versionId: m.versionId ?? realVersionId(response.VersionId),
+        bucket: announced.bucket,
+        key: announced.key,
+        versionId: announced.versionId ?? realVersionId(response.VersionId),
         objectId,
         source,
         route,
@@ -231,7 +214,6 @@ async function fetchClaimed(
     log.warn({ err, objectId }, 'could not record the object as staged; will retry');
     return outcome.retryLater('StatusTableUnavailable', 'write failed');
   }
-  stats.staged++;
   deps.metrics?.records(result.records);
   deps.metrics?.bytes(result.bytesIn);
   log.info(
@@ -266,9 +248,8 @@ async function claimUnstaged(
   objectId: string,
   signal: AbortSignal,
   log: Logger,
-  stats: FetcherStats,
 ): Promise<Outcome | { readonly claim: HeldClaim }> {
-  const before = await alreadyStaged(deps, objectId, signal, log, stats);
+  const before = await alreadyStaged(deps, objectId, signal, log);
   if (before !== false) return before === true ? outcome.success() : before;
   let claimed: Awaited<ReturnType<WorkClaims['acquire']>>;
   try {
@@ -278,7 +259,6 @@ async function claimUnstaged(
     return outcome.retryLater('StatusTableUnavailable', 'claim failed');
   }
   if (claimed.kind === 'busy') {
-    stats.duplicates++;
     deps.metrics?.duplicate();
     log.info(
       { objectId, holder: claimed.holder, retryInMs: claimed.retryInMs },
@@ -287,7 +267,7 @@ async function claimUnstaged(
     return outcome.retryLater('InFlightElsewhere', `object claimed by ${claimed.holder}`, claimed.retryInMs);
   }
   // The holder before us writes `staged` before it releases: re-read under the claim.
-  const after = await alreadyStaged(deps, objectId, signal, log, stats);
+  const after = await alreadyStaged(deps, objectId, signal, log);
   if (after !== false) {
     await claimed.claim.release();
     return after === true ? outcome.success() : after;
@@ -300,7 +280,6 @@ async function alreadyStaged(
   objectId: string,
   signal: AbortSignal,
   log: Logger,
-  stats: FetcherStats,
 ): Promise<boolean | Outcome> {
   let row: Awaited<ReturnType<ObjectStatusStore['get']>>;
   try {
@@ -310,7 +289,6 @@ async function alreadyStaged(
     return outcome.retryLater('StatusTableUnavailable', 'read failed');
   }
   if (row?.state !== 'staged') return false;
-  stats.duplicates++;
   deps.metrics?.duplicate();
   log.info(
     { objectId, duplicate: true, batches: row.batchCount, records: row.recordCount },

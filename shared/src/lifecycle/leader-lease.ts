@@ -23,7 +23,7 @@ export interface LeaderLeaseOptions {
  * the lease may have expired, even if only a renewal failed.
  */
 export class LeaderLease {
-  readonly #o: LeaderLeaseOptions;
+  readonly #options: LeaderLeaseOptions;
   readonly #leaseId = randomUUID();
   readonly #durationMs: number;
   readonly #now: () => number;
@@ -34,7 +34,7 @@ export class LeaderLease {
   #stopped = false;
 
   constructor(options: LeaderLeaseOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#durationMs = (options.durationSec ?? 60) * 1000;
     this.#now = options.now ?? Date.now;
   }
@@ -49,7 +49,7 @@ export class LeaderLease {
       this.#tick = this.#attempt();
     };
     run();
-    this.#timer = setInterval(run, this.#o.intervalMs ?? Math.floor(this.#durationMs / 3));
+    this.#timer = setInterval(run, this.#options.intervalMs ?? Math.floor(this.#durationMs / 3));
     this.#timer.unref();
   }
 
@@ -66,14 +66,14 @@ export class LeaderLease {
     this.#validUntil = 0;
     try {
       await this.#lease().releaseLease();
-      this.#o.logger.info(`released ${this.#o.role}`);
+      this.#options.logger.info(`released ${this.#options.role}`);
     } catch {
       /* it expires on its own within the lease duration */
     }
   }
 
   #lease() {
-    return this.#o.container.getBlobClient(this.#o.blobName).getBlobLeaseClient(this.#leaseId);
+    return this.#options.container.getBlobClient(this.#options.blobName).getBlobLeaseClient(this.#leaseId);
   }
 
   async #attempt(): Promise<void> {
@@ -85,23 +85,26 @@ export class LeaderLease {
       if (this.#validUntil > 0) await this.#lease().renewLease();
       else await this.#lease().acquireLease(this.#durationMs / 1000);
       this.#validUntil = startedAt + this.#durationMs;
-      if (!wasHeld) this.#o.logger.info(`acquired ${this.#o.role}`);
+      if (!wasHeld) this.#options.logger.info(`acquired ${this.#options.role}`);
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       // 409/412: someone else holds it (or ours expired and was taken): we are a follower now.
       if (status === 409 || status === 412) this.#validUntil = 0;
-      else this.#o.logger.warn({ err: error, role: this.#o.role }, 'leader lease request failed');
-      if (wasHeld && !this.held) this.#o.logger.warn(`lost ${this.#o.role}: idling`);
-      else if (!wasHeld && status === 409) this.#o.logger.debug(`another replica holds ${this.#o.role}; idling`);
+      else this.#options.logger.warn({ err: error, role: this.#options.role }, 'leader lease request failed');
+      if (wasHeld && !this.held) this.#options.logger.warn(`lost ${this.#options.role}: idling`);
+      else if (!wasHeld && status === 409)
+        this.#options.logger.debug(`another replica holds ${this.#options.role}; idling`);
     }
   }
 
   async #prepare(): Promise<void> {
     if (this.#prepared) return;
-    await this.#o.container.createIfNotExists();
+    await this.#options.container.createIfNotExists();
     try {
       // Leases need the blob to exist; If-None-Match keeps replicas from overwriting a leased blob.
-      await this.#o.container.getBlockBlobClient(this.#o.blobName).upload('', 0, { conditions: { ifNoneMatch: '*' } });
+      await this.#options.container
+        .getBlockBlobClient(this.#options.blobName)
+        .upload('', 0, { conditions: { ifNoneMatch: '*' } });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status !== 409 && status !== 412) throw error;

@@ -147,10 +147,6 @@ export class BlobStatusStore {
     });
   }
 
-  async claimForQueue(blob: BlobRef, scanId: string, maxAttempts: number): Promise<ClaimOutcome> {
-    return (await this.claim(blob, scanId, maxAttempts)).outcome;
-  }
-
   /** The ingest request for the row's current attempt is on the bus: its claim is done. */
   async markPublished(row: BlobStatusRow): Promise<TransitionResult> {
     return this.#transition(row.container, row.blobName, (current, at) => {

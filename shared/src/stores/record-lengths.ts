@@ -38,9 +38,29 @@ export function decodeRecordLengths(text: string, maxCount: number): number[] | 
   return shift === 0 ? lengths : undefined;
 }
 
-/** Bytes of a JSON array holding records of these lengths: `[`, the records, a comma between each two, `]`. */
-export function jsonArrayBytesOf(lengths: readonly number[]): number {
-  let n = 2 + Math.max(0, lengths.length - 1);
-  for (const l of lengths) n += l;
+/** Records `start` (inclusive) to `end` (exclusive) of a batch. */
+export interface RecordSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Bytes of the records in the span (all by default), without separators. */
+export function recordBytesOf(
+  lengths: readonly number[],
+  span: RecordSpan = { start: 0, end: lengths.length },
+): number {
+  let n = 0;
+  for (let i = span.start; i < span.end; i++) n += lengths[i] ?? 0;
   return n;
+}
+
+/**
+ * Bytes of a JSON array holding the records in the span (all by default): `[`, the records, a comma between
+ * each two, `]`. The one computation of a request body's size, for s3-fetcher's batches and la-uploader's requests.
+ */
+export function jsonArrayBytesOf(
+  lengths: readonly number[],
+  span: RecordSpan = { start: 0, end: lengths.length },
+): number {
+  return 2 + Math.max(0, span.end - span.start - 1) + recordBytesOf(lengths, span);
 }

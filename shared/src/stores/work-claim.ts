@@ -43,14 +43,14 @@ interface ClaimEntity {
 
 export class WorkClaims {
   readonly #table: TableClient;
-  readonly #o: WorkClaimsOptions;
+  readonly #options: WorkClaimsOptions;
   readonly #partition: string;
   readonly #now: () => number;
 
   constructor(table: TableClient, options: WorkClaimsOptions) {
     if (!(options.leaseMs >= 1_000)) throw new RangeError(`claim lease must be >= 1000 ms, got ${options.leaseMs}`);
     this.#table = table;
-    this.#o = options;
+    this.#options = options;
     this.#partition = `claim-${options.scope}`;
     this.#now = options.now ?? Date.now;
   }
@@ -62,9 +62,9 @@ export class WorkClaims {
     const entity = (): ClaimEntity => ({
       partitionKey: this.#partition,
       rowKey,
-      owner: this.#o.owner,
+      owner: this.#options.owner,
       token,
-      expiresAt: new Date(this.#now() + this.#o.leaseMs).toISOString(),
+      expiresAt: new Date(this.#now() + this.#options.leaseMs).toISOString(),
     });
     // Two rounds: a claim deleted or expired between our insert and our read is taken on the second.
     for (let round = 0; round < 2; round++) {
@@ -107,9 +107,9 @@ export class WorkClaims {
           {
             partitionKey: this.#partition,
             rowKey,
-            owner: this.#o.owner,
+            owner: this.#options.owner,
             token,
-            expiresAt: new Date(this.#now() + this.#o.leaseMs).toISOString(),
+            expiresAt: new Date(this.#now() + this.#options.leaseMs).toISOString(),
           },
           'Replace',
           { etag },
@@ -125,7 +125,7 @@ export class WorkClaims {
       () => {
         if (!stopped && held) renewing = renew();
       },
-      Math.floor(this.#o.leaseMs / 3),
+      Math.floor(this.#options.leaseMs / 3),
     );
     timer.unref();
     return {

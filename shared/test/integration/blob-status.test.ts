@@ -24,8 +24,8 @@ describe('BlobStatusStore on Azurite', () => {
 
   it('claims a new blob once, keeps names with spaces, + and # intact', async () => {
     const name = 'TrafficFlows-a b+c#d?.csv';
-    assert.equal(await store.claimForQueue(blob(name), 'scan-1', 3), 'claimed');
-    assert.equal(await store.claimForQueue(blob(name), 'scan-2', 3), 'unchanged');
+    assert.equal((await store.claim(blob(name), 'scan-1', 3)).outcome, 'claimed');
+    assert.equal((await store.claim(blob(name), 'scan-2', 3)).outcome, 'unchanged');
     const row = await store.get('data', name);
     assert.equal(row?.blobName, name);
     assert.equal(row?.status, 'queued');
@@ -41,11 +41,11 @@ describe('BlobStatusStore on Azurite', () => {
   it('two concurrent claims of the same blob: exactly one wins', async () => {
     for (const name of ['race-new.csv', 'race-changed.csv']) {
       if (name === 'race-changed.csv') {
-        await store.claimForQueue(blob(name, '"old"'), 's0', 3);
+        (await store.claim(blob(name, '"old"'), 's0', 3)).outcome;
       }
       const results = await Promise.all([
-        store.claimForQueue(blob(name, '"v2"'), 's1', 3),
-        store.claimForQueue(blob(name, '"v2"'), 's2', 3),
+        store.claim(blob(name, '"v2"'), 's1', 3).then((c) => c.outcome),
+        store.claim(blob(name, '"v2"'), 's2', 3).then((c) => c.outcome),
       ]);
       assert.deepEqual(results.filter((r) => r === 'claimed').length, 1, `${name}: ${results}`);
       assert.ok(results.includes('lost-race') || results.includes('unchanged'), `${name}: ${results}`);
@@ -54,7 +54,7 @@ describe('BlobStatusStore on Azurite', () => {
 
   it('walks queued → ingesting → succeeded and finds the row by source id', async () => {
     const name = 'Json-1.json';
-    await store.claimForQueue(blob(name), 's', 3);
+    (await store.claim(blob(name), 's', 3)).outcome;
     const sourceId = randomUUID();
     const ing = await store.markIngesting('data', name, { sourceId, table: 'T', format: 'json', mapping: 'm' });
     assert.equal(ing.applied, true);
@@ -77,13 +77,13 @@ describe('BlobStatusStore on Azurite', () => {
       row?.history.map((h) => h.status),
       ['queued', 'ingesting', 'succeeded'],
     );
-    assert.equal(await store.claimForQueue(blob(name), 's', 3), 'unchanged');
-    assert.equal(await store.claimForQueue(blob(name, '"0x2"'), 's', 3), 'claimed', 'a re-upload is claimed again');
+    assert.equal((await store.claim(blob(name), 's', 3)).outcome, 'unchanged');
+    assert.equal((await store.claim(blob(name, '"0x2"'), 's', 3)).outcome, 'claimed', 'a re-upload is claimed again');
   });
 
   it('a transient failure goes back to queued until attempts run out; a permanent one stays failed', async () => {
     const name = 'retry.csv';
-    await store.claimForQueue(blob(name), 's', 2);
+    (await store.claim(blob(name), 's', 2)).outcome;
     const s1 = randomUUID();
     await store.markIngesting('data', name, { sourceId: s1, table: 'T', format: 'csv' });
     const r1 = await store.markFailed(
@@ -99,10 +99,10 @@ describe('BlobStatusStore on Azurite', () => {
     const r2 = await store.markFailed('data', name, { reason: 'throttled', retryable: true }, { sourceId: s2 });
     assert.equal(r2.applied && r2.row.status, 'failed');
     assert.match(r2.row?.lastError ?? '', /throttled/);
-    assert.equal(await store.claimForQueue(blob(name), 's', 2), 'unchanged', 'no attempts left');
+    assert.equal((await store.claim(blob(name), 's', 2)).outcome, 'unchanged', 'no attempts left');
 
     const bad = 'bad.csv';
-    await store.claimForQueue(blob(bad), 's', 5);
+    (await store.claim(blob(bad), 's', 5)).outcome;
     const s3 = randomUUID();
     await store.markIngesting('data', bad, { sourceId: s3, table: 'T', format: 'csv' });
     const r3 = await store.markFailed(
@@ -119,13 +119,13 @@ describe('BlobStatusStore on Azurite', () => {
     assert.equal(r3.applied && r3.row.status, 'failed');
     assert.equal(r3.row?.errorCode, 'Stream_WrongNumberOfFields');
     assert.equal(r3.row?.failureStatus, 'Permanent');
-    assert.equal(await store.claimForQueue(blob(bad), 's', 5), 'unchanged', 'same version is not retried');
+    assert.equal((await store.claim(blob(bad), 's', 5)).outcome, 'unchanged', 'same version is not retried');
   });
 
   it('finds stale rows, marks them unknown and requeues them while attempts remain', async () => {
     const name = 'stale.csv';
     clock = new Date('2030-01-01T01:00:00.000Z');
-    await store.claimForQueue(blob(name), 's', 2);
+    (await store.claim(blob(name), 's', 2)).outcome;
     await store.markIngesting('data', name, { sourceId: randomUUID(), table: 'T', format: 'csv' });
     clock = new Date('2030-01-01T01:10:00.000Z');
     const stale = await store.findStale({ statuses: ['queued', 'ingesting'], olderThanMs: 5 * 60_000 });
@@ -147,11 +147,11 @@ describe('BlobStatusStore on Azurite', () => {
     assert.equal(await store.recordSkipped(blob('empty.csv', '"e"', 0), 's', 'empty blob (0 bytes)'), 'claimed');
     assert.equal(await store.recordSkipped(blob('empty.csv', '"e"', 0), 's', 'empty blob (0 bytes)'), 'unchanged');
     assert.equal((await store.get('data', 'empty.csv'))?.lastError, 'empty blob (0 bytes)');
-    await store.claimForQueue(blob('NoMap-x.txt'), 's', 3);
+    (await store.claim(blob('NoMap-x.txt'), 's', 3)).outcome;
     const sk = await store.markSkipped('data', 'NoMap-x.txt', 'NoMapping: no entry for prefix NoMap');
     assert.equal(sk.applied && sk.row.status, 'skipped');
 
-    for (let i = 0; i < 5; i++) await store.claimForQueue(blob(`page/${i}.csv`), 's', 3);
+    for (let i = 0; i < 5; i++) (await store.claim(blob(`page/${i}.csv`), 's', 3)).outcome;
     const first = await store.list({ prefix: 'page/', pageSize: 3 });
     assert.equal(first.rows.length, 3);
     assert.ok(first.continuationToken);
@@ -164,7 +164,7 @@ describe('BlobStatusStore on Azurite', () => {
     assert.deepEqual(skipped.rows.map((r) => r.blobName).sort(), ['NoMap-x.txt', 'empty.csv']);
 
     const name = 'flappy.csv';
-    for (let i = 0; i < HISTORY_LIMIT + 5; i++) await store.claimForQueue(blob(name, `"${i}"`), 's', 3);
+    for (let i = 0; i < HISTORY_LIMIT + 5; i++) (await store.claim(blob(name, `"${i}"`), 's', 3)).outcome;
     const row = await store.get('data', name);
     assert.equal(row?.history.length, HISTORY_LIMIT);
   });

@@ -252,11 +252,13 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
       'failed',
     );
     assert.equal(
-      await store.claimForQueue(
-        { container: 'data', name: 'TrafficFlows-bad.csv', etag: failed.etag, size: failed.size },
-        's',
-        3,
-      ),
+      (
+        await store.claim(
+          { container: 'data', name: 'TrafficFlows-bad.csv', etag: failed.etag, size: failed.size },
+          's',
+          3,
+        )
+      ).outcome,
       'unchanged',
     );
   });

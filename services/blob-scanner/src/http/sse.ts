@@ -18,11 +18,11 @@ export interface SseOptions {
 
 /** Server-sent events from the in-process event bus to every open page. */
 export class SseHub {
-  readonly #o: SseOptions;
+  readonly #options: SseOptions;
   readonly #clients = new Set<ServerResponse>();
 
   constructor(options: SseOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   get clients(): number {
@@ -39,7 +39,7 @@ export class SseHub {
       sendError(res, 401, 'token expired');
       return;
     }
-    if (this.#clients.size >= (this.#o.maxClients ?? 100)) {
+    if (this.#clients.size >= (this.#options.maxClients ?? 100)) {
       sendError(res, 503, 'too many open event streams', { headers: { 'Retry-After': '30' } });
       return;
     }
@@ -52,7 +52,7 @@ export class SseHub {
     });
     res.socket?.setNoDelay(true);
     this.#clients.add(res);
-    const limit = this.#o.maxBufferedBytes ?? 1024 * 1024;
+    const limit = this.#options.maxBufferedBytes ?? 1024 * 1024;
     const write = (text: string) => {
       if (res.writableLength > limit) {
         cleanup();
@@ -63,10 +63,10 @@ export class SseHub {
     };
     const send = (event: LiveEvent) => write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     write('retry: 3000\n\n');
-    for (const event of this.#o.greeting?.() ?? []) send(event);
-    write(`event: ready\ndata: ${JSON.stringify(this.#o.readyInfo ?? {})}\n\n`);
-    const unsubscribe = this.#o.events.subscribe(send);
-    const heartbeat = setInterval(() => write(': ping\n\n'), this.#o.heartbeatMs ?? 15_000);
+    for (const event of this.#options.greeting?.() ?? []) send(event);
+    write(`event: ready\ndata: ${JSON.stringify(this.#options.readyInfo ?? {})}\n\n`);
+    const unsubscribe = this.#options.events.subscribe(send);
+    const heartbeat = setInterval(() => write(': ping\n\n'), this.#options.heartbeatMs ?? 15_000);
     heartbeat.unref();
     // setTimeout holds at most 2^31-1 ms (~24.8 days); a token never lives that long, but cap it anyway.
     const expiry =

@@ -53,7 +53,7 @@ export interface PipelineSamplerOptions {
 
 /** Samples Service Bus counts, the stores' throughput, readiness and the sinks on one timer, for every page. */
 export class PipelineSampler {
-  readonly #o: PipelineSamplerOptions;
+  readonly #options: PipelineSamplerOptions;
   readonly #history = new Map<string, StagePoint[]>();
   #state: PipelineState;
   #timer: NodeJS.Timeout | undefined;
@@ -61,7 +61,7 @@ export class PipelineSampler {
   #lastAt: string | undefined;
 
   constructor(o: PipelineSamplerOptions) {
-    this.#o = o;
+    this.#options = o;
     this.#state = {
       sampledAt: null,
       sampleMs: o.sampleMs,
@@ -79,7 +79,7 @@ export class PipelineSampler {
 
   start(): void {
     void this.sample();
-    this.#timer = setInterval(() => void this.sample(), this.#o.sampleMs);
+    this.#timer = setInterval(() => void this.sample(), this.#options.sampleMs);
     this.#timer.unref();
   }
 
@@ -101,7 +101,7 @@ export class PipelineSampler {
   }
 
   async #sample(): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     const at = new Date().toISOString();
     const since = this.#lastAt;
     const [counts, done, services, sinks] = await Promise.allSettled([

@@ -30,7 +30,7 @@ describe('completion-checker ReportReader', () => {
 
   async function rowIngesting(name: string): Promise<string> {
     const sourceId = randomUUID();
-    await store.claimForQueue({ container: 'data', name, etag: '"0x1"', size: 10 }, 'scan', 3);
+    (await store.claim({ container: 'data', name, etag: '"0x1"', size: 10 }, 'scan', 3)).outcome;
     await store.markIngesting('data', name, { sourceId, table: 'T', format: 'csv', mapping: 'm' });
     return sourceId;
   }

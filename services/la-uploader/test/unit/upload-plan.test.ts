@@ -4,11 +4,12 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError, parseConfig } from '@logferry/shared/config/define';
 import { config, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { formatRanges, mergeRanges, parseRanges } from '@logferry/shared/stores/batch-status';
+import { jsonArrayBytesOf } from '@logferry/shared/stores/record-lengths';
 import { toJsonArray } from '@logferry/shared/stores/staged-ndjson';
 import { classify, errorText } from '../../src/logs-ingestion-client.ts';
 import { parseRetryAfter } from '../../src/retry-after.ts';
 import { createTokenSource } from '../../src/token-cache.ts';
-import { bodySize, chunkRanges, halve, pendingRanges, requestBodies } from '../../src/upload-plan.ts';
+import { chunkRanges, halve, pendingRanges, requestBodies } from '../../src/upload-plan.ts';
 
 describe('upload plan', () => {
   const lines = ['{"a":1}', '{"b":22}', '{"c":333}', '{"d":4444}'].map((l) => Buffer.from(l));
@@ -44,7 +45,7 @@ describe('upload plan', () => {
       );
       for (const r of chunks) {
         const body = gunzipSync(await bodies(r));
-        assert.equal(body.length, bodySize(bytes, r));
+        assert.equal(body.length, jsonArrayBytesOf(bytes, r));
         assert.ok(body.length <= max || r.end - r.start === 1);
         assert.ok(Array.isArray(JSON.parse(body.toString())));
       }
