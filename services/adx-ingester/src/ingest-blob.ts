@@ -14,7 +14,17 @@ export interface IngestDeps {
   readonly blobUrlFor: BlobUrlFor;
   readonly publisher: Publisher;
   readonly logger: Logger;
+  /**
+   * A row `ingesting` but not known to be posted may have been posted by a delivery that died right after:
+   * its redelivery waits this long from `ingestingAt` for ADX to report on the source id (the report settles
+   * the row) before it posts again. Default 15 minutes: ADX's batching time (5 min) and a margin.
+   */
+  readonly repostAfterMs?: number;
+  readonly now?: () => number;
 }
+
+/** See IngestDeps.repostAfterMs. */
+export const DEFAULT_REPOST_AFTER_MS = 900_000;
 
 export interface BlobToIngest {
   readonly container: string;
@@ -31,8 +41,10 @@ export interface BlobToIngest {
 /**
  * Takes one claimed blob version from `queued` to `ingesting` and hands it to ADX's ingestion queue.
  * The source id and the sourceId → row pointer are saved before ADX hears of it, so every report
- * can be matched. A redelivery finds the row already `ingesting`: posted → nothing to do; not
- * posted (we crashed between the save and the post) → post again with the same source id.
+ * can be matched. A redelivery finds the row already `ingesting`: posted → nothing to do; not known to be
+ * posted (a delivery died between the save and the post, or between the post and its mark) → wait for ADX's
+ * report on that source id, which settles the row, and post again with the same source id only if none came
+ * within repostAfterMs. So a post is repeated only when its first try most likely never reached ADX.
  */
 export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<Outcome> {
   const log = deps.logger.child({ container: blob.container, blob: blob.name });
@@ -50,7 +62,19 @@ export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<
   }
   if (row.status === 'ingesting') {
     if (row.postedAt !== undefined || row.sourceId === undefined || !blob.mapping) return outcome.success();
-    log.warn({ sourceId: row.sourceId }, 'ingesting but not known to be posted; posting again with the same source id');
+    const since = Date.parse(row.ingestingAt ?? row.updatedAt);
+    const waitMs = since + (deps.repostAfterMs ?? DEFAULT_REPOST_AFTER_MS) - (deps.now ?? Date.now)();
+    if (waitMs > 0) {
+      log.info(
+        { sourceId: row.sourceId, waitMs },
+        'ingesting but not known to be posted: waiting for ADX to report on its source id before posting again',
+      );
+      return outcome.retryLater('AwaitingAdxReport', `no report yet for source id ${row.sourceId}`, waitMs);
+    }
+    log.warn(
+      { sourceId: row.sourceId },
+      'no report on an unconfirmed post in time; posting again with the same source id',
+    );
     return post(deps, blob, blob.mapping, row.sourceId, log);
   }
   if (row.status !== 'queued') {

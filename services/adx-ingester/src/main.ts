@@ -65,6 +65,7 @@ await run({
       logger,
       mappings,
       maxAttempts: config.BLOB_MAX_ATTEMPTS,
+      repostAfterMs: config.REPOST_AFTER_MS,
     };
     subscriptions.push(
       transport.subscribe({

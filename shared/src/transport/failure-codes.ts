@@ -26,6 +26,8 @@ export const RETRY_CODES = [
   'PublishFailed',
   /** The lock was lost or the consumer is stopping; the work is handed back. */
   'Interrupted',
+  /** A post to ADX that may have happened (its delivery died): its report is awaited before posting again. */
+  'AwaitingAdxReport',
   /** Another delivery holds the work's claim (a duplicate in flight): retried once that claim is done or expired. */
   'InFlightElsewhere',
   /** Our claim on the work lapsed and another delivery took it over: stopped before repeating its side effect. */

@@ -9,7 +9,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { loadMappings } from '@logferry/shared/mappings/index';
 import type { IngestRequestMessage, MessageOf, StagedBatchMessage, TopicName } from '@logferry/shared/messages/index';
-import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { type BlobStatusRow, BlobStatusStore, toEntity } from '@logferry/shared/stores/blob-status';
 import { type AzuriteHandle, stageJsonArrayBatch, stageNdjsonBatch, startAzurite } from '@logferry/shared/testing';
 import type { Delivery, Outcome, Publisher } from '@logferry/shared/transport/port';
 import { type AdxStandIn, startAdxStandIn } from '@logferry/standins';
@@ -65,6 +65,7 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
   let reader: ReportReader;
   let handle: (m: IngestRequestMessage) => Promise<Outcome>;
   let closeIngestor: () => void;
+  let handlerDeps: Parameters<typeof createIngestRequestHandler>[0];
   let handleBatch: (m: StagedBatchMessage) => Promise<Outcome>;
 
   before(async () => {
@@ -93,15 +94,8 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
       identity: 'system',
       sasTtlMs: 3600_000,
     });
-    const handler = createIngestRequestHandler({
-      store,
-      ingestor,
-      blobUrlFor,
-      publisher,
-      logger,
-      mappings,
-      maxAttempts: 3,
-    });
+    handlerDeps = { store, ingestor, blobUrlFor, publisher, logger, mappings, maxAttempts: 3 };
+    const handler = createIngestRequestHandler(handlerDeps);
     handle = (m) => handler(delivery(m));
     const batches = createStagedBatchHandler({
       store,
@@ -260,6 +254,65 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
         )
       ).outcome,
       'unchanged',
+    );
+  });
+
+  it('a redelivered post of the same blob version is a no-op: it waits for the report instead of posting again', async () => {
+    const name = 'TrafficFlows-killed-after-post.csv';
+    const { outcome, request } = await uploadAndRequest(name, flows(2));
+    assert.equal(outcome.kind, 'success');
+    // What adx-ingester killed between ADX's queue taking the post and `postedAt` being saved leaves behind.
+    const posted = (await store.get('data', name)) as BlobStatusRow;
+    const statusTable = TableClient.fromConnectionString(azurite.connectionString, 'status', {
+      allowInsecureConnection: true,
+    });
+    await statusTable.updateEntity(toEntity({ ...posted, postedAt: undefined }) as never, 'Replace');
+    const redelivered = await handle(request);
+    assert.equal(redelivered.kind, 'retryLater');
+    assert.ok(redelivered.kind === 'retryLater' && redelivered.code === 'AwaitingAdxReport');
+    assert.ok(redelivered.kind === 'retryLater' && (redelivered.delayMs ?? 0) > 60_000, 'waits, does not post');
+    // ADX's report on the first post settles the row; the delayed redelivery then finds nothing to do.
+    assert.equal((await settle(name)).status, 'succeeded');
+    assert.deepEqual(await handle(request), { kind: 'success' });
+    const runs = adx.ingestions().filter((r) => r.blobName === name);
+    assert.equal(runs.length, 1, 'ADX ran the blob once');
+  });
+
+  it('an unconfirmed post that never reached ADX is posted again once nothing was heard within REPOST_AFTER_MS', async () => {
+    const name = 'TrafficFlows-killed-before-post.csv';
+    const blob = data.getBlockBlobClient(name);
+    const body = flows(1);
+    const uploaded = await blob.upload(body, Buffer.byteLength(body));
+    const ref = { container: 'data', name, etag: uploaded.etag ?? '', size: Buffer.byteLength(body) };
+    await store.claim(ref, 'scan-1', 3);
+    // Killed after saving the source id, before the post: ADX never heard of it.
+    const sourceId = randomUUID();
+    await store.markIngesting('data', name, {
+      sourceId,
+      table: 'TrafficFlows',
+      format: 'csv',
+      mapping: 'TrafficFlows_csv',
+    });
+    const later = createIngestRequestHandler({ ...handlerDeps, now: () => Date.now() + 900_001 });
+    const request: IngestRequestMessage = {
+      type: 'ingest-request',
+      schemaVersion: 1,
+      id: randomUUID(),
+      producer: 'blob-scanner',
+      time: new Date().toISOString(),
+      container: 'data',
+      blobName: name,
+      etag: ref.etag,
+      size: ref.size,
+      attempt: 1,
+    };
+    assert.deepEqual(await later(delivery(request)), { kind: 'success' });
+    assert.equal((await settle(name)).status, 'succeeded');
+    const runs = adx.ingestions().filter((r) => r.blobName === name);
+    assert.deepEqual(
+      runs.map((r) => r.sourceId),
+      [sourceId],
+      'posted once, with the saved source id',
     );
   });
 

@@ -42,6 +42,11 @@ export const kustoVars = defineVars(
       description: 'Query endpoint of the cluster; used to derive KUSTO_INGEST_URI when that is unset.',
       example: 'https://mycluster.westeurope.kusto.windows.net',
     },
+    REPOST_AFTER_MS: {
+      schema: env.int(0, 86_400_000).default(900_000),
+      description:
+        'A blob whose post to ADX is unconfirmed (adx-ingester died between the post and its record) is posted again only if ADX has not reported on its source id this long after the first try; until then its redelivery waits. Keep it above the ADX batching time (default 5 min) plus report latency: shorter risks ingesting the blob twice, longer delays a blob whose post never happened.',
+    },
     REPORT_LEVEL: {
       schema: env.oneOf('FailuresAndSuccesses', 'FailuresOnly').default('FailuresAndSuccesses'),
       description:
