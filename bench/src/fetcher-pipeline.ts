@@ -26,7 +26,10 @@ export function nullContainer(): ContainerClient {
 export const nullPublisher: Publisher = { publish: async () => {} };
 
 /** The one-route case (SOURCE_NAME=Code42, format sniffed) over the bench's buckets. */
-export const BENCH_ROUTE = singleRoute({ S3_ALLOWED_BUCKETS: ['bench-bucket', 'bench-logs', 'memory'], S3_ALLOWED_PREFIXES: [] });
+export const BENCH_ROUTE = singleRoute({
+  S3_ALLOWED_BUCKETS: ['bench-bucket', 'bench-logs', 'memory'],
+  S3_ALLOWED_PREFIXES: [],
+});
 export const BENCH_ROUTES = createRouteTable([BENCH_ROUTE]);
 
 /** decompress → decode → enrich → batch → gzip, on an in-memory object, with uploads and publishes as no-ops. */
