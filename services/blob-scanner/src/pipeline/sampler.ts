@@ -58,7 +58,8 @@ export class PipelineSampler {
   #state: PipelineState;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
-  #lastAt: string | undefined;
+  /** End of the last interval whose throughput was read; the next one starts there, so none is skipped. */
+  #countedUntil: string | undefined;
 
   constructor(o: PipelineSamplerOptions) {
     this.#options = o;
@@ -103,14 +104,18 @@ export class PipelineSampler {
   async #sample(): Promise<void> {
     const o = this.#options;
     const at = new Date().toISOString();
-    const since = this.#lastAt;
+    const since = this.#countedUntil;
+    // A stage stamps its completion time just before its write lands: the interval ends a little in the
+    // past, so a row written around the sample is counted in the next interval rather than in neither.
+    const until = new Date(Date.parse(at) - THROUGHPUT_LAG_MS).toISOString();
     const [counts, done, services, sinks] = await Promise.allSettled([
       readSubscriptionCounts(o.admin, o.subscriptions, { abortSignal: AbortSignal.timeout(o.sampleMs) }),
-      since ? readThroughput(o.table, o.dataContainer, since, at) : Promise.resolve(undefined),
+      since ? readThroughput(o.table, o.dataContainer, since, until) : Promise.resolve(undefined),
       probeReadiness(SERVICES, o.readinessUrls),
       o.localSinks ? o.localSinks.read() : Promise.resolve(null),
     ]);
-    this.#lastAt = at;
+    // A failed read leaves the interval open: the next sample counts it (its point then holds both).
+    if (done.status === 'fulfilled') this.#countedUntil = until;
     const byRef = new Map<string, SubscriptionCounts>();
     if (counts.status === 'fulfilled') for (const c of counts.value) byRef.set(key(c), c);
     const errors: PipelineState['errors'] = {};
@@ -147,6 +152,9 @@ export class PipelineSampler {
     o.events.publish({ type: 'pipeline', pipeline: this.#state });
   }
 }
+
+/** How far behind the sample time the counted interval ends (a write's stamp precedes its visibility). */
+export const THROUGHPUT_LAG_MS = 3_000;
 
 const key = (r: SubscriptionRef) => `${r.topic}/${r.subscription}`;
 

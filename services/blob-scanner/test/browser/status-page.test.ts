@@ -197,6 +197,39 @@ describe('status page in headless Chromium, in-process server', () => {
     await page.close();
   });
 
+  it("keeps this page's scan on the card when a scheduled scan follows, and dashes attempts that cannot change", async () => {
+    const app = await startTestApp(azurite, { auth: { localMode: true } });
+    apps.push(app);
+    await app.fx.upload('Json-card.json', '{"k":1}');
+    await app.fx.upload('empty-card.csv', '');
+    const { page, errors } = await openPage(browser, app.url, 800);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.getByText('No scan has run on this server since it started.').waitFor();
+    await page.getByRole('button', { name: 'Scan now' }).click();
+    const card = page.locator('#scan-progress');
+    await card.getByText('Scan completed').waitFor();
+    await card.getByText(/started from this page/).waitFor();
+    // A scheduled scan right after: it shows under the card, the card keeps the page's own result.
+    const scheduled = app.scanner.start({ trigger: 'schedule' });
+    assert.equal(scheduled.kind, 'started');
+    await (scheduled.kind === 'started' ? scheduled.done : undefined);
+    await page
+      .locator('#scan-other')
+      .getByText(/Also: a scheduled scan completed/)
+      .waitFor();
+    assert.match((await card.textContent()) ?? '', /started from this page/);
+    // A skipped blob's attempts are a dash (no attempt can come); a queued one shows "1 / 3".
+    await rowIn(page, 'empty-card.csv', 'skipped').locator('td.num').getByText('—').waitFor();
+    await rowIn(page, 'Json-card.json', 'queued').locator('td.num').getByText('1 / 3').waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}scan-card-own-scan.png` });
+    // A page opened now starts with this replica's latest scan instead of "no scan".
+    const second = await openPage(browser, app.url, 800);
+    await second.page.locator('#scan-progress').getByText('Scan completed').waitFor();
+    await second.page.close();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('asks for a key when the API needs one, and works once it is given', async () => {
     const app = await startTestApp(azurite, { auth: { apiKey: KEY } });
     apps.push(app);

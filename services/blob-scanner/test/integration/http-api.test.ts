@@ -246,8 +246,13 @@ describe('status API over HTTP', () => {
       table: 'JsonEvents',
     });
     const delivery = { body, messageId: 'r1', deliveryCount: 1, attempt: 1 } as Delivery<typeof body>;
+    let handled = false;
     await readEvents(stream, (seen) => {
-      if (seen.length === 1) void app.resultsHandler(delivery);
+      // Once the stream is ready (after the greeting: the latest scan, when there is one).
+      if (!handled && seen.some((e) => e.type === 'ready')) {
+        handled = true;
+        void app.resultsHandler(delivery);
+      }
       return (
         seen.some((e) => e.type === 'comment') &&
         seen.some((e) => e.type === 'blob' && (e.data as { row?: { table?: string } }).row?.table === 'JsonEvents')

@@ -56,7 +56,7 @@ export async function startTestApp(
     events,
     auth: createRequestAuthenticator({ listenHost: host, ...options.auth }),
     logger: silentLogger,
-    greeting: () => (scanner.running ? [{ type: 'scan', scan: scanner.running }] : []),
+    greeting: () => (scanner.latest ? [{ type: 'scan', scan: scanner.latest }] : []),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.localSinks ? { localSinks: options.localSinks } : {}),
     ...(options.pipeline ? { pipeline: options.pipeline } : {}),

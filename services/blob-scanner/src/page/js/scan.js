@@ -5,7 +5,10 @@ import { $, el, report, showBanner } from './dom.js';
 const state = {
   /** The scan on the card. */
   scanId: null,
-  /** The scan this page started, while it runs: other scans' events do not take the card from it. */
+  /**
+   * The scan this page started: the card keeps it (running, then its result) until the next *Scan now*;
+   * other scans (scheduled, other pages) show in the note under it instead of taking the card.
+   */
   ownScanId: null,
 };
 
@@ -43,15 +46,26 @@ export function renderScan(scan) {
   $('scan-button').textContent = running ? 'Scanning…' : 'Scan now';
 }
 
-/** A scan event from the stream: the card follows the page's own scan until it ends, else the newest running one. */
+/** A scan event from the stream: the page's own scan keeps the card; without one, the newest running scan takes it. */
 export function onScanEvent(scan) {
   const own = state.ownScanId;
-  if (own && own !== scan.scanId) return;
-  if (own && scan.state !== 'running') state.ownScanId = null;
-  if (!state.scanId || state.scanId === scan.scanId || scan.state === 'running' || own === scan.scanId) {
+  if (own && own !== scan.scanId) {
+    renderOther(scan);
+    return;
+  }
+  if (!state.scanId || state.scanId === scan.scanId || scan.state === 'running') {
     state.scanId = scan.scanId;
     renderScan(scan);
   }
+}
+
+/** Another scan while the card shows this page's own: one line under it. */
+function renderOther(scan) {
+  const note = $('scan-other');
+  const what = TRIGGER[scan.trigger] || scan.trigger;
+  const done = scan.state === 'running' ? 'running' : scan.state;
+  note.textContent = `Also: a ${what} scan ${done} (${scan.scanId}, ${scan.counts.queued} queued).`;
+  note.hidden = false;
 }
 
 async function startScan(event) {
@@ -68,8 +82,8 @@ async function startScan(event) {
     if (status === 409) showBanner('Another scan is running on this server; following it.');
     state.scanId = id;
     state.ownScanId = status === 409 ? null : id;
+    $('scan-other').hidden = true;
     const scan = await api(`/scans/${id}`);
-    if (scan.body.state !== 'running' && state.ownScanId === id) state.ownScanId = null;
     renderScan(scan.body);
   } catch (err) {
     report(err);
