@@ -51,10 +51,15 @@ async function startNpm(pathFirst: string): Promise<Started> {
     output += String(d);
   });
   const deadline = Date.now() + READY_MS;
-  while (!output.includes('logferry is running locally')) {
-    if (npm.exitCode !== null) throw new Error(`npm start exited ${npm.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`no banner within ${READY_MS} ms:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    while (!output.includes('logferry is running locally')) {
+      if (npm.exitCode !== null) throw new Error(`npm start exited ${npm.exitCode}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`no banner within ${READY_MS} ms:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (err) {
+    await cleanUp({ npm, exited, tree: [npm.pid ?? -1, ...descendants(npm.pid ?? -1)], output: () => output, baseDir });
+    throw err;
   }
   const tree = descendants(npm.pid ?? -1);
   return { npm, exited, tree, output: () => output, baseDir };
