@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { type Corpus, type CorpusObject, directNotification, s3Record } from '../../test/src/s3-corpus.ts';
 import { FLOW_SERVICES, type FlowService, startFlow } from '../../test/src/s3-flow.ts';
+import type { FloorRates } from './fetcher-bench.ts';
 import { ndjsonChunks } from './fetcher-corpus.ts';
 import type { Row } from './table.ts';
 
@@ -11,20 +12,32 @@ export interface E2eBenchOptions {
   /** gzip NDJSON objects the records are spread over, so the stages' concurrency plays. */
   readonly objects: number;
   readonly progress: (line: string) => void;
+  /** The floor measured earlier in the run (fetcher bench), for the ratios. */
+  readonly floor: FloorRates;
+  /** la-uploader's CONCURRENCY (BENCH_UPLOADER_CONCURRENCY), at which its peak RSS is read. */
+  readonly uploaderConcurrency: number;
 }
 
 /**
  * End-to-end throughput: sqs-poller, s3-fetcher and la-uploader as separate processes (as in production)
  * against the local stack, from the first SQS notification to the last record accepted by the Logs
- * Ingestion stand-in. The stand-ins (fauxqs, Service Bus, Logs Ingestion, which parses and keeps every
- * record) run in this process and share the machine's cores with the services: the figure is a floor
- * for what the services do on their own.
+ * Ingestion stand-in. The stand-ins (fauxqs, Service Bus, and Logs Ingestion in count-only mode, which
+ * gunzips and counts each body without parsing it, so the sink does not dominate) run in this process and
+ * share the machine's cores with the services: the figure is a floor for what the services do on their own.
+ * The corpus's records (~1.2 KB) fill every batch to the byte limit, so la-uploader's peak RSS (VmHWM) is
+ * read on maximum-size batches at the CONCURRENCY given.
  */
 export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
   const { progress } = options;
   progress('end to end: starting the local stack and the three services');
   // Production's visibility timeout; the tests' 2 s only matters for bodies left to the redrive policy.
-  const flow = await startFlow({ env: { 'sqs-poller': { VISIBILITY_TIMEOUT_SECONDS: '360' } } });
+  const flow = await startFlow({
+    countOnlySink: true,
+    env: {
+      'sqs-poller': { VISIBILITY_TIMEOUT_SECONDS: '360' },
+      'la-uploader': { CONCURRENCY: String(options.uploaderConcurrency) },
+    },
+  });
   try {
     const bucket = flow.stack.endpoints.bucket;
     progress('end to end: warm-up corpus (2,000 records)');
@@ -44,11 +57,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
     const stats = flow.stack.logsIngestion.stats(flow.stream);
     const seconds = ((stats.lastAcceptedAt ?? Date.now()) - startedAt) / 1000;
     const rawMb = rawBytes / 1e6;
+    const floor = options.floor;
     const rows: Row[] = [
       [
         'end to end (3 processes)',
         `${fmt(options.records / seconds)} rec/s`,
-        `${(rawMb / seconds).toFixed(1)} MB/s raw; ${options.records} records (${rawMb.toFixed(0)} MB) in ${seconds.toFixed(1)} s, notification → last record accepted`,
+        `${(options.records / seconds / floor.recordsPerSec).toFixed(2)}× the floor; ${(rawMb / seconds).toFixed(1)} MB/s raw; ${options.records} records (${rawMb.toFixed(0)} MB) in ${seconds.toFixed(1)} s, notification → last record accepted`,
       ],
       [
         'first record in the sink',
@@ -61,10 +75,21 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
       const after = cpuAfter[name];
       if (before === undefined || after === undefined) continue;
       const cpu = after - before;
+      const perCpu = options.records / cpu;
       rows.push([
         `${name} CPU`,
         `${cpu.toFixed(1)} s`,
-        cpu >= 0.1 ? `${fmt(options.records / cpu)} rec per CPU-second (user + system, /proc)` : 'user + system, /proc',
+        cpu >= 0.1
+          ? `${fmt(perCpu)} rec per CPU-second, ${(perCpu / floor.recordsPerCpuSec).toFixed(2)}× the floor's (user + system, /proc)`
+          : 'user + system, /proc',
+      ]);
+    }
+    const uploaderPeak = peakRssBytes(flow.services['la-uploader'].pid);
+    if (uploaderPeak !== undefined) {
+      rows.push([
+        `la-uploader peak RSS, CONCURRENCY=${options.uploaderConcurrency}`,
+        `${Math.round(uploaderPeak / 1e6)} MB`,
+        `VmHWM over the whole run; ${stats.accepted} batches of up to MAX_BATCH_BYTES (950 KB) uploaded`,
       ]);
     }
     return rows;
@@ -125,6 +150,16 @@ function cpuSeconds(
     }
   }
   return out;
+}
+
+/** The process's peak resident set (VmHWM), Linux only. */
+function peakRssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // USER_HZ is 100 on every mainstream Linux build.

@@ -47,7 +47,13 @@ async function best(runs: number, fn: () => Promise<unknown> | unknown): Promise
   return top!;
 }
 
-export async function runFetcherBench(options: FetcherBenchOptions): Promise<Row[]> {
+/** The floor's rates, which the later benchmarks of the run are compared with. */
+export interface FloorRates {
+  readonly recordsPerSec: number;
+  readonly recordsPerCpuSec: number;
+}
+
+export async function runFetcherBench(options: FetcherBenchOptions): Promise<{ rows: Row[]; floor: FloorRates }> {
   const { progress } = options;
   progress(`generating a Code42-like corpus of ${options.records} records`);
   const { gz, rawBytes } = await gzipNdjsonCorpus(options.records);
@@ -173,7 +179,8 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<Row
   } finally {
     await Promise.all([fauxqs.stop(), azurite.stop()]);
   }
-  return rows;
+  const f = perSec(floor);
+  return { rows, floor: { recordsPerSec: f.recordsPerSec, recordsPerCpuSec: f.recordsPerCpuSec } };
 }
 
 function fmt(n: number): string {

@@ -11,6 +11,7 @@ import { emptyCounts, newScanId, type ScanRecord, type ScanRecordStore, type Sca
 
 export const EMPTY_BLOB_REASON = 'empty blob (0 bytes): nothing to ingest';
 const RECENT_SCANS = 20;
+const PROGRESS_SAVE_MS = 1_000;
 
 export interface ScannerOptions {
   readonly container: ContainerClient;
@@ -40,6 +41,8 @@ export type StartResult =
 interface Running {
   record: ScanRecord;
   done: Promise<ScanRecord>;
+  /** performance.now() of the last progress write to the table. */
+  savedAt: number;
 }
 
 /**
@@ -100,7 +103,7 @@ export class Scanner {
       updatedAt: at,
       counts: emptyCounts(),
     };
-    const running: Running = { record, done: Promise.resolve(record) };
+    const running: Running = { record, done: Promise.resolve(record), savedAt: 0 };
     this.#running = running;
     running.done = this.#run(running).finally(() => {
       this.#running = undefined;
@@ -123,6 +126,8 @@ export class Scanner {
     log.info({ trigger: running.record.trigger }, 'scan started');
     await this.#save(running, {});
     try {
+      // Read while the first listing page comes.
+      const viewsRead = this.#views(running.record.prefix, log);
       const pages = this.#options.container
         .listBlobsFlat(running.record.prefix === undefined ? {} : { prefix: running.record.prefix })
         .byPage({ maxPageSize: this.#options.pageSize });
@@ -135,8 +140,8 @@ export class Scanner {
             size: b.properties.contentLength ?? 0,
           }),
         );
-        await this.#scanPage(running, items, log);
-        await this.#save(running, {});
+        await this.#scanPage(running, items, await viewsRead, log);
+        await this.#save(running, {}, true);
         if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
       }
       await this.#save(running, { state: 'completed', finishedAt: this.#now().toISOString() });
@@ -150,15 +155,19 @@ export class Scanner {
     return running.record;
   }
 
-  async #scanPage(running: Running, items: readonly BlobRef[], log: Logger): Promise<void> {
+  async #scanPage(
+    running: Running,
+    items: readonly BlobRef[],
+    views: ReadonlyMap<string, ScanView> | undefined,
+    log: Logger,
+  ): Promise<void> {
     const counts = { ...running.record.counts };
     const claimed: BlobStatusRow[] = [];
     const scanId = running.record.scanId;
-    const views = await this.#views(items, log);
     await forEachLimit(items, this.#options.claimConcurrency, async (blob) => {
       if (this.#abort.signal.aborted) return;
       counts.listed++;
-      // An unchanged blob costs nothing more than its share of the page's one read.
+      // An unchanged blob costs nothing more than its share of the scan's one read.
       if (views?.has(blob.name) && !this.#options.store.claimNeeded(views.get(blob.name), blob)) {
         counts.unchanged++;
         return;
@@ -213,15 +222,12 @@ export class Scanner {
     running.record = { ...running.record, counts };
   }
 
-  /** The page's status rows in one paged read; undefined (each blob is then read by its claim) if it fails. */
-  async #views(items: readonly BlobRef[], log: Logger): Promise<Map<string, ScanView> | undefined> {
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (!first || !last) return undefined;
+  /** The status rows the listing is compared with, in one paged read; undefined (each blob is then read by its claim) if it fails. */
+  async #views(prefix: string | undefined, log: Logger): Promise<Map<string, ScanView> | undefined> {
     try {
-      return await this.#options.store.scanViews(first.container, first.name, last.name);
+      return await this.#options.store.scanViews(this.#options.container.containerName, prefix);
     } catch (error) {
-      log.warn({ err: error }, 'could not read the status rows of a listing page; reading them one by one');
+      log.warn({ err: error }, 'could not read the status rows; reading them blob by blob');
       return undefined;
     }
   }
@@ -267,9 +273,16 @@ export class Scanner {
     });
   }
 
-  async #save(running: Running, patch: Partial<ScanRecord>): Promise<void> {
+  /**
+   * Publishes the scan's progress; writes it to the table (for other replicas) at most once a second while
+   * pages go by quickly (a rescan of unchanged blobs), and always for a state change.
+   */
+  async #save(running: Running, patch: Partial<ScanRecord>, progressOnly = false): Promise<void> {
     running.record = { ...running.record, ...patch, updatedAt: this.#now().toISOString() };
     this.#options.events.publish({ type: 'scan', scan: running.record });
+    const now = performance.now();
+    if (progressOnly && now - running.savedAt < PROGRESS_SAVE_MS) return;
+    running.savedAt = now;
     try {
       await this.#options.scans.save(running.record);
     } catch (error) {

@@ -30,17 +30,17 @@ const SCAN_COLUMNS = [
 const TABLE_PAGE = 1_000;
 
 /**
- * The status rows of one container whose blob names lie in [first, last] (a listing page, which comes in
- * name order), by blob name: one paged query of a few columns instead of one read per listed blob. A blob
- * the range misses (string orders can differ at the edges) is simply read on its own by the claim.
+ * The status rows of one container (under a blob name prefix), by blob name: one paged query of a few
+ * columns for a whole scan, instead of one read per listed blob. Memory: one small entry per row
+ * (~200 bytes plus the name) while the scan runs.
  */
 export async function readScanViews(
   table: TableClient,
   container: string,
-  first: string,
-  last: string,
+  prefix?: string,
 ): Promise<Map<string, ScanView>> {
-  const filter = odata`kind eq ${BLOB_KIND} and PartitionKey eq ${partitionKeyOf(container)} and blobName ge ${first} and blobName le ${last}`;
+  let filter = odata`kind eq ${BLOB_KIND} and PartitionKey eq ${partitionKeyOf(container)}`;
+  if (prefix) filter += odata` and blobName ge ${prefix} and blobName lt ${successor(prefix)}`;
   const views = new Map<string, ScanView>();
   const pages = table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: SCAN_COLUMNS } });
   for await (const page of pages.byPage({ maxPageSize: TABLE_PAGE })) {
@@ -104,4 +104,10 @@ export async function readStatuses(table: TableClient, container: string): Promi
     }
   }
   return statuses;
+}
+
+/** The smallest string greater than every string starting with `prefix` (for range queries). */
+export function successor(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }

@@ -1,5 +1,13 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { claimLapsed, claimNeeded, isRetryable, readScanViews, readStatuses, type ScanView } from './blob-scan-view.ts';
+import {
+  claimLapsed,
+  claimNeeded,
+  isRetryable,
+  readScanViews,
+  readStatuses,
+  type ScanView,
+  successor,
+} from './blob-scan-view.ts';
 import {
   appendHistory,
   BLOB_KIND,
@@ -133,9 +141,9 @@ export class BlobStatusStore {
     return { outcome: result.raced ? 'lost-race' : 'unchanged', row: result.row };
   }
 
-  /** What a scan compares a listing page with: the rows of blobs named first…last, in one paged read. */
-  scanViews(container: string, first: string, last: string): Promise<Map<string, ScanView>> {
-    return readScanViews(this.#table, container, first, last);
+  /** What a scan compares its listing with: the container's rows (under a name prefix), in one paged read. */
+  scanViews(container: string, prefix?: string): Promise<Map<string, ScanView>> {
+    return readScanViews(this.#table, container, prefix);
   }
 
   /** True when claim() would queue this blob given its row as read by scanViews (so the claim is worth its read). */
@@ -495,10 +503,4 @@ export class BlobStatusStore {
       throw error;
     }
   }
-}
-
-/** The smallest string greater than every string starting with `prefix` (for range queries). */
-function successor(prefix: string): string {
-  const last = prefix.charCodeAt(prefix.length - 1);
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
