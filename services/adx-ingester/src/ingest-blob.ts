@@ -9,7 +9,10 @@ import type { BlobUrlFor } from './blob-url.ts';
 import { AdxIngestError, type AdxIngestor, redact } from './kusto-ingestor.ts';
 
 export interface IngestDeps {
-  readonly store: Pick<BlobStatusStore, 'get' | 'markIngesting' | 'markPosted' | 'markFailed' | 'markSkipped'>;
+  readonly store: Pick<
+    BlobStatusStore,
+    'get' | 'markIngesting' | 'markPosted' | 'markPostFailed' | 'markFailed' | 'markSkipped'
+  >;
   readonly ingestor: AdxIngestor;
   readonly blobUrlFor: BlobUrlFor;
   readonly publisher: Publisher;
@@ -64,7 +67,8 @@ export async function ingestBlob(deps: IngestDeps, blob: BlobToIngest): Promise<
     if (row.postedAt !== undefined || row.sourceId === undefined || !blob.mapping) return outcome.success();
     const since = Date.parse(row.ingestingAt ?? row.updatedAt);
     const waitMs = since + (deps.repostAfterMs ?? DEFAULT_REPOST_AFTER_MS) - (deps.now ?? Date.now)();
-    if (waitMs > 0) {
+    // After a post that failed visibly (ADX down, refused) there is nothing to wait for.
+    if (waitMs > 0 && row.postFailedAt === undefined) {
       log.info(
         { sourceId: row.sourceId, waitMs },
         'ingesting but not known to be posted: waiting for ADX to report on its source id before posting again',
@@ -128,6 +132,9 @@ async function post(
     const e = error instanceof AdxIngestError ? error : new AdxIngestError(redact(String(error)), true);
     if (e.transient) {
       log.warn({ err: e.message, sourceId }, 'ingestion request failed; will retry');
+      // Lets the retry post at once instead of waiting for a report that cannot come. If this write fails
+      // too, the retry waits REPOST_AFTER_MS: slower, never a duplicate.
+      await deps.store.markPostFailed(blob.container, blob.name, sourceId).catch(() => undefined);
       return outcome.retryLater('AdxIngestUnavailable', e.message);
     }
     // Permanent for this request (auth, bad request): visible on the row, and a later scan may retry it.

@@ -44,6 +44,8 @@ export interface BlobStatusRow {
   readonly postedAt?: string;
   /** Set once the ingest request for this attempt is on the bus; a `queued` row without it is only claimed. */
   readonly publishedAt?: string;
+  /** The last post of this source id failed visibly (an error, not silence): it may be posted again at once. */
+  readonly postFailedAt?: string;
   /** Until when the claim of a `queued`, unpublished row stands; after it, the next scan claims it again. */
   readonly claimExpiresAt?: string;
   /** Times the row was queued again after ADX stayed silent: they do not use up attempts. */
@@ -113,6 +115,7 @@ const OPTIONAL_STRINGS = [
   'ingestingAt',
   'postedAt',
   'publishedAt',
+  'postFailedAt',
   'claimExpiresAt',
   'finishedAt',
 ] as const;

@@ -203,7 +203,7 @@ export class BlobStatusStore {
     return this.#transition(container, name, (current, at) => {
       const bad = this.#check(current, expect, ['queued', 'unknown']);
       if (bad) return { keep: bad };
-      const row = { ...current, ...ingestion, ingestingAt: at, postedAt: undefined };
+      const row = { ...current, ...ingestion, ingestingAt: at, postedAt: undefined, postFailedAt: undefined };
       return { write: this.#moved(row as BlobStatusRow, 'ingesting', at, `source id ${ingestion.sourceId}`) };
     });
   }
@@ -214,6 +214,16 @@ export class BlobStatusStore {
       const bad = this.#check(current, { sourceId }, ['ingesting']);
       if (bad) return { keep: bad };
       return { write: { ...current, postedAt: at, updatedAt: at } as BlobStatusRow };
+    });
+  }
+
+  /** The post was refused or failed to arrive: a redelivery may post again at once (ADX did not take it). */
+  async markPostFailed(container: string, name: string, sourceId: string): Promise<TransitionResult> {
+    return this.#transition(container, name, (current, at) => {
+      const bad = this.#check(current, { sourceId }, ['ingesting']);
+      if (bad) return { keep: bad };
+      if (current?.postedAt) return { keep: 'posted' };
+      return { write: { ...current, postFailedAt: at } as BlobStatusRow };
     });
   }
 
