@@ -177,3 +177,7 @@ export const COMMON_EXTENSIONS = {
   extraVolumes: [{ name: 'ca', configMap: { name: 'corp-ca' } }],
   extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/corp-ca', readOnly: true }],
 };
+
+/** The schema rule that refuses blob-scanner without a way to authenticate its API's callers. */
+export const STATUS_API_RULE =
+  "blob-scanner's status API needs a way to authenticate callers: auth.audience (Entra ID tokens) and/or auth.apiKey.secretName";
