@@ -137,20 +137,25 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
     const ref = { container: 'data', name, etag: uploaded.etag ?? '', size: Buffer.byteLength(body) };
     const claim = await store.claim(ref, 'scan-1', 3);
     assert.equal(claim.outcome, 'claimed');
-    const request: IngestRequestMessage = {
+    const request = requestOf(ref);
+    return { outcome: await handle(request), request };
+  }
+
+  /** The first attempt's request for a claimed blob, as blob-scanner publishes it. */
+  function requestOf(ref: { name: string; etag: string; size: number }): IngestRequestMessage {
+    return {
       type: 'ingest-request',
       schemaVersion: 1,
       id: randomUUID(),
       producer: 'blob-scanner',
       time: new Date().toISOString(),
       container: 'data',
-      blobName: name,
+      blobName: ref.name,
       etag: ref.etag,
       size: ref.size,
       attempt: 1,
       scanId: 'scan-1',
     };
-    return { outcome: await handle(request), request };
   }
 
   /** Reads reports until the row satisfies `done` (default: leaves queued/ingesting), within a bounded time. */
@@ -294,19 +299,7 @@ describe('adx-ingester and completion-checker against Azurite and the ADX stand-
       mapping: 'TrafficFlows_csv',
     });
     const later = createIngestRequestHandler({ ...handlerDeps, now: () => Date.now() + 900_001 });
-    const request: IngestRequestMessage = {
-      type: 'ingest-request',
-      schemaVersion: 1,
-      id: randomUUID(),
-      producer: 'blob-scanner',
-      time: new Date().toISOString(),
-      container: 'data',
-      blobName: name,
-      etag: ref.etag,
-      size: ref.size,
-      attempt: 1,
-    };
-    assert.deepEqual(await later(delivery(request)), { kind: 'success' });
+    assert.deepEqual(await later(delivery(requestOf(ref))), { kind: 'success' });
     assert.equal((await settle(name)).status, 'succeeded');
     const runs = adx.ingestions().filter((r) => r.blobName === name);
     assert.deepEqual(
