@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { buildCorpus, type Corpus } from '../src/s3-corpus.ts';
 import { type Flow, startFlow, TAP_SUBSCRIPTION } from '../src/s3-flow.ts';
 import { describeDiff, diffRecords, type RecordDiff, sinkMultiset } from '../src/s3-records.ts';
@@ -109,7 +110,10 @@ describe('S3 → Log Analytics flow: duplicates at once and an outage', () => {
     sink.setFaults([{ status: 503, count: 1_000_000 }]);
     await flow.announce(c, await flow.upload(c));
     const uploader = flow.services['la-uploader'];
-    await waitFor(() => uploader.output().includes('pausing intake'), 30_000, 'la-uploader never paused');
+    await waitUntil('la-uploader to pause', () => uploader.output().includes('pausing intake'), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     const readyDuring = await ready(uploader.healthPort);
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     const refused = sink.stats(flow.stream).statuses['503'] ?? 0;
@@ -128,14 +132,6 @@ describe('S3 → Log Analytics flow: duplicates at once and an outage', () => {
 
 function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number, why: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(why);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function ready(port: number): Promise<{ status: number; body: string }> {

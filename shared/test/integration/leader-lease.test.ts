@@ -4,16 +4,9 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { LeaderLease } from '../../src/lifecycle/leader-lease.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type AzuriteHandle, startAzurite } from '../../src/testing/azurite.ts';
+import { waitUntil } from '../../src/testing/wait.ts';
 
 const logger = createLogger('leader-lease-test', { level: 'silent' });
-
-async function eventually(probe: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('LeaderLease (blob lease on Azurite)', () => {
   let azurite: AzuriteHandle;
@@ -37,14 +30,14 @@ describe('LeaderLease (blob lease on Azurite)', () => {
     try {
       for (const r of replicas) r.start();
       await Promise.all(replicas.map((r) => r.settled()));
-      await eventually(() => replicas.some((r) => r.held));
+      await waitUntil('a replica to hold the lease', () => replicas.some((r) => r.held), { intervalMs: 50 });
       assert.equal(replicas.filter((r) => r.held).length, 1);
 
       const holder = replicas.find((r) => r.held)!;
       await holder.stop();
       assert.equal(holder.held, false, 'a stopped replica no longer claims the lease');
       const rest = replicas.filter((r) => r !== holder);
-      await eventually(() => rest.some((r) => r.held));
+      await waitUntil('another replica to take the lease over', () => rest.some((r) => r.held), { intervalMs: 50 });
       assert.equal(rest.filter((r) => r.held).length, 1);
     } finally {
       await Promise.all(replicas.map((r) => r.stop()));

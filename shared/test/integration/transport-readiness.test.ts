@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_SERVICE_BUS_CONFIG_PATH, startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
 import type { ServiceName, StagedBatchMessage } from '../../src/messages/index.ts';
+import { waitUntil } from '../../src/testing/wait.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
 
@@ -61,14 +62,6 @@ function transportFor(connectionString: string, service: ServiceName) {
   return { transport, ...log };
 }
 
-async function eventually(what: string, pred: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const batch = (id: string): StagedBatchMessage => ({
   type: 'staged-batch',
   schemaVersion: 1,
@@ -94,7 +87,7 @@ describe('Service Bus transport readiness', () => {
     assert.deepEqual(broker.counts('s3-objects', 's3-fetcher').active, 0, 'the probe published nothing');
 
     await broker.close();
-    await eventually('not ready', async () => !(await transport.ready()));
+    await waitUntil('not ready', async () => !(await transport.ready()), { timeoutMs: 15_000, intervalMs: 100 });
     assert.ok(lines.some((l) => l.level === 40 && l.msg === 'Service Bus readiness probe failed'));
     // Cached, and shared while in flight: many probes at once are one broker call at most.
     assert.deepEqual(await Promise.all([transport.ready(), transport.ready(), transport.ready()]), [
@@ -106,7 +99,7 @@ describe('Service Bus transport readiness', () => {
     // The same namespace back on the same port: the SDK reconnects and the next probe sees it.
     const again = await startServiceBusStandIn({ port: broker.port, logger: pino({ level: 'silent' }) });
     cleanups.push(() => again.close());
-    await eventually('ready again', () => transport.ready());
+    await waitUntil('ready again', () => transport.ready(), { timeoutMs: 15_000, intervalMs: 100 });
     assert.ok(lines.some((l) => l.level === 30 && l.msg === 'Service Bus answers again'));
     // Before the broker goes: a client closed after its broker waits out the SDK's 60 s close timeout.
     await transport.close();
@@ -149,11 +142,11 @@ describe('Service Bus transport readiness', () => {
       maxLockRenewalMs: 10_000,
     });
     cleanups.push(() => sub.stop(0));
-    await eventually('ready', () => transport.ready());
-    await eventually('handled', async () => handled === 1);
+    await waitUntil('ready', () => transport.ready(), { timeoutMs: 15_000, intervalMs: 100 });
+    await waitUntil('handled', async () => handled === 1, { timeoutMs: 15_000 });
 
     await broker.close();
-    await eventually('not ready', async () => !(await transport.ready()));
+    await waitUntil('not ready', async () => !(await transport.ready()), { timeoutMs: 15_000, intervalMs: 100 });
     assert.equal(sub.healthy, true, 'a dropped connection is not an unrecoverable subscription error');
   });
 });

@@ -17,6 +17,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { pino } from 'pino';
 import type { StagedBatchMessage } from '../../src/messages/index.ts';
 import { HandlerSpy } from '../../src/testing/handler-spy.ts';
+import { waitUntil } from '../../src/testing/wait.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
 
@@ -52,16 +53,6 @@ const batch = (id: string): StagedBatchMessage => ({
   compressedBytes: 5,
   source: 'Code42FileEvents',
 });
-
-async function eventually<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('trace context and metrics through the Service Bus transport', () => {
   let broker: Awaited<ReturnType<typeof startServiceBusStandIn>>;
@@ -118,14 +109,10 @@ describe('trace context and metrics through the Service Bus transport', () => {
       await raw.close();
 
       const second = await spy.waitForMessage((d) => d.attempt === 2, 10_000);
-      const processSpans = await eventually(
-        () => {
-          const found = spans.getFinishedSpans().filter((s) => s.name === 'staged-batches process');
-          return found.length >= 3 ? found : undefined;
-        },
-        10_000,
-        'three process spans (two attempts and the invalid message)',
-      );
+      const processSpans = await waitUntil('three process spans (two attempts and the invalid message)', () => {
+        const found = spans.getFinishedSpans().filter((s) => s.name === 'staged-batches process');
+        return found.length >= 3 ? found : undefined;
+      });
       const publish = spans.getFinishedSpans().find((s) => s.name === 'staged-batches publish');
       assert.ok(publish);
       assert.equal(publish.kind, SpanKind.PRODUCER);

@@ -4,6 +4,7 @@ import { createLogger } from '@logferry/shared/logging/logger';
 import { type MessageOf, TOPIC_SCHEMAS, type TopicName } from '@logferry/shared/messages/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import type { AzuriteHandle } from '@logferry/shared/testing';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { EventBus } from '../../src/live/event-bus.ts';
 import { ScanRecordStore } from '../../src/scan-records.ts';
@@ -107,12 +108,7 @@ export async function storageFixture(azurite: AzuriteHandle, containerName?: str
 }
 
 /** Polls until fn returns a truthy value (bounded), for state that other processes change. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits for `fn` to return a value (see the test kit's waitUntil). */
+export function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  return waitUntil('the condition', fn, { timeoutMs, intervalMs: 50 });
 }

@@ -4,7 +4,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type
 import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createLogger } from '@logferry/shared/logging/logger';
 import type { MessageOf, TopicName } from '@logferry/shared/messages/index';
-import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing';
+import { type FauxqsHandle, startFauxqsServer, waitUntil } from '@logferry/shared/testing';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { createSqsPoller, type PollerOptions, type SqsPoller } from '../../src/poller.ts';
 import { eventBridge, s3Event, snsWrapped, testEvent } from '../fixtures.ts';
@@ -32,14 +32,6 @@ function captureLogger() {
     destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
   });
   return { logger, lines };
-}
-
-async function waitFor(what: string, pred: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function counts(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
@@ -128,7 +120,7 @@ describe('sqs-poller on fauxqs', () => {
     );
     const pub = new MemoryPublisher();
     const { poller, lines } = await start(q, pub);
-    await waitFor('six deletions', () => poller.stats().deleted === 6);
+    await waitUntil('six deletions', () => poller.stats().deleted === 6, { timeoutMs: 10_000, intervalMs: 20 });
 
     assert.deepEqual(
       pub.published.map((m) => `${m.origin} ${m.bucket}/${m.key}`).sort(),
@@ -168,7 +160,10 @@ describe('sqs-poller on fauxqs', () => {
     const { poller } = await start(q, pub, { visibilityTimeoutSeconds: 2 });
 
     // Five heartbeats at a third of the timeout each: the publish has now outlived the 2 s timeout.
-    await waitFor('heartbeats', () => poller.stats().visibilityExtensions >= 5, 20_000);
+    await waitUntil('heartbeats', () => poller.stats().visibilityExtensions >= 5, {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     const stopping = poller.stop(10_000);
     release();
     await stopping;
@@ -187,13 +182,19 @@ describe('sqs-poller on fauxqs', () => {
       throw new Error('broker unavailable');
     };
     const { poller } = await start(q, pub, { visibilityTimeoutSeconds: 1 });
-    await waitFor('a failed publish', () => poller.stats().publishFailures >= 1);
+    await waitUntil('a failed publish', () => poller.stats().publishFailures >= 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     assert.equal(poller.stats().deleted, 0);
     const { visible, inFlight } = await counts(sqs, q);
     assert.equal(visible + inFlight, 1, 'message still on the queue');
 
     pub.gate = undefined;
-    await waitFor('redelivery and publish', () => poller.stats().deleted === 1);
+    await waitUntil('redelivery and publish', () => poller.stats().deleted === 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     assert.deepEqual(
       pub.published.map((m) => m.key),
       ['retry.json'],
@@ -213,7 +214,7 @@ describe('sqs-poller on fauxqs', () => {
     await send(q, body, body);
     const pub = new MemoryPublisher();
     const { poller } = await start(q, pub);
-    await waitFor('both deleted', () => poller.stats().deleted === 2);
+    await waitUntil('both deleted', () => poller.stats().deleted === 2, { timeoutMs: 10_000, intervalMs: 20 });
     assert.equal(pub.published.length, 2);
     assert.equal(pub.published[0]?.id, pub.published[1]?.id);
   });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createS3AllowList } from '@logferry/shared/auth/aws-allow-list';
 import { createLogger } from '@logferry/shared/logging/logger';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { createSqsPoller } from '../../src/poller.ts';
 
@@ -44,14 +45,6 @@ function poller(sqs: SQSClient) {
   });
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('sqs-poller readiness', () => {
   it('is not ready before SQS has answered, ready after the first successful receive, not after repeated failures', async () => {
     const { client, state } = scriptedSqs('denied');
@@ -60,19 +53,19 @@ describe('sqs-poller readiness', () => {
     await p.start();
     try {
       assert.equal(p.healthy, false, 'the attribute check failed: nothing has answered yet');
-      await waitFor('a few failed receives', () => state.receives >= 2);
+      await waitUntil('a few failed receives', () => state.receives >= 2, { timeoutMs: 5_000, intervalMs: 5 });
       assert.equal(p.healthy, false, 'fewer than five failures, but no success either');
 
       state.receive = 'ok';
-      await waitFor('ready', () => p.healthy);
+      await waitUntil('ready', () => p.healthy, { timeoutMs: 5_000, intervalMs: 5 });
 
       state.receive = 'fail';
       const before = state.receives;
-      await waitFor('not ready', () => !p.healthy);
+      await waitUntil('not ready', () => !p.healthy, { timeoutMs: 5_000, intervalMs: 5 });
       assert.ok(state.receives - before >= 5, 'unready only after repeated failures');
 
       state.receive = 'ok';
-      await waitFor('ready again', () => p.healthy);
+      await waitUntil('ready again', () => p.healthy, { timeoutMs: 5_000, intervalMs: 5 });
     } finally {
       await p.stop(1_000);
     }
@@ -86,7 +79,7 @@ describe('sqs-poller readiness', () => {
     try {
       assert.equal(state.receives, 0);
       assert.equal(p.healthy, true);
-      await waitFor('not ready', () => !p.healthy);
+      await waitUntil('not ready', () => !p.healthy, { timeoutMs: 5_000, intervalMs: 5 });
       assert.ok(state.receives >= 5);
     } finally {
       await p.stop(1_000);
