@@ -63,7 +63,7 @@ describe('local stack kit and the commands that use it', () => {
   it('seed adds announced objects and files; scan and status report on them; SIGTERM stops the service with 0', async () => {
     const seeded = await runCli(['seed', '--objects', '2', '--events', '5', '--with-problems'], env);
     assert.equal(seeded.code, 0, seeded.stderr);
-    assert.match(seeded.stdout, /Added 2 objects \(10 events\) announced on SQS, and 3 files/);
+    assert.match(seeded.stdout, /Added 2 objects \(10 events: Code42FileEvents 10\) announced on SQS, and 3 files\./);
     const q = await stack.fauxqs.sqs().send(
       new GetQueueAttributesCommand({
         QueueUrl: stack.endpoints.sqsQueueUrl,
