@@ -23,9 +23,12 @@ if (selected.length === 0) {
   process.exit(1);
 }
 console.log(`running ${selected.length} test files`);
+// Preloaded into every test file's process: a test that imports @azure/service-bus before any project module
+// still gets rhea's disposition fix (without it the fix refuses to load after rhea, and the test fails).
+const rheaFix = new URL('../shared/src/amqp/rhea-dispositions-fix.ts', import.meta.url).href;
 const child = spawn(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...selected],
+  ['--import', rheaFix, '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...selected],
   { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

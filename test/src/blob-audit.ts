@@ -1,5 +1,7 @@
 // What the services published, read from an extra subscription the test adds to each topic: the broker
 // copies every message to every subscription, so this one sees all of them without taking any away.
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import { ServiceBusClient } from '@azure/service-bus';
 
 /** Marks a retry-later copy a consumer rescheduled for itself (shared/src/transport/servicebus/retry.ts). */

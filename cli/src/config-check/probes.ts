@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

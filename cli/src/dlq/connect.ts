@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import { ServiceBusClient } from '@azure/service-bus';
 import { createOperatorCredential } from '@logferry/shared/auth/azure-credential';
 import { defineConfig, parseConfig } from '@logferry/shared/config/define';

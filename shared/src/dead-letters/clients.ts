@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '../amqp/rhea-dispositions-fix.ts';
 import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusConnection } from '../transport/servicebus/transport.ts';
 

@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import rhea, { type Message } from 'rhea';
 
 /** Message format the SDK uses for batches: one envelope whose data sections each hold an encoded message. */

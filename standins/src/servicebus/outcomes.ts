@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import rhea, { type Delivery } from 'rhea';
 import type { Settlement } from './namespace.ts';
 

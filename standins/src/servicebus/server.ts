@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '@logferry/shared/amqp/rhea-dispositions-fix';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ServiceBusClient, type ServiceBusReceiver } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
 
 const subscription = (name: string, maxDeliveryCount: number) => ({
@@ -17,6 +17,19 @@ async function receiveOne(receiver: ServiceBusReceiver) {
     const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     if (m) return m;
   }
+}
+
+/** Both messages, received in one call so their deliveries have consecutive ids on the link's session. */
+async function receiveTwo(
+  receiver: ServiceBusReceiver,
+): Promise<[ServiceBusReceivedMessage, ServiceBusReceivedMessage]> {
+  const got: ServiceBusReceivedMessage[] = [];
+  while (got.length < 2) got.push(...(await receiver.receiveMessages(2 - got.length, { maxWaitTimeInMs: 2000 })));
+  const byId = new Map(got.map((m) => [m.messageId, m]));
+  const a = byId.get('a');
+  const b = byId.get('b');
+  assert.ok(a && b, 'both messages received');
+  return [a, b];
 }
 
 describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
@@ -37,6 +50,8 @@ describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
               { Name: 'work', Properties: {}, Subscriptions: [subscription('dl', 10)] },
               { Name: 'deferrals', Properties: {}, Subscriptions: [subscription('worker', 10)] },
               { Name: 'poison', Properties: {}, Subscriptions: [subscription('worker', 2)] },
+              { Name: 'mixed', Properties: {}, Subscriptions: [subscription('worker', 10)] },
+              { Name: 'pair', Properties: {}, Subscriptions: [subscription('worker', 10)] },
             ],
           },
         ],
@@ -137,6 +152,54 @@ describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
     assert.ok(deferred?.lockToken);
     await receiver.completeMessage(deferred!);
     assert.deepEqual(await receiver.peekMessages(5, { fromSequenceNumber: m.sequenceNumber! }), []);
+    await receiver.close();
+  });
+
+  // Two peek-locked messages settled in the same tick: rhea 3.0.5 coalesced them into one disposition frame with
+  // the first one's outcome (shared/src/amqp/rhea-dispositions-fix.ts), completing the abandoned message.
+  it('same tick, complete + abandon: the abandoned message is delivered again, the completed one is gone', async () => {
+    await client.createSender('mixed').sendMessages([
+      { body: 'done', messageId: 'a' },
+      { body: 'retry', messageId: 'b' },
+    ]);
+    const receiver = client.createReceiver('mixed', 'worker');
+    const [a, b] = await receiveTwo(receiver);
+    await Promise.all([receiver.completeMessage(a), receiver.abandonMessage(b)]);
+
+    const again: ServiceBusReceivedMessage[] = [];
+    const deadline = Date.now() + 5000;
+    while (again.length === 0 && Date.now() < deadline)
+      again.push(...(await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 })));
+    assert.deepEqual(
+      again.map((m) => [m.messageId, m.deliveryCount]),
+      [['b', 1]],
+      'only the abandoned message comes back, once more',
+    );
+    await receiver.completeMessage(again[0]!);
+    assert.deepEqual(sb.counts('mixed', 'worker'), { active: 0, scheduled: 0, deadLetter: 0, locked: 0 });
+    await receiver.close();
+  });
+
+  it('same tick, dead-letter A + dead-letter B: each dead letter carries its own reason and description', async () => {
+    await client.createSender('pair').sendMessages([
+      { body: 'first', messageId: 'a' },
+      { body: 'second', messageId: 'b' },
+    ]);
+    const receiver = client.createReceiver('pair', 'worker');
+    const [a, b] = await receiveTwo(receiver);
+    await Promise.all([
+      receiver.deadLetterMessage(a, { deadLetterReason: 'SchemaInvalid', deadLetterErrorDescription: 'missing key' }),
+      receiver.deadLetterMessage(b, { deadLetterReason: 'TooLarge', deadLetterErrorDescription: '9 MB body' }),
+    ]);
+    await sb.waitFor(() => sb.counts('pair', 'worker').deadLetter === 2);
+    const dead = sb
+      .deadLetters('pair', 'worker')
+      .map((d) => [d.messageId, d.reason, d.description])
+      .sort();
+    assert.deepEqual(dead, [
+      ['a', 'SchemaInvalid', 'missing key'],
+      ['b', 'TooLarge', '9 MB body'],
+    ]);
     await receiver.close();
   });
 });

@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '../../amqp/rhea-dispositions-fix.ts';
 import { isServiceBusError } from '@azure/service-bus';
 
 /**

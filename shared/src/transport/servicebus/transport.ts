@@ -1,3 +1,5 @@
+// First: corrects rhea's disposition coalescing before the SDK loads it (see the module).
+import '../../amqp/rhea-dispositions-fix.ts';
 import type { TokenCredential } from '@azure/core-auth';
 import { type RetryOptions, ServiceBusClient } from '@azure/service-bus';
 import type { Logger } from 'pino';
