@@ -98,17 +98,17 @@ describe('config check against the local stack (in-process)', () => {
   });
 
   it('a stream the DCR does not declare: FAIL naming the stream and the DCR', async () => {
-    // The stand-in accepts any DCR id and stream, so the answer Azure gives an undeclared stream is
-    // injected for this stream only (400 InvalidStream); the probe's reading of a 404 is unit-tested.
+    // The stand-in knows the local DCR's streams and answers an undeclared one as the service does (404
+    // NotFound, naming stream and rule); the probe's reading of a 400 InvalidStream is unit-tested.
     const wrong = 'Custom-NoSuchStream_CL';
     const dcr = stack.endpoints.dcrImmutableId;
-    stack.logsIngestion.setFaults([{ stream: wrong, status: 400, count: 1 }]);
     const results = await check('la-uploader', { DCR_STREAM: wrong });
     const r = result(results, `DCR ${dcr} stream ${wrong}`);
     assert.equal(r.ok, false, lines(results));
-    assert.match(
+    assert.equal(
       r.detail,
-      new RegExp(`^HTTP 400 InvalidStream: .*; DCR ${dcr} does not declare stream ${wrong} \\(DCR_STREAM\\)$`),
+      `HTTP 404 NotFound: Stream '${wrong}' is not declared in the data collection rule with immutable Id '${dcr}'; ` +
+        `no DCR ${dcr} with stream ${wrong} here (check DCR_IMMUTABLE_ID and DCR_STREAM)`,
     );
     assert.equal(stack.logsIngestion.stats(wrong).recordCount, 0);
     assert.ok(
