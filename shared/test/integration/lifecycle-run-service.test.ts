@@ -30,8 +30,10 @@ function start(...args: string[]): Child {
   proc.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
+  // 'close', not 'exit': 'exit' can come before the last stdout lines are read (under load it did, and the
+  // order checks below then missed 'stopped'); 'close' comes once the child's stdio has ended.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
+    proc.on('close', (code, signal) => resolve({ code, signal })),
   );
   return {
     proc,
