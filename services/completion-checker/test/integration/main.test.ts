@@ -14,7 +14,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { createLogger } from '@logferry/shared/logging/logger';
 import type { IngestRequestMessage } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
@@ -221,7 +221,10 @@ describe('adx-ingester and completion-checker as processes', () => {
 
   it('kill -9 of either service mid-run loses no blob and leaves none stuck; a second checker idles', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `TrafficFlows-kill-${i}.csv`);
-    let ingester = start(INGESTER);
+    // A blob the kill catches between its post and postedAt waits REPOST_AFTER_MS for ADX's report before it is
+    // posted again: 10 s here (the default is 15 min), far above the stand-in's report latency.
+    const repost = { REPOST_AFTER_MS: '10000' };
+    let ingester = start(INGESTER, repost);
     await submit(Object.fromEntries(names.map((n, i) => [n, HEADER + flow('kill', i)])));
     await until(
       names.slice(0, 1),
@@ -229,10 +232,19 @@ describe('adx-ingester and completion-checker as processes', () => {
       () => ingester.output(),
     );
     await ingester.stop('SIGKILL');
-    ingester = start(INGESTER);
+    ingester = start(INGESTER, repost);
+    // Each blob posted, or (killed before postedAt) its redelivery seen by the new ingester, waiting for a report.
+    const awaiting = (r: BlobStatusRow) =>
+      ingester
+        .output()
+        .split('\n')
+        .some(
+          (l) =>
+            l.includes(`"blob":${JSON.stringify(r.blobName)}`) && l.includes('ingesting but not known to be posted'),
+        );
     await until(
       names,
-      (r) => r.status === 'ingesting' && r.postedAt !== undefined,
+      (r) => r.status === 'ingesting' && (r.postedAt !== undefined || awaiting(r)),
       () => ingester.output(),
     );
 
@@ -284,9 +296,14 @@ describe('adx-ingester and completion-checker as processes', () => {
     for (const row of history) {
       assert.equal(row.history.filter((h) => h.status === 'succeeded').length, 1, `${row.blobName} succeeded once`);
     }
+    // The reports may all be settled before these two have even started: wait until each has said what it is.
+    const started = (p: Proc) => /reading ADX status queues|standing by/.test(p.output());
+    await waitUntil('both checkers to settle the reader lease', () => started(checker) && started(standby), {
+      timeoutMs: 20_000,
+    });
     const readers = [checker, standby].filter((p) => p.output().includes('reading ADX status queues'));
     const idle = [checker, standby].filter((p) => p.output().includes('standing by'));
-    assert.equal(readers.length, 1, 'one reader');
+    assert.equal(readers.length, 1, `one reader:\n${checker.output().slice(-3000)}\n${standby.output().slice(-3000)}`);
     assert.equal(idle.length, 1, 'one standby');
     assert.equal(await standby.stop('SIGTERM'), 0);
     assert.equal(await checker.stop('SIGTERM'), 0);
