@@ -169,7 +169,7 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
       /Log Analytics\s+curl -sk https:\/\/127\.0\.0\.1:\d+\/stand-in\/streams\/Custom-Code42FileEvents_CL/,
     );
     assert.match(output, /ADX rows\s+curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/rest\/query /);
-    assert.match(output, /node cli\/src\/main\.ts seed/);
+    assert.match(output, /npx logferry seed\s+more Code42 events in S3 \(announced on SQS\) and ADX sample files/);
     const res = await fetch(page);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
