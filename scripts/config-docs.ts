@@ -20,14 +20,19 @@ interface ZodDefLike {
   readonly defaultValue?: unknown;
   readonly innerType?: { readonly _zod: { readonly def: ZodDefLike } };
   readonly entries?: Readonly<Record<string, string>>;
+  /** A pipe's input side (`.default(…).transform(…)` is a pipe whose input carries the default). */
+  readonly in?: { readonly _zod: { readonly def: ZodDefLike } };
 }
 
 function zodDef(spec: VarSpec): ZodDefLike {
-  return (spec.schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+  let def = (spec.schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+  while (def.type === 'pipe' && def.in) def = def.in._zod.def;
+  return def;
 }
 
 function formatValue(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? '(empty list)' : `\`${v.join(',')}\``;
+  if (v === '') return '(empty)';
   return `\`${String(v)}\``;
 }
 

@@ -75,3 +75,28 @@ describe('scripts/config-docs.ts', () => {
     assert.match(checked.stderr, /README has no "<!-- config-reference:start -->"/);
   });
 });
+
+describe('requirement()', () => {
+  it('reads the default through a transform (a pipe whose input carries it), and names an empty default', async () => {
+    const { z } = await import('zod');
+    const { requirement } = await import('../../../scripts/config-docs.ts');
+    const piped = {
+      schema: z
+        .string()
+        .default('15m')
+        .transform((s) => s.length),
+      description: '',
+    };
+    const empty = {
+      schema: z
+        .string()
+        .default('')
+        .transform((s) => s.split(',')),
+      description: '',
+    };
+    const bare = { schema: z.string().transform((s) => s.length), description: '' };
+    assert.equal(requirement(piped), 'default `15m`');
+    assert.equal(requirement(empty), 'default (empty)');
+    assert.equal(requirement(bare), '**required**');
+  });
+});
