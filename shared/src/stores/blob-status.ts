@@ -203,7 +203,17 @@ export class BlobStatusStore {
     return this.#transition(container, name, (current, at) => {
       const bad = this.#check(current, expect, ['queued', 'unknown']);
       if (bad) return { keep: bad };
-      const row = { ...current, ...ingestion, ingestingAt: at, postedAt: undefined, postFailedAt: undefined };
+      // The ingester holds the request, so it was on the bus even if the scanner's markPublished lost the race
+      // to this write (markPublished only marks a row still queued).
+      const publishedAt = current?.publishedAt ?? at;
+      const row = {
+        ...current,
+        ...ingestion,
+        ingestingAt: at,
+        publishedAt,
+        postedAt: undefined,
+        postFailedAt: undefined,
+      };
       return { write: this.#moved(row as BlobStatusRow, 'ingesting', at, `source id ${ingestion.sourceId}`) };
     });
   }

@@ -52,6 +52,17 @@ describe('BlobStatusStore on Azurite', () => {
     }
   });
 
+  it("an ingester that outruns the scanner's markPublished still leaves the row marked published", async () => {
+    const name = 'Json-race.json';
+    const { row } = await store.claim(blob(name), 's', 3);
+    assert.ok(row);
+    await store.markIngesting('data', name, { sourceId: randomUUID(), table: 'T', format: 'json' });
+    assert.equal((await store.markPublished(row)).applied, false, 'the row has moved on');
+    const now = await store.get('data', name);
+    assert.equal(now?.status, 'ingesting');
+    assert.ok(now?.publishedAt, 'the ingester held the request, so it was published');
+  });
+
   it('walks queued → ingesting → succeeded and finds the row by source id', async () => {
     const name = 'Json-1.json';
     (await store.claim(blob(name), 's', 3)).outcome;
