@@ -115,3 +115,23 @@ function envelope(
     source: batch.source,
   };
 }
+
+/** Tests of the transport: a valid v1 staged-batches message whose references nothing reads. */
+export function sampleStagedBatch(id: string): StagedBatchMessage {
+  return {
+    type: 'staged-batch',
+    schemaVersion: 1,
+    id,
+    producer: 's3-fetcher',
+    time: new Date().toISOString(),
+    objectId: `bucket/${id}@v1`,
+    batchIndex: 0,
+    lastBatch: true,
+    blobContainer: 'staging',
+    blobName: `${id}.ndjson.gz`,
+    recordCount: 1,
+    rawBytes: 1000,
+    compressedBytes: 200,
+    source: 'Code42FileEvents',
+  };
+}

@@ -4,27 +4,12 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
-import type { StagedBatchMessage } from '../../src/messages/index.ts';
 import { HandlerSpy } from '../../src/testing/handler-spy.ts';
+import { sampleStagedBatch } from '../../src/testing/staged-batches.ts';
 import { outcome, type Transport } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
 
-const batch = (id: string): StagedBatchMessage => ({
-  type: 'staged-batch',
-  schemaVersion: 1,
-  id,
-  producer: 's3-fetcher',
-  time: new Date().toISOString(),
-  objectId: `bucket/${id}@v1`,
-  batchIndex: 0,
-  lastBatch: true,
-  blobContainer: 'staging',
-  blobName: `${id}.ndjson.gz`,
-  recordCount: 1,
-  rawBytes: 10,
-  compressedBytes: 10,
-  source: 'Code42FileEvents',
-});
+const batch = sampleStagedBatch;
 
 describe('Service Bus transport: a dependency outage pauses intake and dead-letters nothing', () => {
   let broker: ServiceBusStandIn;

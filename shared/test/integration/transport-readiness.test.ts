@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_SERVICE_BUS_CONFIG_PATH, startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
-import type { ServiceName, StagedBatchMessage } from '../../src/messages/index.ts';
+import type { ServiceName } from '../../src/messages/index.ts';
+import { sampleStagedBatch } from '../../src/testing/staged-batches.ts';
 import { waitUntil } from '../../src/testing/wait.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
@@ -62,22 +63,7 @@ function transportFor(connectionString: string, service: ServiceName) {
   return { transport, ...log };
 }
 
-const batch = (id: string): StagedBatchMessage => ({
-  type: 'staged-batch',
-  schemaVersion: 1,
-  id,
-  producer: 's3-fetcher',
-  time: new Date().toISOString(),
-  objectId: `bucket/${id}@v1`,
-  batchIndex: 0,
-  lastBatch: true,
-  blobContainer: 'staging',
-  blobName: `${id}.ndjson.gz`,
-  recordCount: 10,
-  rawBytes: 1000,
-  compressedBytes: 200,
-  source: 'Code42FileEvents',
-});
+const batch = sampleStagedBatch;
 
 describe('Service Bus transport readiness', () => {
   it('a publish-only service is ready while the broker answers, and not once it is gone', async () => {

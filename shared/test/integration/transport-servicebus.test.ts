@@ -9,8 +9,9 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
 import { UndeclaredTopicError } from '../../src/manifest.ts';
-import type { IngestRequestMessage, StagedBatchMessage } from '../../src/messages/index.ts';
+import type { IngestRequestMessage } from '../../src/messages/index.ts';
 import { HandlerSpy } from '../../src/testing/handler-spy.ts';
+import { sampleStagedBatch } from '../../src/testing/staged-batches.ts';
 import { type Handler, outcome, type Subscription, type Transport } from '../../src/transport/port.ts';
 import {
   createServiceBusTransport,
@@ -104,22 +105,7 @@ function subscribe<T extends 'staged-batches' | 'ingest-requests'>(
   return sub;
 }
 
-const batch = (id: string): StagedBatchMessage => ({
-  type: 'staged-batch',
-  schemaVersion: 1,
-  id,
-  producer: 's3-fetcher',
-  time: new Date().toISOString(),
-  objectId: `bucket/${id}@v1`,
-  batchIndex: 0,
-  lastBatch: true,
-  blobContainer: 'staging',
-  blobName: `${id}.ndjson.gz`,
-  recordCount: 10,
-  rawBytes: 1000,
-  compressedBytes: 200,
-  source: 'Code42FileEvents',
-});
+const batch = sampleStagedBatch;
 
 const request = (id: string): IngestRequestMessage => ({
   type: 'ingest-request',

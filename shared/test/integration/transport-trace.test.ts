@@ -15,8 +15,8 @@ import {
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { pino } from 'pino';
-import type { StagedBatchMessage } from '../../src/messages/index.ts';
 import { HandlerSpy } from '../../src/testing/handler-spy.ts';
+import { sampleStagedBatch } from '../../src/testing/staged-batches.ts';
 import { waitUntil } from '../../src/testing/wait.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
@@ -37,22 +37,7 @@ const silent = () =>
     }),
   );
 
-const batch = (id: string): StagedBatchMessage => ({
-  type: 'staged-batch',
-  schemaVersion: 1,
-  id,
-  producer: 's3-fetcher',
-  time: new Date().toISOString(),
-  objectId: `bucket/${id}@v1`,
-  batchIndex: 0,
-  lastBatch: true,
-  blobContainer: 'staging',
-  blobName: `${id}.ndjson.gz`,
-  recordCount: 1,
-  rawBytes: 10,
-  compressedBytes: 5,
-  source: 'Code42FileEvents',
-});
+const batch = sampleStagedBatch;
 
 describe('trace context and metrics through the Service Bus transport', () => {
   let broker: Awaited<ReturnType<typeof startServiceBusStandIn>>;
