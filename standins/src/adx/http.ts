@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readJsonBody, sendJson } from '../http-json.ts';
 import type { Catalog } from './catalog.ts';
 import { type ColumnType, KqlSyntaxError, parseCommand } from './kql.ts';
 import type { StorageRoots } from './storage.ts';
@@ -22,7 +23,6 @@ const DOTNET_TYPES: Record<ColumnType, string> = {
   dynamic: 'Object',
   guid: 'Guid',
 };
-const MAX_BODY = 1024 * 1024;
 
 export interface HttpDeps {
   readonly catalog: Catalog;
@@ -52,19 +52,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
       .tableNames()
       .sort()
       .map((table) => ({ table, rows: deps.catalog.rows(table).length }));
-    return send(res, 200, { tables });
+    return sendJson(res, 200, { tables });
   }
   if (req.method !== 'POST' || !['/v1/rest/mgmt', '/v1/rest/query', '/v2/rest/query'].includes(path)) {
     return sendError(res, 404, 'NotFound', `${req.method} ${path} is not served`);
   }
-  const body = await readJson(req);
+  const body = await readJsonObject(req);
   const csl = typeof body?.csl === 'string' ? body.csl : undefined;
   if (csl === undefined) return sendError(res, 400, 'BadRequest', 'the request body needs "csl"');
   const status = deps.faults().mgmtStatus;
   if (status !== undefined) return sendError(res, status, 'InjectedFault', `injected HTTP ${status}`);
   try {
     const table = path === '/v1/rest/mgmt' ? management(csl, deps) : query(csl, deps.catalog);
-    return send(res, 200, path.startsWith('/v2') ? v2Frames(table) : v1Tables(table));
+    return sendJson(res, 200, path.startsWith('/v2') ? v2Frames(table) : v1Tables(table));
   } catch (error) {
     const code = error instanceof KqlSyntaxError ? 'SyntaxError' : 'BadRequest';
     return sendError(res, 400, code, (error as Error).message);
@@ -144,34 +144,14 @@ function v2Frames(table: ResultTable): unknown {
   ];
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
+async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const parsed = await readJsonBody(req);
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   if (res.headersSent) return void res.end();
-  send(res, status, {
+  sendJson(res, status, {
     error: {
       code,
       message,

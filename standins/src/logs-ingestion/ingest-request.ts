@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { sendJson } from '../http-json.ts';
 import { countArrayObjects } from './count-records.ts';
 import type { IngestionState, LogsIngestionFault } from './state.ts';
 
@@ -26,14 +27,7 @@ export function sendError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-ms-request-id': randomUUID(),
-    ...headers,
-  });
-  res.end(body);
+  sendJson(res, status, { error: { code, message } }, { 'x-ms-request-id': randomUUID(), ...headers });
 }
 
 /** Reads the whole body; past the limit it keeps draining (so the client sees the 413) but keeps nothing. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { readJsonBody, sendJson } from '../http-json.ts';
 import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
 import { handleIngest, matchIngestPath, sendError } from './ingest-request.ts';
 import {
@@ -137,7 +138,7 @@ async function route(
     return sendJson(res, 200, { ...state.stats(stream), offset, records: all.slice(offset, offset + limit) });
   }
   if (url.pathname === '/stand-in/faults' && req.method === 'POST') {
-    const faults = await readJson(req);
+    const faults = await readJsonBody(req);
     if (!isFaultList(faults)) {
       return sendError(
         res,
@@ -169,23 +170,4 @@ function isFaultList(value: unknown): value is LogsIngestionFault[] {
         (f.retryAfterSeconds === undefined || typeof f.retryAfterSeconds === 'number'),
     )
   );
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
 }
