@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@logferry/shared/logging/logger';
+import { scrubExternalText } from '@logferry/shared/logging/redact';
 import type { Mapping } from '@logferry/shared/mappings/index';
 import { ingestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { guardStore } from '@logferry/shared/stores/guard-store';
 import { type Outcome, outcome, type Publisher } from '@logferry/shared/transport/port';
 import type { BlobUrlFor } from './blob-url.ts';
-import { AdxIngestError, type AdxIngestor, redact } from './kusto-ingestor.ts';
+import { AdxIngestError, type AdxIngestor } from './kusto-ingestor.ts';
 
 export interface IngestDeps {
   readonly store: Pick<
@@ -129,7 +130,7 @@ async function post(
     const blobUrl = await deps.blobUrlFor(blob.container, blob.name);
     await deps.ingestor.ingest({ blobUrl, rawSize: blob.rawSize, sourceId, mapping });
   } catch (error) {
-    const e = error instanceof AdxIngestError ? error : new AdxIngestError(redact(String(error)), true);
+    const e = error instanceof AdxIngestError ? error : new AdxIngestError(scrubExternalText(String(error)), true);
     if (e.transient) {
       log.warn({ err: e.message, sourceId }, 'ingestion request failed; will retry');
       // Lets the retry post at once instead of waiting for a report that cannot come. If this write fails

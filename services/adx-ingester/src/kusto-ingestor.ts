@@ -83,7 +83,8 @@ export function createKustoIngestor(options: KustoIngestorOptions): AdxIngestor 
 
 /** 401/403/400/404 from the cluster and invalid properties are permanent; the rest (5xx, 429, network, queue) is not. */
 export function classify(error: unknown): AdxIngestError {
-  const message = redact(error instanceof Error ? error.message : String(error));
+  // SAS signatures and bearer tokens in the SDK's or the cluster's text must not reach a log line or a status row.
+  const message = scrubExternalText(error instanceof Error ? error.message : String(error));
   const name = error instanceof Error ? error.name : '';
   if (name === 'IngestionPropertiesValidationError' || /not a valid uuid/i.test(message)) {
     return new AdxIngestError(`invalid ingestion request: ${message}`, false, { cause: error });
@@ -101,10 +102,4 @@ export function classify(error: unknown): AdxIngestError {
 
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? text).slice(0, 500);
-}
-
-/** SAS signatures and bearer tokens must not reach a log line or a status row. */
-/** Error text from the SDK or the cluster, fit to store and publish: the shared scrubber, bounded. */
-export function redact(text: string): string {
-  return scrubExternalText(text);
 }
