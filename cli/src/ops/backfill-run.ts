@@ -8,23 +8,18 @@ import { RoutesError, type RouteTable, routeTableFor } from '@logferry/shared/ro
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { EXIT } from '../help.ts';
 import { operatorEnv } from '../local/state.ts';
-import { backfill } from './backfill.ts';
+import { type BackfillOptions, backfill } from './backfill.ts';
 import { Progress, rate, seconds } from './progress.ts';
 
-export interface BackfillRequest {
-  readonly bucket: string;
-  readonly prefix: string;
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly dryRun: boolean;
-  readonly batchSize: number;
-  readonly progressEvery: number;
-}
+/** What the command line asks for; the allow-list and the progress output are wired here. */
+export type BackfillRequest = Pick<
+  BackfillOptions,
+  'bucket' | 'prefix' | 'since' | 'until' | 'dryRun' | 'batchSize' | 'progressEvery'
+>;
 
 /** Wires configuration, clients and the transport around backfill(); returns the exit code. */
-export async function runBackfill(r: BackfillRequest): Promise<number> {
-  const { bucket, prefix, since, until, batchSize, progressEvery } = r;
-  const values = { 'dry-run': r.dryRun };
+export async function runBackfill(request: BackfillRequest): Promise<number> {
+  const { bucket, prefix, since, until, dryRun, batchSize, progressEvery } = request;
   const env = await operatorEnv('s3-fetcher', ['SERVICEBUS_CONNECTION_STRING', 'SERVICEBUS_NAMESPACE', 'AWS_REGION']);
   const config = parseConfig(defineConfig('logferry backfill', serviceBusVars, azureAuthVars, awsVars), env);
   // s3-fetcher's own allow-list (its routes), so nothing is published that it would refuse.
@@ -52,7 +47,7 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
       ? async () => keys
       : createAwsCredentialProvider(config, azure);
   const s3 = createS3Client(config, credentials);
-  const transport = values['dry-run']
+  const transport = dryRun
     ? undefined
     : createServiceBusTransport({
         connection: config.SERVICEBUS_CONNECTION_STRING
@@ -71,7 +66,7 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
       prefix,
       ...(since ? { since } : {}),
       ...(until ? { until } : {}),
-      dryRun: values['dry-run'],
+      dryRun,
       batchSize,
       progressEvery,
       allowList,
@@ -79,17 +74,17 @@ export async function runBackfill(r: BackfillRequest): Promise<number> {
         progress.update(
           `  listed ${p.listed}, matched ${p.matched}, published ${p.published} (${rate(p.listed, progress.elapsedMs)} listed)`,
         ),
-      ...(values['dry-run']
+      ...(dryRun
         ? {
             onObject: (key: string, size: number, lm: Date | undefined) =>
               console.log(`  would publish s3://${bucket}/${key}  ${size} bytes  ${lm?.toISOString() ?? ''}`),
           }
         : {}),
     });
-    const verb = values['dry-run'] ? 'would publish' : 'published';
+    const verb = dryRun ? 'would publish' : 'published';
     console.log(
       `Backfill of s3://${bucket}/${prefix} ${s.error ? 'stopped' : 'done'} in ${seconds(progress.elapsedMs)}: listed ${s.listed}, ` +
-        `${verb} ${values['dry-run'] ? s.matched : s.published}, outside the time window ${s.skipped}, refused by the allow-list ${s.refused}` +
+        `${verb} ${dryRun ? s.matched : s.published}, outside the time window ${s.skipped}, refused by the allow-list ${s.refused}` +
         (s.error ? `; failed: ${s.error}` : '.'),
     );
     if (!s.error) return EXIT.ok;
