@@ -51,11 +51,10 @@ export const seed: Command = {
       console.error('logferry seed: no local stack is running. Start one with `npm start` (logferry run all --local).');
       return EXIT.failure;
     }
-    const [{ seedSampleData }, { S3Client }, { SQSClient }, { BlobServiceClient }] = await Promise.all([
+    const [{ seedSampleData, seedTargetOf }, { S3Client }, { SQSClient }] = await Promise.all([
       import('@logferry/standins'),
       import('@aws-sdk/client-s3'),
       import('@aws-sdk/client-sqs'),
-      import('@azure/storage-blob'),
     ]);
     const e = state.endpoints;
     const aws = {
@@ -66,27 +65,15 @@ export const seed: Command = {
     const s3 = new S3Client({ ...aws, forcePathStyle: true });
     const sqs = new SQSClient(aws);
     try {
-      const result = await seedSampleData(
-        {
-          s3,
-          sqs,
-          queueUrl: e.sqsQueueUrl,
-          bucket: e.bucket,
-          region: e.aws.region,
-          dataContainer: BlobServiceClient.fromConnectionString(e.storageConnectionString).getContainerClient(
-            e.dataContainer,
-          ),
-        },
-        {
-          objects,
-          eventsPerObject: events,
-          adxSamples: !values['no-adx'],
-          rowsPerSample: rows,
-          problems: values['with-problems'],
-          // The stack's sqs-poller would refuse the other sources' objects without their routes.
-          routedSources: e.routesFile !== undefined,
-        },
-      );
+      const result = await seedSampleData(seedTargetOf(e, { s3, sqs }), {
+        objects,
+        eventsPerObject: events,
+        adxSamples: !values['no-adx'],
+        rowsPerSample: rows,
+        problems: values['with-problems'],
+        // The stack's sqs-poller would refuse the other sources' objects without their routes.
+        routedSources: e.routesFile !== undefined,
+      });
       for (const o of result.objects)
         console.log(`s3://${e.bucket}/${o.key}  ${o.records} events, ${o.bytes} bytes (${o.source})`);
       for (const b of result.blobs) console.log(`${e.dataContainer}/${b.name}  ${b.rows} rows`);

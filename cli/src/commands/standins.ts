@@ -117,17 +117,7 @@ async function startWholeStack(
   });
   const e = stack.endpoints;
   if (seed) {
-    const { BlobServiceClient } = await import('@azure/storage-blob');
-    const r = await s.seedSampleData({
-      s3: stack.fauxqs.s3(),
-      sqs: stack.fauxqs.sqs(),
-      queueUrl: e.sqsQueueUrl,
-      bucket: e.bucket,
-      region: e.aws.region,
-      dataContainer: BlobServiceClient.fromConnectionString(e.storageConnectionString).getContainerClient(
-        e.dataContainer,
-      ),
-    });
+    const r = await s.seedSampleData(s.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }));
     console.log(`Seeded ${r.records} events in ${r.objects.length} objects and ${r.blobs.length} files.`);
   }
   console.log(

@@ -113,7 +113,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
     }
     await group.waitReady(60_000);
     say(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (o.seed) await seedAndScan(up, standins.seedSampleData);
+    if (o.seed) await seedAndScan(up, standins);
   } catch (err) {
     // A Ctrl-C during start makes services exit before they are ready: that is the stop asked for.
     if (stopping) return stopping;
@@ -149,21 +149,11 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
 
 async function seedAndScan(
   stack: LocalStack,
-  seedSampleData: typeof import('@logferry/standins').seedSampleData,
+  standins: Pick<typeof import('@logferry/standins'), 'seedSampleData' | 'seedTargetOf'>,
 ): Promise<void> {
-  const { BlobServiceClient } = await import('@azure/storage-blob');
   const e = stack.endpoints;
-  const seeded = await seedSampleData(
-    {
-      s3: stack.fauxqs.s3(),
-      sqs: stack.fauxqs.sqs(),
-      queueUrl: e.sqsQueueUrl,
-      bucket: e.bucket,
-      region: e.aws.region,
-      dataContainer: BlobServiceClient.fromConnectionString(e.storageConnectionString).getContainerClient(
-        e.dataContainer,
-      ),
-    },
+  const seeded = await standins.seedSampleData(
+    standins.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }),
     { problems: true, routedSources: e.routesFile !== undefined },
   );
   const bySource = new Map<string, number>();

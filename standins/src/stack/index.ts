@@ -10,6 +10,7 @@ export {
 export { formatLogLine } from './log-format.ts';
 export { freePort, preferredPort } from './ports.ts';
 export { type AwsResources, provisionAws, provisionStorage } from './provision.ts';
+export { seedTargetOf } from './seed-target.ts';
 export {
   isStackService,
   type LocalEndpoints,
