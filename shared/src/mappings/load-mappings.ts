@@ -1,4 +1,4 @@
-import { readJsonFile } from '../config/json-file.ts';
+import { readJsonFile, validEntries } from '../config/json-file.ts';
 import { EX_CONFIG } from '../config/load.ts';
 import { MAPPING_KEY, type Mapping, MappingEntrySchema, type Mappings, MappingsFileSchema } from './mapping-schema.ts';
 
@@ -17,24 +17,13 @@ export function parseMappings(data: unknown, source = 'mappings.json'): Mappings
   if (!file.success) throw new MappingsError(source, ['expected a JSON object of entries keyed by blob name prefix']);
   const problems: string[] = [];
   const out = new Map<string, Mapping>();
-  for (const [name, raw] of Object.entries(file.data)) {
-    if (name.startsWith('$')) continue;
-    if (!MAPPING_KEY.test(name)) {
-      problems.push(
-        `entry "${name}": the key must be letters, digits, _ or . (it is matched as "${name}-…" or "${name}/…")`,
-      );
-      continue;
-    }
-    const entry = MappingEntrySchema.safeParse(raw);
-    if (!entry.success) {
-      for (const issue of entry.error.issues) {
-        const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-        problems.push(`entry "${name}": ${field}${issue.message}`);
-      }
-      continue;
-    }
-    out.set(name, { name, ...entry.data });
-  }
+  const rules = {
+    key: MAPPING_KEY,
+    keyProblem: (name: string) =>
+      `the key must be letters, digits, _ or . (it is matched as "${name}-…" or "${name}/…")`,
+    schema: MappingEntrySchema,
+  };
+  for (const [name, entry] of validEntries(file.data, rules, problems)) out.set(name, { name, ...entry });
   if (problems.length > 0) throw new MappingsError(source, problems);
   return out;
 }

@@ -1,4 +1,4 @@
-import { readJsonFile } from '../config/json-file.ts';
+import { readJsonFile, validEntries } from '../config/json-file.ts';
 import type { Mappings } from '../mappings/mapping-schema.ts';
 import { compileGlob } from './glob.ts';
 import { ROUTE_NAME, type Route, RouteEntrySchema, type RouteMatch, RoutesFileSchema } from './route-schema.ts';
@@ -21,23 +21,13 @@ export function parseRoutes(data: unknown, source = 'routes.json'): Route[] {
   const problems: string[] = [];
   const routes: Route[] = [];
   const owner = new Map<string, string>();
-  for (const [name, raw] of Object.entries(file.data)) {
-    if (name.startsWith('$')) continue;
-    if (!ROUTE_NAME.test(name)) {
-      problems.push(
-        `entry "${name}": the key is the source name: 1–64 letters, digits or _, starting with a letter or digit (staged blobs and mappings.json use it)`,
-      );
-      continue;
-    }
-    const entry = RouteEntrySchema.safeParse(raw);
-    if (!entry.success) {
-      for (const issue of entry.error.issues) {
-        const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-        problems.push(`entry "${name}": ${field}${issue.message}`);
-      }
-      continue;
-    }
-    const e = entry.data;
+  const rules = {
+    key: ROUTE_NAME,
+    keyProblem: () =>
+      'the key is the source name: 1–64 letters, digits or _, starting with a letter or digit (staged blobs and mappings.json use it)',
+    schema: RouteEntrySchema,
+  };
+  for (const [name, e] of validEntries(file.data, rules, problems)) {
     const matches: RouteMatch[] = (Array.isArray(e.match) ? e.match : [e.match]).map((m) => {
       if (m.glob !== undefined) {
         const { pattern, prefix } = compileGlob(m.glob);
