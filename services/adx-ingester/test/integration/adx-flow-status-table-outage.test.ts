@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { ingestRequestMessage } from '@logferry/shared/messages/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { createIngestRequestHandler } from '../../src/handle-ingest-request.ts';
 import { createStagedBatchHandler } from '../../src/handle-staged-batch.ts';
@@ -37,18 +38,12 @@ describe('adx-ingester and completion-checker on Azurite and the ADX stand-in: a
     const blobUrlFor = async () => 'http://127.0.0.1/unused';
     const request = createIngestRequestHandler({ ...deps, blobUrlFor });
     const requested = await request(
-      delivery({
-        type: 'ingest-request',
-        schemaVersion: 1,
-        id: randomUUID(),
-        producer: 'cli',
-        time: new Date().toISOString(),
-        container: 'data',
-        blobName: 'Flows-outage.csv',
-        etag: '"0x1"',
-        size: 10,
-        attempt: 1,
-      }),
+      delivery(
+        ingestRequestMessage(
+          { id: randomUUID(), producer: 'cli' },
+          { container: 'data', blobName: 'Flows-outage.csv', etag: '"0x1"', size: 10, attempt: 1 },
+        ),
+      ),
     );
     assert.equal(requested.kind === 'retryLater' && requested.code, 'StatusTableUnavailable');
     const staging = BlobServiceClient.fromConnectionString(flow.azurite.connectionString).getContainerClient('staging');

@@ -5,7 +5,13 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { loadMappings } from '@logferry/shared/mappings/index';
-import type { IngestRequestMessage, MessageOf, StagedBatchMessage, TopicName } from '@logferry/shared/messages/index';
+import {
+  type IngestRequestMessage,
+  ingestRequestMessage,
+  type MessageOf,
+  type StagedBatchMessage,
+  type TopicName,
+} from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
 import type { Delivery, Outcome, Publisher } from '@logferry/shared/transport/port';
@@ -121,19 +127,11 @@ export async function startAdxFlow(): Promise<AdxFlow> {
   });
 
   const handle = (request: IngestRequestMessage) => requestHandler(delivery(request));
-  const requestOf = (ref: { name: string; etag: string; size: number }): IngestRequestMessage => ({
-    type: 'ingest-request',
-    schemaVersion: 1,
-    id: randomUUID(),
-    producer: 'blob-scanner',
-    time: new Date().toISOString(),
-    container: 'data',
-    blobName: ref.name,
-    etag: ref.etag,
-    size: ref.size,
-    attempt: 1,
-    scanId: 'scan-1',
-  });
+  const requestOf = (ref: { name: string; etag: string; size: number }): IngestRequestMessage =>
+    ingestRequestMessage(
+      { id: randomUUID(), producer: 'blob-scanner' },
+      { container: 'data', blobName: ref.name, etag: ref.etag, size: ref.size, attempt: 1, scanId: 'scan-1' },
+    );
   return {
     azurite,
     adx,

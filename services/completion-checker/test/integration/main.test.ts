@@ -12,7 +12,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { createLogger } from '@logferry/shared/logging/logger';
-import type { IngestRequestMessage } from '@logferry/shared/messages/index';
+import { type IngestRequestMessage, ingestRequestMessage } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
@@ -129,19 +129,12 @@ describe('adx-ingester and completion-checker as processes', () => {
       const { etag = '' } = await data.getBlockBlobClient(name).upload(body, size);
       const { outcome, row } = await store.claim({ container: 'data', name, etag, size }, 'scan-main', 3);
       assert.equal(outcome, 'claimed');
-      requests.push({
-        type: 'ingest-request',
-        schemaVersion: 1,
-        id: randomUUID(),
-        producer: 'blob-scanner',
-        time: new Date().toISOString(),
-        container: 'data',
-        blobName: name,
-        etag,
-        size,
-        attempt: row?.attempts ?? 1,
-        scanId: 'scan-main',
-      });
+      requests.push(
+        ingestRequestMessage(
+          { id: randomUUID(), producer: 'blob-scanner' },
+          { container: 'data', blobName: name, etag, size, attempt: row?.attempts ?? 1, scanId: 'scan-main' },
+        ),
+      );
     }
     await transport.publish('ingest-requests', requests);
   }
