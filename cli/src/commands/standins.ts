@@ -107,14 +107,7 @@ async function startWholeStack(
   const s = await import('@logferry/standins');
   if (await s.readStackState(baseDir)) throw new Error(`a local stack is already running (state in ${baseDir})`);
   const stack = await s.startLocalStack({ baseDir, ports });
-  await s.writeStackState({
-    version: 1,
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    baseDir,
-    endpoints: stack.endpoints,
-    ports: stack.ports,
-  });
+  await s.recordRunningStack(baseDir, stack);
   const e = stack.endpoints;
   if (seed) {
     const r = await s.seedSampleData(s.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }));

@@ -94,14 +94,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
   });
 
   try {
-    await standins.writeStackState({
-      version: 1,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      baseDir,
-      endpoints: up.endpoints,
-      ports: up.ports,
-    });
+    await standins.recordRunningStack(baseDir, up);
     say(`Stand-ins up in ${((Date.now() - started) / 1000).toFixed(1)} s. Starting the services…`);
     for (const name of standins.STACK_SERVICES) {
       group.add(

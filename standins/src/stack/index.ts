@@ -23,6 +23,7 @@ export { REPO_ROOT, type ServiceProcess, type ServiceProcessOptions, startServic
 export {
   type LocalStackState,
   readStackState,
+  recordRunningStack,
   removeStackState,
   STATE_FILE_NAME,
   stateFilePath,

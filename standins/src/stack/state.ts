@@ -26,6 +26,21 @@ export async function writeStackState(state: LocalStackState): Promise<string> {
   return path;
 }
 
+/** Records this process as the running stack in `baseDir`, for the other commands to find. */
+export function recordRunningStack(
+  baseDir: string,
+  stack: { readonly endpoints: LocalEndpoints; readonly ports: ServicePorts },
+): Promise<string> {
+  return writeStackState({
+    version: 1,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    baseDir,
+    endpoints: stack.endpoints,
+    ports: stack.ports,
+  });
+}
+
 /** The state of a stack that is still running (its pid alive), or undefined. */
 export async function readStackState(baseDir: string): Promise<LocalStackState | undefined> {
   let state: LocalStackState;
