@@ -50,8 +50,7 @@ export async function listRows(
   table: TableClient,
   options: ListOptions,
 ): Promise<{ rows: BlobStatusRow[]; continuationToken: string | undefined }> {
-  const filters = [odata`kind eq ${BLOB_KIND}`];
-  if (options.container !== undefined) filters.push(odata`PartitionKey eq ${partitionKeyOf(options.container)}`);
+  const filters = blobRowFilters(options.container);
   if (options.status !== undefined) filters.push(odata`status eq ${options.status}`);
   if (options.prefix) filters.push(odata`blobName ge ${options.prefix} and blobName lt ${successor(options.prefix)}`);
   const pages = table
@@ -68,8 +67,7 @@ export async function countRowsByStatus(
   options: { container?: string },
 ): Promise<Record<BlobStatus, number>> {
   const counts = Object.fromEntries(BLOB_STATUSES.map((status) => [status, 0])) as Record<BlobStatus, number>;
-  const filters = [odata`kind eq ${BLOB_KIND}`];
-  if (options.container !== undefined) filters.push(odata`PartitionKey eq ${partitionKeyOf(options.container)}`);
+  const filters = blobRowFilters(options.container);
   const entities = table.listEntities<{ status?: string }>({
     queryOptions: { filter: filters.join(' and '), select: ['status'] },
   });
@@ -93,4 +91,11 @@ export async function findStaleRows(
     if (rows.length >= (options.limit ?? 1000)) break;
   }
   return rows;
+}
+
+/** Blob rows only (the table holds other stages' rows too), of one container when given. */
+function blobRowFilters(container: string | undefined): string[] {
+  const filters = [odata`kind eq ${BLOB_KIND}`];
+  if (container !== undefined) filters.push(odata`PartitionKey eq ${partitionKeyOf(container)}`);
+  return filters;
 }
