@@ -26,7 +26,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * next to the compose file's own fauxqs, Azurite and Service Bus emulator (named by the environment).
  * Creates the queue, bucket, containers and status table the services expect, and optionally seeds them.
  */
-export async function startComposeStandIns(o: ComposeOptions): Promise<RunningStandIns> {
+export async function startComposeStandIns(options: ComposeOptions): Promise<RunningStandIns> {
   const s = await import('@logferry/standins');
   const storage = process.env.STORAGE_CONNECTION_STRING || process.env.AzureStorage;
   const awsEndpoint = process.env.AWS_ENDPOINT_URL;
@@ -60,18 +60,18 @@ export async function startComposeStandIns(o: ComposeOptions): Promise<RunningSt
       statusTable: process.env.STATUS_TABLE ?? 'logferrystatus',
     });
   });
-  const certificate = await s.createStandInCertificate(o.certDir, [hostname(), 'standins', ...o.certHosts]);
+  const certificate = await s.createStandInCertificate(options.certDir, [hostname(), 'standins', ...options.certHosts]);
   const dcr = process.env.DCR_IMMUTABLE_ID;
   const stream = process.env.DCR_STREAM;
   const li = await s.startLogsIngestionStandIn({
-    port: o.logsIngestionPort,
-    host: o.host,
+    port: options.logsIngestionPort,
+    host: options.host,
     certificate,
     ...(dcr && stream ? { rules: { [dcr]: [stream] } } : {}),
   });
-  const adx = await s.startAdxStandIn({ storageConnectionString: storage, port: o.adxPort, host: o.host });
-  const sts = await s.startStsStandIn({ port: o.stsPort, host: o.host });
-  if (o.seed) {
+  const adx = await s.startAdxStandIn({ storageConnectionString: storage, port: options.adxPort, host: options.host });
+  const sts = await s.startStsStandIn({ port: options.stsPort, host: options.host });
+  if (options.seed) {
     const result = await s.seedSampleData({
       s3,
       sqs,
@@ -86,7 +86,7 @@ export async function startComposeStandIns(o: ComposeOptions): Promise<RunningSt
   }
   return {
     lines: [
-      `Logs Ingestion stand-in  ${li.endpoint}  (CA: ${join(o.certDir, 'ca.pem')})`,
+      `Logs Ingestion stand-in  ${li.endpoint}  (CA: ${join(options.certDir, 'ca.pem')})`,
       `ADX stand-in             ${adx.endpoint}`,
       `STS stand-in             ${sts.endpoint}`,
     ],

@@ -72,13 +72,13 @@ export function inTimeWindow(modified: Date | undefined, since?: Date, until?: D
  * size), keeps objects modified in [since, until), and publishes them to `s3-objects` as if SQS had announced
  * them. A batch that fails to publish is retried; if it still fails the backfill stops and reports how far it got.
  */
-export async function backfill(s3: S3Client, publisher: Publisher, o: BackfillOptions): Promise<BackfillSummary> {
+export async function backfill(s3: S3Client, publisher: Publisher, options: BackfillOptions): Promise<BackfillSummary> {
   const s: BackfillSummary = { listed: 0, matched: 0, published: 0, skipped: 0, refused: 0, failed: 0 };
-  const now = o.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date());
   let batch: S3ObjectMessage[] = [];
-  let nextProgress = o.progressEvery;
+  let nextProgress = options.progressEvery;
   const flush = async () => {
-    if (batch.length === 0 || o.dryRun) {
+    if (batch.length === 0 || options.dryRun) {
       batch = [];
       return;
     }
@@ -102,28 +102,32 @@ export async function backfill(s3: S3Client, publisher: Publisher, o: BackfillOp
   try {
     const pages = paginateListObjectsV2(
       { client: s3, pageSize: 1000 },
-      { Bucket: o.bucket, Prefix: o.prefix || undefined },
+      { Bucket: options.bucket, Prefix: options.prefix || undefined },
     );
     for await (const page of pages) {
       for (const obj of page.Contents ?? []) {
         s.listed += 1;
         const key = obj.Key ?? '';
         const modified = obj.LastModified;
-        if (!key || (key.endsWith('/') && (obj.Size ?? 0) === 0) || !inTimeWindow(modified, o.since, o.until)) {
+        if (
+          !key ||
+          (key.endsWith('/') && (obj.Size ?? 0) === 0) ||
+          !inTimeWindow(modified, options.since, options.until)
+        ) {
           s.skipped += 1;
           continue;
         }
-        if (!o.allowList.check(o.bucket, key).allowed) {
+        if (!options.allowList.check(options.bucket, key).allowed) {
           s.refused += 1;
           continue;
         }
         s.matched += 1;
-        o.onObject?.(key, obj.Size ?? 0, modified);
-        batch.push(backfillMessage(o.bucket, key, obj.Size ?? 0, obj.ETag, modified, now()));
-        if (batch.length >= o.batchSize) await flush();
+        options.onObject?.(key, obj.Size ?? 0, modified);
+        batch.push(backfillMessage(options.bucket, key, obj.Size ?? 0, obj.ETag, modified, now()));
+        if (batch.length >= options.batchSize) await flush();
         if (s.listed >= nextProgress) {
-          nextProgress += o.progressEvery;
-          o.onProgress?.(s);
+          nextProgress += options.progressEvery;
+          options.onProgress?.(s);
         }
       }
     }

@@ -48,23 +48,25 @@ export function decodeReport(kind: 'success' | 'failure', messageText: string): 
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { kind: 'unreadable', reason: 'not a JSON object' };
   }
-  const o = data as Record<string, unknown>;
-  const sourceId = sourceIdOf(o.IngestionSourceId);
+  const fields = data as Record<string, unknown>;
+  const sourceId = sourceIdOf(fields.IngestionSourceId);
   if (sourceId === undefined) return { kind: 'unreadable', reason: 'no IngestionSourceId' };
   const common = {
     IngestionSourceId: sourceId,
-    ...optional('Table', text(o.Table, MAX_NAME)),
-    ...optional('Database', text(o.Database, MAX_NAME)),
-    ...optional('IngestionSourcePath', text(o.IngestionSourcePath, MAX_NAME)),
+    ...optional('Table', text(fields.Table, MAX_NAME)),
+    ...optional('Database', text(fields.Database, MAX_NAME)),
+    ...optional('IngestionSourcePath', text(fields.IngestionSourcePath, MAX_NAME)),
   };
   if (kind === 'success') return { kind, ...common };
   const status =
-    typeof o.FailureStatus === 'number' ? FAILURE_STATUS_NUMBERS[o.FailureStatus] : text(o.FailureStatus, MAX_ID);
+    typeof fields.FailureStatus === 'number'
+      ? FAILURE_STATUS_NUMBERS[fields.FailureStatus]
+      : text(fields.FailureStatus, MAX_ID);
   return {
     kind,
     ...common,
-    ...optional('Details', details(o.Details)),
-    ...optional('ErrorCode', text(o.ErrorCode, MAX_NAME)),
+    ...optional('Details', details(fields.Details)),
+    ...optional('ErrorCode', text(fields.ErrorCode, MAX_NAME)),
     ...optional('FailureStatus', status),
   };
 }

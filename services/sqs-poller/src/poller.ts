@@ -43,10 +43,10 @@ export interface SqsPoller {
 const UNHEALTHY_AFTER = 5;
 const tracer = trace.getTracer('logferry.sqs-poller');
 
-export function createSqsPoller(o: PollerOptions): SqsPoller {
-  const metrics = o.metrics ?? createPollerMetrics();
-  const backoff = o.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
-  const log = o.logger;
+export function createSqsPoller(options: PollerOptions): SqsPoller {
+  const metrics = options.metrics ?? createPollerMetrics();
+  const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 60_000 };
+  const log = options.logger;
   const stopSignal = new AbortController();
   const heartbeats = new Set<Heartbeat>();
   let loops: Promise<void>[] = [];
@@ -60,12 +60,12 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
     while (!stopSignal.signal.aborted) {
       let messages: Message[];
       try {
-        const r = await o.sqs.send(
+        const r = await options.sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: o.queueUrl,
-            MaxNumberOfMessages: o.maxMessages ?? 10,
-            WaitTimeSeconds: o.waitTimeSeconds ?? 20,
-            VisibilityTimeout: o.visibilityTimeoutSeconds,
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.maxMessages ?? 10,
+            WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+            VisibilityTimeout: options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: stopSignal.signal },
@@ -99,9 +99,9 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
       usable.map((m) => m.ReceiptHandle),
       Date.now(),
       {
-        sqs: o.sqs,
-        queueUrl: o.queueUrl,
-        visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
+        sqs: options.sqs,
+        queueUrl: options.queueUrl,
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
         logger: log,
         onExtended: (n) => metrics.visibilityExtended(n),
       },
@@ -118,7 +118,7 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
       const done = decisions
         .filter((d) => d.decision.action === 'delete')
         .map((d) => ({ messageId: d.m.MessageId ?? '?', receiptHandle: d.m.ReceiptHandle }));
-      if (done.length > 0) metrics.deleted(await deleteMessages(o.sqs, o.queueUrl, done, log));
+      if (done.length > 0) metrics.deleted(await deleteMessages(options.sqs, options.queueUrl, done, log));
       return decisions.some((d) => d.decision.action === 'leave' && d.decision.publishFailed);
     } finally {
       hb.stop();
@@ -139,7 +139,7 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
               body: m.Body ?? '',
               receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
             },
-            { publisher: o.publisher, allowList: o.allowList, logger: log, metrics },
+            { publisher: options.publisher, allowList: options.allowList, logger: log, metrics },
           );
           if (decision.action === 'leave') span.setAttribute('logferry.left_reason', decision.reason);
           return decision;
@@ -161,9 +161,9 @@ export function createSqsPoller(o: PollerOptions): SqsPoller {
 
   return {
     async start() {
-      if ((await checkQueue(o.sqs, o.queueUrl, log)) !== undefined) answered = true;
-      loops = Array.from({ length: Math.max(1, o.pollers) }, (_, i) => loop(i));
-      log.info({ queueUrl: o.queueUrl, pollers: loops.length }, 'polling SQS');
+      if ((await checkQueue(options.sqs, options.queueUrl, log)) !== undefined) answered = true;
+      loops = Array.from({ length: Math.max(1, options.pollers) }, (_, i) => loop(i));
+      log.info({ queueUrl: options.queueUrl, pollers: loops.length }, 'polling SQS');
     },
     async stop(graceMs) {
       stopSignal.abort(new Error('poller stopping'));

@@ -7,9 +7,9 @@ import type { AnnouncedObject, Origin } from './parse-notification.ts';
  * notification yields the same id (downstream dedupe) while a later overwrite of the same key
  * without versioning (new sequencer) does not. Hashing keeps it under the 256-character id limit.
  */
-export function announcementId(o: AnnouncedObject): string {
+export function announcementId(announced: AnnouncedObject): string {
   const digest = createHash('sha256')
-    .update(`${objectIdentityOrKey(o)}#${o.sequencer ?? ''}`)
+    .update(`${objectIdentityOrKey(announced)}#${announced.sequencer ?? ''}`)
     .digest('hex');
   return `s3obj-${digest}`;
 }
@@ -19,18 +19,18 @@ export type BuildResult =
   | { readonly ok: false; readonly reason: string };
 
 /** Builds the `s3-objects` message and checks it against the topic's schema, so a bad record never fails a publish. */
-export function toS3ObjectMessage(o: AnnouncedObject, origin: Origin, now: Date): BuildResult {
+export function toS3ObjectMessage(announced: AnnouncedObject, origin: Origin, now: Date): BuildResult {
   const candidate = s3ObjectMessage(
-    { id: announcementId(o), producer: 'sqs-poller', now },
+    { id: announcementId(announced), producer: 'sqs-poller', now },
     {
-      bucket: o.bucket,
-      key: o.key,
+      bucket: announced.bucket,
+      key: announced.key,
       origin,
-      ...(o.size !== undefined ? { size: o.size } : {}),
-      ...(o.etag !== undefined ? { etag: o.etag } : {}),
-      ...(o.versionId !== undefined ? { versionId: o.versionId } : {}),
-      ...(o.sequencer !== undefined ? { sequencer: o.sequencer } : {}),
-      ...(o.eventTime !== undefined ? { eventTime: o.eventTime } : {}),
+      ...(announced.size !== undefined ? { size: announced.size } : {}),
+      ...(announced.etag !== undefined ? { etag: announced.etag } : {}),
+      ...(announced.versionId !== undefined ? { versionId: announced.versionId } : {}),
+      ...(announced.sequencer !== undefined ? { sequencer: announced.sequencer } : {}),
+      ...(announced.eventTime !== undefined ? { eventTime: announced.eventTime } : {}),
     },
   );
   const r = S3ObjectMessage.safeParse(candidate);

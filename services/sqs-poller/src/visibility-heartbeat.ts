@@ -24,34 +24,38 @@ export interface Heartbeat {
  * visibility timeout each message still in progress gets another full timeout, so a slow publish is
  * not redelivered to another poller, capped at 12 h from the receive.
  */
-export function startHeartbeat(receiptHandles: readonly string[], receivedAt: number, o: HeartbeatOptions): Heartbeat {
+export function startHeartbeat(
+  receiptHandles: readonly string[],
+  receivedAt: number,
+  options: HeartbeatOptions,
+): Heartbeat {
   const inProgress = new Set(receiptHandles);
-  const periodMs = Math.max(200, Math.floor((o.visibilityTimeoutSeconds * 1000) / 3));
+  const periodMs = Math.max(200, Math.floor((options.visibilityTimeoutSeconds * 1000) / 3));
   let stopped = false;
   let beating: Promise<void> | undefined;
 
   async function beat(): Promise<void> {
     const remainingS = Math.floor((receivedAt + MAX_VISIBILITY_MS - Date.now()) / 1000);
-    const timeout = Math.min(o.visibilityTimeoutSeconds, remainingS);
+    const timeout = Math.min(options.visibilityTimeoutSeconds, remainingS);
     const handles = [...inProgress];
     if (timeout <= 0 || handles.length === 0) return;
     for (let i = 0; i < handles.length; i += 10) {
       const chunk = handles.slice(i, i + 10);
       try {
-        const r = await o.sqs.send(
+        const r = await options.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: o.queueUrl,
+            QueueUrl: options.queueUrl,
             Entries: chunk.map((h, j) => ({ Id: `m${j}`, ReceiptHandle: h, VisibilityTimeout: timeout })),
           }),
         );
         for (const f of r.Failed ?? []) {
-          o.logger.warn({ code: f.Code, reason: f.Message }, 'could not extend message visibility');
+          options.logger.warn({ code: f.Code, reason: f.Message }, 'could not extend message visibility');
         }
         const extended = r.Successful?.length ?? 0;
-        if (extended > 0) o.onExtended?.(extended);
+        if (extended > 0) options.onExtended?.(extended);
       } catch (err) {
         // The next beat retries; if all fail the message is redelivered, which at-least-once tolerates.
-        o.logger.warn({ err: (err as Error).message }, 'visibility heartbeat failed');
+        options.logger.warn({ err: (err as Error).message }, 'visibility heartbeat failed');
       }
     }
   }
