@@ -2,9 +2,9 @@ import type { Delivery, Handler, Logger, Outcome, StagedBatchMessage } from '@lo
 import { outcome } from '@logferry/shared';
 import { LOGS_INGESTION_LIMIT_BYTES } from '@logferry/shared/config/services/la-uploader';
 import type { LogsIngestionDestination } from '@logferry/shared/routes/index';
-import { type BatchStatusStore, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
+import type { BatchClaimResult, BatchClaims, HeldBatchClaim } from '@logferry/shared/stores/batch-claim';
+import { type BatchStatusRow, mergeRanges, type RecordRange } from '@logferry/shared/stores/batch-status';
 import { recordBytesOf } from '@logferry/shared/stores/record-lengths';
-import type { WorkClaims } from '@logferry/shared/stores/work-claim';
 import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { FailureCode } from '@logferry/shared/transport/failure-codes';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
@@ -48,9 +48,11 @@ export function uploaderStageMetrics(stage: StageMetrics): UploaderMetrics {
 }
 
 export interface StagedBatchHandlerDeps {
-  readonly status: Pick<BatchStatusStore, 'get' | 'markPartial' | 'markUploaded'>;
-  /** Claims on batch ids: a second delivery of a batch being uploaded waits instead of uploading it again. */
-  readonly claims: Pick<WorkClaims, 'acquire'>;
+  /**
+   * The batches' `labatch` rows, each also the claim on its batch: a second delivery of a batch being
+   * uploaded waits instead of uploading it again, and one already uploaded is skipped.
+   */
+  readonly claims: Pick<BatchClaims, 'acquire'>;
   readonly staging: StagedBatchSource;
   /** The client of la-uploader's own DCR_STREAM: batches whose message names no destination. */
   readonly client: Pick<LogsIngestionClient, 'upload'>;
@@ -70,8 +72,8 @@ const noMetrics: UploaderMetrics = { batch: () => {}, records: () => {}, request
  * One staged batch → the Logs Ingestion API, at least once and, in the common case, exactly once:
  * a batch already marked uploaded is skipped; a half-uploaded one resumes after its uploaded ranges;
  * the message succeeds only once the `labatch` row says uploaded and the staged blob is handled.
- * Two deliveries at once: the batch is claimed (conditional write) before the first request, and the
- * row re-read under the claim; the delivery that finds it claimed retries after the claim's lease.
+ * Two deliveries at once: the batch is claimed (a conditional write of its row) before the first request;
+ * the delivery that finds it claimed retries after the claim's lease.
  * Window left: a crash between a 2xx and the row write re-sends that request's records.
  */
 export function createStagedBatchHandler(deps: StagedBatchHandlerDeps): Handler<'staged-batches'> {
@@ -95,29 +97,22 @@ async function handle(
     deps.logger.debug({ batchId: msg.id, source: msg.source }, 'batch routed to ADX only; not uploaded');
     return outcome.success();
   }
-  const log = deps.logger.child({
-    batchId: msg.id,
-    objectId: msg.objectId,
-    attempt: delivery.attempt,
-    stream: msg.logsIngestion?.stream ?? deps.stream,
-  });
-  let row: Awaited<ReturnType<StagedBatchHandlerDeps['status']['get']>>;
+  const stream = msg.logsIngestion?.stream ?? deps.stream;
+  const log = deps.logger.child({ batchId: msg.id, objectId: msg.objectId, attempt: delivery.attempt, stream });
+  let claimed: BatchClaimResult;
   try {
-    row = await deps.status.get(msg.id);
-  } catch (err) {
-    log.warn({ err }, 'could not read the batch status row');
-    return outcome.retryLater('StatusTableUnavailable', 'could not read the batch status row');
-  }
-  if (row?.status === 'uploaded') return duplicate(deps, metrics, msg, log);
-
-  let claimed: Awaited<ReturnType<WorkClaims['acquire']>>;
-  try {
-    claimed = await deps.claims.acquire(msg.id);
-    if (claimed.kind === 'claimed') row = await deps.status.get(msg.id);
+    claimed = await deps.claims.acquire({
+      batchId: msg.id,
+      records: msg.recordCount,
+      stream,
+      objectId: msg.objectId,
+      blobName: msg.blobName,
+    });
   } catch (err) {
     log.warn({ err }, 'could not claim the batch in the status table');
     return outcome.retryLater('StatusTableUnavailable', 'could not claim the batch');
   }
+  if (claimed.kind === 'uploaded') return duplicate(deps, metrics, msg, log);
   if (claimed.kind === 'busy') {
     log.info(
       { holder: claimed.holder, retryInMs: claimed.retryInMs },
@@ -128,8 +123,7 @@ async function handle(
   }
   const { claim } = claimed;
   try {
-    if (row?.status === 'uploaded') return await duplicate(deps, metrics, msg, log);
-    return await upload(deps, metrics, delivery, row, log, claim);
+    return await upload(deps, metrics, delivery, claimed.progress, log, claim);
   } finally {
     await claim.release();
   }
@@ -150,13 +144,12 @@ async function upload(
   deps: StagedBatchHandlerDeps,
   metrics: UploaderMetrics,
   delivery: Delivery<StagedBatchMessage>,
-  row: Awaited<ReturnType<StagedBatchHandlerDeps['status']['get']>>,
+  row: BatchStatusRow | undefined,
   log: Logger,
-  claim: { readonly held: boolean },
+  claim: HeldBatchClaim,
 ): Promise<Outcome> {
   const msg = delivery.body;
-  // The route's stream (and DCR) when the batch names one, else la-uploader's own DCR_STREAM.
-  const stream = msg.logsIngestion ? msg.logsIngestion.stream : deps.stream;
+  // The route's client (stream and DCR) when the batch names one, else la-uploader's own DCR_STREAM's.
   const client = msg.logsIngestion ? deps.clientFor(msg.logsIngestion) : deps.client;
   let read: StagedBatchRead;
   try {
@@ -200,17 +193,10 @@ async function upload(
   let requests = row?.requests ?? 0;
   const pending = pendingRanges(count, uploaded);
   if (row) log.info({ pending: pending.length, uploaded: countRecords(uploaded) }, 'resuming a partly uploaded batch');
-  const base = {
-    batchId: msg.id,
-    records: count,
-    stream,
-    objectId: msg.objectId,
-    blobName: msg.blobName,
-  };
   let progressSaved = true;
   const saveProgress = async () => {
     if (progressSaved) return;
-    await deps.status.markPartial({ ...base, uploadedRanges: mergeRanges(uploaded), requests });
+    await claim.saveProgress({ records: count, uploadedRanges: mergeRanges(uploaded), requests });
     progressSaved = true;
   };
 
@@ -237,7 +223,7 @@ async function upload(
     });
 
     if (result.kind === 'done') {
-      await deps.status.markUploaded({ ...base, requests });
+      await claim.markUploaded({ records: count, requests });
       log.info({ records: count, requests }, 'batch uploaded');
       metrics.batch('uploaded');
       return finish(deps, msg, log);

@@ -6,10 +6,11 @@ import { startHealthServer } from '@logferry/shared/lifecycle/health';
 import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
+import { BatchClaims } from '@logferry/shared/stores/batch-claim';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
-import { claimOwner, WorkClaims } from '@logferry/shared/stores/work-claim';
+import { claimOwner } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { Subscription } from '@logferry/shared/transport/port';
 import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
@@ -68,12 +69,7 @@ await run({
       dependencies: ['logs-ingestion', 'blob', 'tables'],
       handler: guardReferences(
         createStagedBatchHandler({
-          status,
-          claims: new WorkClaims(statusTable, {
-            scope: 'labatch',
-            leaseMs: config.CLAIM_LEASE_MS,
-            owner: claimOwner(service),
-          }),
+          claims: new BatchClaims(statusTable, { leaseMs: config.CLAIM_LEASE_MS, owner: claimOwner(service) }),
           staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
           client: clients.default,
           stream,

@@ -26,7 +26,7 @@ export interface BatchStatusRow {
   readonly uploadedAt?: string;
 }
 
-interface BatchStatusEntity {
+export interface BatchStatusEntity {
   partitionKey: string;
   rowKey: string;
   batchId: string;
@@ -74,15 +74,14 @@ export function mergeRanges(ranges: readonly RecordRange[]): RecordRange[] {
 /**
  * `labatch` rows of the status table: which staged batches reached Log Analytics, so a redelivered
  * message is skipped and a half-uploaded batch resumes where it stopped. The API does not deduplicate,
- * so these rows are what keeps redeliveries from doubling records.
+ * so these rows are what keeps redeliveries from doubling records. la-uploader writes them through
+ * BatchClaims (batch-claim.ts), which also makes the row the claim on its batch; this store reads them.
  */
 export class BatchStatusStore {
   readonly #table: TableClient;
-  readonly #now: () => Date;
 
-  constructor(tableClient: TableClient, options: { now?: () => Date } = {}) {
+  constructor(tableClient: TableClient) {
     this.#table = tableClient;
-    this.#now = options.now ?? (() => new Date());
   }
 
   /** Creates the table if it does not exist (idempotent; other stages share it). */
@@ -117,47 +116,27 @@ export class BatchStatusStore {
     }
     return out;
   }
-
-  /** Records progress on a batch that is not fully uploaded yet. */
-  async markPartial(info: Omit<BatchStatusRow, 'status' | 'updatedAt' | 'uploadedAt'>): Promise<void> {
-    await this.#write({ ...info, status: 'partial', updatedAt: this.#now().toISOString() });
-  }
-
-  /** Records that every record of the batch reached the sink. */
-  async markUploaded(
-    info: Omit<BatchStatusRow, 'status' | 'updatedAt' | 'uploadedAt' | 'uploadedRanges'>,
-  ): Promise<void> {
-    const now = this.#now().toISOString();
-    await this.#write({
-      ...info,
-      status: 'uploaded',
-      uploadedRanges: [{ start: 0, end: info.records }],
-      updatedAt: now,
-      uploadedAt: now,
-    });
-  }
-
-  // Upsert-replace: one uploader owns a batch at a time (the message lock), and a row only moves forward.
-  async #write(row: BatchStatusRow): Promise<void> {
-    const entity: BatchStatusEntity = {
-      partitionKey: LABATCH_PARTITION,
-      rowKey: batchRowKey(row.batchId),
-      batchId: row.batchId,
-      status: row.status,
-      records: row.records,
-      uploadedRanges: formatRanges(mergeRanges(row.uploadedRanges)),
-      requests: row.requests,
-      stream: row.stream,
-      updatedAt: row.updatedAt,
-      ...(row.objectId === undefined ? {} : { objectId: row.objectId }),
-      ...(row.blobName === undefined ? {} : { blobName: row.blobName }),
-      ...(row.uploadedAt === undefined ? {} : { uploadedAt: row.uploadedAt }),
-    };
-    await this.#table.upsertEntity(entity, 'Replace');
-  }
 }
 
-function fromEntity(e: BatchStatusEntity): BatchStatusRow {
+/** The `labatch` entity of a row (without the claim fields, which batch-claim.ts adds while a delivery works). */
+export function toBatchEntity(row: BatchStatusRow): BatchStatusEntity {
+  return {
+    partitionKey: LABATCH_PARTITION,
+    rowKey: batchRowKey(row.batchId),
+    batchId: row.batchId,
+    status: row.status,
+    records: row.records,
+    uploadedRanges: formatRanges(mergeRanges(row.uploadedRanges)),
+    requests: row.requests,
+    stream: row.stream,
+    updatedAt: row.updatedAt,
+    ...(row.objectId === undefined ? {} : { objectId: row.objectId }),
+    ...(row.blobName === undefined ? {} : { blobName: row.blobName }),
+    ...(row.uploadedAt === undefined ? {} : { uploadedAt: row.uploadedAt }),
+  };
+}
+
+export function fromEntity(e: BatchStatusEntity): BatchStatusRow {
   return {
     batchId: e.batchId,
     status: e.status === 'uploaded' ? 'uploaded' : 'partial',

@@ -72,13 +72,13 @@ export class WorkClaims {
         const res = await this.#table.createEntity(entity());
         return { kind: 'claimed', claim: this.#held(key, rowKey, token, res.etag ?? '') };
       } catch (err) {
-        if (!isStatus(err, 409)) throw err;
+        if (!isRestStatus(err, 409)) throw err;
       }
       let current: ClaimEntity & { etag: string };
       try {
         current = await this.#table.getEntity<ClaimEntity>(this.#partition, rowKey);
       } catch (err) {
-        if (isStatus(err, 404)) continue;
+        if (isRestStatus(err, 404)) continue;
         throw err;
       }
       const expiresAt = new Date(current.expiresAt);
@@ -89,8 +89,8 @@ export class WorkClaims {
         return { kind: 'claimed', claim: this.#held(key, rowKey, token, res.etag ?? '') };
       } catch (err) {
         // Someone else took the expired claim first.
-        if (isStatus(err, 412)) return this.acquire(key);
-        if (!isStatus(err, 404)) throw err;
+        if (isRestStatus(err, 412)) return this.acquire(key);
+        if (!isRestStatus(err, 404)) throw err;
       }
     }
     throw new Error(`claim on ${key} changed hands too often to settle`);
@@ -117,7 +117,7 @@ export class WorkClaims {
         etag = res.etag ?? etag;
       } catch (err) {
         // 412/404: our lease lapsed and another worker took over. Other faults: try again next tick.
-        if (isStatus(err, 412) || isStatus(err, 404)) held = false;
+        if (isRestStatus(err, 412) || isRestStatus(err, 404)) held = false;
       }
     };
     // A third of the lease: two renewals may fail (a table blip) before the claim can lapse.
@@ -150,7 +150,8 @@ export class WorkClaims {
   }
 }
 
-function isStatus(err: unknown, status: number): boolean {
+/** An Azure SDK error answering this HTTP status. */
+export function isRestStatus(err: unknown, status: number): boolean {
   return err instanceof RestError && err.statusCode === status;
 }
 
