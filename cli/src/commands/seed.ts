@@ -74,12 +74,15 @@ export const seed: Command = {
         // The stack's sqs-poller would refuse the other sources' objects without their routes.
         routedSources: e.routesFile !== undefined,
       });
-      for (const o of result.objects)
-        console.log(`s3://${e.bucket}/${o.key}  ${o.records} events, ${o.bytes} bytes (${o.source})`);
+      for (const object of result.objects)
+        console.log(
+          `s3://${e.bucket}/${object.key}  ${object.records} events, ${object.bytes} bytes (${object.source})`,
+        );
       for (const b of result.blobs) console.log(`${e.dataContainer}/${b.name}  ${b.rows} rows`);
       for (const p of result.problems) console.log(`${p}  (problem case)`);
       const bySource = new Map<string, number>();
-      for (const o of result.objects) bySource.set(o.source, (bySource.get(o.source) ?? 0) + o.records);
+      for (const object of result.objects)
+        bySource.set(object.source, (bySource.get(object.source) ?? 0) + object.records);
       const perSource = [...bySource].map(([source, n]) => `${source} ${n}`).join(', ');
       console.log(
         `Added ${result.objects.length} objects (${result.records} events: ${perSource}) announced on SQS, and ${result.blobs.length} files.`,

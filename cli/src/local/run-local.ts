@@ -25,9 +25,9 @@ const say = (line: string) => {
  * Ctrl-C, SIGTERM or the parent's exit (./stop-requests.ts) stops the services first (they settle in-flight
  * work), then the stand-ins.
  */
-export async function runLocal(o: RunLocalOptions): Promise<number> {
+export async function runLocal(options: RunLocalOptions): Promise<number> {
   const standins = await import('@logferry/standins');
-  const baseDir = o.baseDir ?? defaultBaseDir();
+  const baseDir = options.baseDir ?? defaultBaseDir();
   const existing = await standins.readStackState(baseDir);
   if (existing) {
     process.stderr.write(
@@ -65,7 +65,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
   // Several sources in one deployment, as production runs them: routes.json's three sources, three streams.
   const up: LocalStack = await standins.startLocalStack({
     baseDir,
-    ports: { statusPage: o.statusPort },
+    ports: { statusPage: options.statusPort },
     routesFile: standins.DEFAULT_ROUTES_FILE,
   });
   stack = up;
@@ -100,13 +100,13 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
       group.add(
         await standins.startServiceProcess(name, up.serviceEnv(name), {
           logDir: up.logDir,
-          ...(o.verbose ? { echo: true } : {}),
+          ...(options.verbose ? { echo: true } : {}),
         }),
       );
     }
     await group.waitReady(60_000);
     say(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (o.seed) await seedAndScan(up, standins);
+    if (options.seed) await seedAndScan(up, standins);
   } catch (err) {
     // A Ctrl-C during start makes services exit before they are ready: that is the stop asked for.
     if (stopping) return stopping;
@@ -134,7 +134,7 @@ export async function runLocal(o: RunLocalOptions): Promise<number> {
         say(line);
       })
       .catch(() => undefined);
-  }, o.liveIntervalMs);
+  }, options.liveIntervalMs);
   const code = await stopped;
   clearInterval(live);
   return code;
@@ -150,7 +150,7 @@ async function seedAndScan(
     { problems: true, routedSources: e.routesFile !== undefined },
   );
   const bySource = new Map<string, number>();
-  for (const o of seeded.objects) bySource.set(o.source, (bySource.get(o.source) ?? 0) + o.records);
+  for (const object of seeded.objects) bySource.set(object.source, (bySource.get(object.source) ?? 0) + object.records);
   say(
     `Seeded ${seeded.objects.length} objects in s3://${e.bucket}/ (${[...bySource].map(([s, n]) => `${s}: ${n} records`).join(', ')}), ` +
       `announced on SQS, and ${seeded.blobs.length} files in container "${e.dataContainer}" (${seeded.blobs.map((b) => b.name).join(', ')}).`,

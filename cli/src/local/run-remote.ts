@@ -13,9 +13,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * (each reads what it needs), no stand-ins. Every service binds HEALTH_PORT, so one machine needs a
  * distinct port per service: HEALTH_PORT_BASE (default 8180) + index, unless HEALTH_PORT_<SERVICE> is set.
  */
-export async function runRemote(o: { verbose: boolean; baseDir?: string }): Promise<number> {
+export async function runRemote(options: { verbose: boolean; baseDir?: string }): Promise<number> {
   const { startServiceProcess } = await import('@logferry/standins');
-  const logDir = join(o.baseDir ?? defaultBaseDir(), 'logs');
+  const logDir = join(options.baseDir ?? defaultBaseDir(), 'logs');
   const group = new ServiceGroup();
   const base = Number(process.env.HEALTH_PORT_BASE ?? 8180);
   try {
@@ -25,7 +25,7 @@ export async function runRemote(o: { verbose: boolean; baseDir?: string }): Prom
         await startServiceProcess(
           name,
           { HEALTH_PORT: own ?? String(base + i) },
-          { logDir, baseEnv: process.env, ...(o.verbose ? { echo: true } : {}) },
+          { logDir, baseEnv: process.env, ...(options.verbose ? { echo: true } : {}) },
         ),
       );
     }

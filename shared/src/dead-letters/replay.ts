@@ -84,7 +84,7 @@ export function matchesId(m: ServiceBusReceivedMessage, id: string): boolean {
 export async function replayDeadLetters(
   client: ServiceBusClient,
   ref: SubscriptionRef,
-  o: ReplayOptions,
+  options: ReplayOptions,
 ): Promise<ReplaySummary> {
   const receiver = client.createReceiver(ref.topic, ref.subscription, {
     subQueueType: 'deadLetter',
@@ -99,8 +99,8 @@ export async function replayDeadLetters(
   let lastError: string | undefined;
   const run = randomUUID();
   try {
-    while (replayed < o.max && seen < o.scanLimit && failed === 0) {
-      const batch = await receiver.receiveMessages(Math.min(50, o.max - replayed, o.scanLimit - seen), {
+    while (replayed < options.max && seen < options.scanLimit && failed === 0) {
+      const batch = await receiver.receiveMessages(Math.min(50, options.max - replayed, options.scanLimit - seen), {
         maxWaitTimeInMs: 2_000,
       });
       if (batch.length === 0) break;
@@ -110,7 +110,7 @@ export async function replayDeadLetters(
           skipped.push(m);
           continue;
         }
-        const wanted = (o.id === undefined || matchesId(m, o.id)) && replayed < o.max && failed === 0;
+        const wanted = (options.id === undefined || matchesId(m, options.id)) && replayed < options.max && failed === 0;
         if (!wanted) {
           skipped.push(m);
           continue;
@@ -128,7 +128,7 @@ export async function replayDeadLetters(
           // Published but still dead-lettered (lock lost): a later replay would publish it again.
           lastError = `published, but completing the dead-lettered copy failed (it may be replayed twice): ${err.message}`;
         });
-        o.onProgress?.(replayed, m);
+        options.onProgress?.(replayed, m);
       }
     }
   } finally {
