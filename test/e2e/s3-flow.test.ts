@@ -89,9 +89,24 @@ describe('S3 → Log Analytics flow, three processes', () => {
       !logs['s3-fetcher'].some((l) => l.bucket === corpus.refused.bucket),
       'the disallowed bucket is never fetched',
     );
+    // The broker's records: what sqs-poller published, and how s3-fetcher settled the poison.
+    const published = bus.records.published('s3-objects').map((p) => p.body as { bucket: string; key: string });
     assert.ok(
-      !dead.some((d) => (d.body as { bucket?: string }).bucket === corpus.refused.bucket),
+      !published.some((body) => body.bucket === corpus.refused.bucket),
       'the disallowed bucket is never published',
+    );
+    assert.deepEqual(
+      [...new Set(published.map((body) => `${body.bucket}/${body.key}`))].sort(),
+      [...new Set([...corpus.objects.map((o) => o.key), ...corpus.deadLetters.map((d) => d.key)])]
+        .map((key) => `${corpus.bucket}/${key}`)
+        .sort(),
+      'every announced object, and only those, is published to s3-objects',
+    );
+    const settledDead = bus.records.deadLetters('s3-objects', 's3-fetcher');
+    assert.deepEqual(
+      settledDead.map((d) => `${d.reason} ${d.description}`).sort(),
+      dead.map((d) => `${d.reason} ${d.description}`).sort(),
+      's3-fetcher dead-lettered each poison object once, with the reason and description the queue holds',
     );
     const dropped = poller.filter((l) => l.msg === 'acknowledged and dropped a record').map((l) => l.reason);
     assert.equal(dropped.length, 2, `test event and ObjectRemoved acknowledged: ${JSON.stringify(dropped)}`);

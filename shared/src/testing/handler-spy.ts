@@ -19,6 +19,9 @@ interface Waiter<T extends TopicName> {
 /**
  * Wraps a handler and records every delivery with its outcome, so tests await a specific delivery
  * instead of sleeping. Resolves when the handler has returned (settlement follows right after).
+ * It sees what reaches the handler only: a message the transport dead-letters on validation never does, and
+ * publishes are not handler outcomes. For those, assert on the broker's records (the Service Bus stand-in's
+ * `records`: every publish and settlement, with reason, description and delivery count).
  */
 export class HandlerSpy<T extends TopicName> {
   readonly records: SpyRecord<T>[] = [];

@@ -10,6 +10,12 @@ export type {
   EntityCounts as ServiceBusEntityCounts,
 } from './inspect.ts';
 export { MAX_MESSAGE_SIZE as SERVICE_BUS_MAX_MESSAGE_SIZE, type Rights as ServiceBusRights } from './links.ts';
+export type {
+  BrokerRecord as ServiceBusRecord,
+  BrokerRecords as ServiceBusRecords,
+  PublishRecord as ServiceBusPublishRecord,
+  SettlementRecord as ServiceBusSettlementRecord,
+} from './records.ts';
 export {
   DEFAULT_CONFIG_PATH as DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type ServiceBusStandIn,

@@ -1,6 +1,7 @@
-import { encodeMessage, type Message, newUuid, uuidToString, wrapLong } from './codec.ts';
+import { encodeMessage, type Message, newUuid, wrapLong } from './codec.ts';
 import type { Topology } from './config.ts';
 import { type Lock, ReceiverQueue, type StoredMessage } from './queue.ts';
+import { BrokerRecorder, messageIdOf } from './records.ts';
 
 /** A topic (fans out to its subscriptions) or a queue (delivers to itself); owns sequence numbers and schedules. */
 export interface SendTarget {
@@ -36,12 +37,6 @@ export function normalizePath(address: string): string {
     .toLowerCase();
 }
 
-function messageIdOf(msg: Message): string {
-  const id = msg.message_id as unknown;
-  if (Buffer.isBuffer(id)) return uuidToString(id) ?? id.toString('hex');
-  return String(id);
-}
-
 function isDuplicate(dedup: { windowMs: number; seen: Map<string, number> }, id: string, now: number): boolean {
   // Insertion order is acceptance order: expired ids are all at the front.
   for (const [seenId, at] of dedup.seen) {
@@ -72,6 +67,8 @@ export class Namespace {
   readonly locks = new Map<string, Lock>();
   /** Sends dropped by duplicate detection (for tests and the inspector). */
   duplicatesDropped = 0;
+  /** Every publish and settlement the broker saw (the end-to-end tests' spy). */
+  readonly records = new BrokerRecorder();
   readonly #listeners = new Set<(queues: ReceiverQueue[]) => void>();
   #dirty = new Set<ReceiverQueue>();
   #flushQueued = false;
@@ -145,8 +142,10 @@ export class Namespace {
       if (message.message_id === undefined || message.message_id === null) message.message_id = newUuid();
       if (target.dedup && isDuplicate(target.dedup, messageIdOf(message), now)) {
         this.duplicatesDropped++;
+        this.records.recordPublish(target.name, message, true);
         return target.nextSequence++;
       }
+      this.records.recordPublish(target.name, message, false);
       const due = message.message_annotations?.[SCHEDULED_ANNOTATION] as unknown;
       const dueAt = due instanceof Date ? due.getTime() : typeof due === 'number' ? due : undefined;
       const sequence = target.nextSequence++;
@@ -191,6 +190,7 @@ export class Namespace {
     if (!lock) return false;
     const { queue } = lock;
     const msg = queue.unlock(lock);
+    this.records.recordSettlement(queue.path, msg.message, msg.deliveries, settlement);
     const merge = (props?: Record<string, unknown>): void => {
       if (props && Object.keys(props).length > 0) {
         msg.message = { ...msg.message, application_properties: { ...msg.message.application_properties, ...props } };

@@ -11,6 +11,7 @@ import { loadTopology } from './config.ts';
 import { countsOf, type DeadLetteredMessage, deadLettersOf, type EntityCounts, waitForState } from './inspect.ts';
 import { LinkRouter, type Rights } from './links.ts';
 import { Namespace } from './namespace.ts';
+import type { BrokerRecords } from './records.ts';
 
 export interface ServiceBusStandInOptions {
   /** 0 (the default) picks a free port. */
@@ -45,6 +46,8 @@ export interface ServiceBusStandIn {
   counts(topic: string, subscription?: string): EntityCounts;
   deadLetters(topic: string, subscription?: string): DeadLetteredMessage[];
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+  /** Every publish and settlement seen, for tests to assert and await on (transport facts, not log text). */
+  readonly records: BrokerRecords;
 }
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../deploy/servicebus/Config.json', import.meta.url));
@@ -169,6 +172,7 @@ export async function startServiceBusStandIn(options: ServiceBusStandInOptions =
     counts: (topic, subscription) => countsOf(ns, topic, subscription),
     deadLetters: (topic, subscription) => deadLettersOf(ns, topic, subscription),
     waitFor: (predicate, timeoutMs) => waitForState(ns, predicate, timeoutMs),
+    records: ns.records,
     close() {
       closing ??= (async () => {
         ns.close();
