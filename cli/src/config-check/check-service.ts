@@ -15,7 +15,7 @@ import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { loadRoutes, RoutesError } from '@logferry/shared/routes/index';
 import type { Service } from '../services.ts';
 import { type Probe, type ProbeResult, runProbe } from './probe.ts';
-import * as p from './probes.ts';
+import * as checks from './probes.ts';
 
 export const DEFINITIONS: Record<Service, ConfigDefinition<VarSpecs>> = {
   'sqs-poller': sqsPoller,
@@ -54,19 +54,20 @@ export async function checkService(service: Service, env: Env, timeoutMs: number
     const probes = buildProbes(service, config, env, closers);
     for (const probe of probes) results.push(await runProbe(probe, timeoutMs));
   } finally {
-    await Promise.allSettled(closers.map((c) => c()));
+    await Promise.allSettled(closers.map((close) => close()));
   }
   return { service, results };
 }
 
-function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown)[]): Probe[] {
+function buildProbes(service: Service, config: Cfg, env: Env, closers: (() => unknown)[]): Probe[] {
   const probes: Probe[] = [];
   let azure: TokenCredential | undefined;
   const credential = () => {
-    azure ??= createAzureCredential(c);
+    azure ??= createAzureCredential(config);
     return azure;
   };
-  const str = (k: string) => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : undefined);
+  const str = (name: string) =>
+    typeof config[name] === 'string' && config[name] !== '' ? (config[name] as string) : undefined;
 
   if (service === 'adx-ingester') probes.push(mappingsProbe(str('MAPPINGS_FILE') ?? 'mappings.json'));
   const routesFile = str('ROUTES_FILE');
@@ -74,15 +75,15 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
 
   // Service Bus: what the service consumes and publishes.
   const sb = str('SERVICEBUS_CONNECTION_STRING')
-    ? new p.ServiceBusClient(str('SERVICEBUS_CONNECTION_STRING') ?? '', { retryOptions: { maxRetries: 0 } })
-    : new p.ServiceBusClient(str('SERVICEBUS_NAMESPACE') ?? '', credential(), { retryOptions: { maxRetries: 0 } });
+    ? new checks.ServiceBusClient(str('SERVICEBUS_CONNECTION_STRING') ?? '', { retryOptions: { maxRetries: 0 } })
+    : new checks.ServiceBusClient(str('SERVICEBUS_NAMESPACE') ?? '', credential(), { retryOptions: { maxRetries: 0 } });
   closers.push(() => sb.close());
   // Listen on each subscription it consumes (named by its setting), Send on each topic it publishes to
   // or consumes from (a retry is a scheduled copy sent to the consumed topic): shared/src/manifest.ts.
-  const consumed = consumedSubscriptions(service, c);
-  for (const { topic, subscription } of consumed) probes.push(p.serviceBusReceiveProbe(sb, topic, subscription));
+  const consumed = consumedSubscriptions(service, config);
+  for (const { topic, subscription } of consumed) probes.push(checks.serviceBusReceiveProbe(sb, topic, subscription));
   const sends = new Set<string>([...MANIFEST[service].publishes, ...consumed.map((x) => x.topic)]);
-  for (const topic of [...sends].sort()) probes.push(p.serviceBusSendProbe(sb, topic));
+  for (const topic of [...sends].sort()) probes.push(checks.serviceBusSendProbe(sb, topic));
 
   // Storage: the containers the service names and the status table.
   if (service !== 'sqs-poller') {
@@ -91,15 +92,15 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
     const blobOptions = { retryOptions: { maxTries: 1 } };
     const tableOptions = { retryOptions: { maxRetries: 0 } };
     const blobs = cs
-      ? p.BlobServiceClient.fromConnectionString(cs, blobOptions)
-      : new p.BlobServiceClient(str('STORAGE_ACCOUNT_URL') ?? '', credential(), blobOptions);
+      ? checks.BlobServiceClient.fromConnectionString(cs, blobOptions)
+      : new checks.BlobServiceClient(str('STORAGE_ACCOUNT_URL') ?? '', credential(), blobOptions);
     const tableName = str('STATUS_TABLE') ?? 'logferrystatus';
     const table = cs
-      ? p.TableClient.fromConnectionString(cs, tableName, {
+      ? checks.TableClient.fromConnectionString(cs, tableName, {
           ...tableOptions,
           allowInsecureConnection: /=http:\/\//i.test(cs),
         })
-      : new p.TableClient(
+      : new checks.TableClient(
           deriveTableUrl(str('STORAGE_ACCOUNT_URL') ?? '', str('STORAGE_TABLE_URL')) ?? '',
           tableName,
           credential(),
@@ -107,13 +108,13 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
         );
     for (const k of ['STAGING_CONTAINER', 'DATA_CONTAINER']) {
       const container = str(k);
-      if (container) probes.push(p.blobContainerProbe(blobs, container));
+      if (container) probes.push(checks.blobContainerProbe(blobs, container));
     }
-    probes.push(p.tableProbe(table));
+    probes.push(checks.tableProbe(table));
     // The lease blobs that elect one replica.
     for (const lease of MANIFEST[service].leaseBlobs)
-      if (lease.when?.(c) ?? true)
-        probes.push(p.leaseBlobProbe(blobs, str(lease.containerSetting) ?? '', lease.blob(c)));
+      if (lease.when?.(config) ?? true)
+        probes.push(checks.leaseBlobProbe(blobs, str(lease.containerSetting) ?? '', lease.blob(config)));
   }
 
   // AWS: credentials first (their failure explains the others), then the queue or the buckets.
@@ -124,11 +125,11 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
       !role && keys.accessKeyId && keys.secretAccessKey
         ? async () => keys
         : createAwsCredentialProvider(
-            c as unknown as Parameters<typeof createAwsCredentialProvider>[0],
+            config as unknown as Parameters<typeof createAwsCredentialProvider>[0],
             role ? credential() : undefined,
           );
     probes.push(
-      p.awsCredentialsProbe(
+      checks.awsCredentialsProbe(
         provider,
         role ? `STS web identity at ${str('AWS_ENDPOINT_URL_STS') ?? 'AWS STS'}` : 'default chain',
       ),
@@ -140,28 +141,28 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
       maxAttempts: 1,
     };
     if (service === 'sqs-poller') {
-      const sqs = new p.SQSClient(aws);
+      const sqs = new checks.SQSClient(aws);
       closers.push(() => sqs.destroy());
-      probes.push(p.sqsProbe(sqs, str('SQS_QUEUE_URL') ?? ''));
+      probes.push(checks.sqsProbe(sqs, str('SQS_QUEUE_URL') ?? ''));
     } else {
-      const s3 = new p.S3Client({ ...aws, forcePathStyle: c.AWS_S3_FORCE_PATH_STYLE === true });
+      const s3 = new checks.S3Client({ ...aws, forcePathStyle: config.AWS_S3_FORCE_PATH_STYLE === true });
       closers.push(() => s3.destroy());
-      for (const bucket of allowedBuckets(c, routesFile)) probes.push(p.s3BucketProbe(s3, bucket));
+      for (const bucket of allowedBuckets(config, routesFile)) probes.push(checks.s3BucketProbe(s3, bucket));
     }
   }
 
   if (service === 'la-uploader') {
     const endpoint = str('LOGS_INGESTION_ENDPOINT') ?? '';
-    probes.push(p.httpsReachableProbe('Logs Ingestion endpoint', endpoint, env.NODE_EXTRA_CA_CERTS));
+    probes.push(checks.httpsReachableProbe('Logs Ingestion endpoint', endpoint, env.NODE_EXTRA_CA_CERTS));
     // As la-uploader decides (local-credential.ts): a local run sends a stand-in a placeholder token.
-    const local = c.LOGFERRY_LOCAL === true && !AZURE_MONITOR_HOST.test(new URL(endpoint).hostname);
+    const local = config.LOGFERRY_LOCAL === true && !AZURE_MONITOR_HOST.test(new URL(endpoint).hostname);
     const scope = `${str('LOGS_INGESTION_AUDIENCE') ?? 'https://monitor.azure.com'}/.default`;
-    if (!local) probes.push(p.azureTokenProbe(credential(), scope, 'Logs Ingestion'));
+    if (!local) probes.push(checks.azureTokenProbe(credential(), scope, 'Logs Ingestion'));
     probes.push(
-      p.dcrStreamProbe({
+      checks.dcrStreamProbe({
         endpoint,
         ruleId: str('DCR_IMMUTABLE_ID') ?? '',
-        stream: resolveStream(c as { DCR_STREAM?: string; LOG_ANALYTICS_TABLE?: string }),
+        stream: resolveStream(config as { DCR_STREAM?: string; LOG_ANALYTICS_TABLE?: string }),
         token: local
           ? async () => LOCAL_STAND_IN_TOKEN
           : async () => {
@@ -175,28 +176,29 @@ function buildProbes(service: Service, c: Cfg, env: Env, closers: (() => unknown
   }
 
   if (service === 'blob-scanner' && str('AUTH_TENANT_ID'))
-    probes.push(p.entraKeysProbe(entraJwksUrl(str('AUTH_TENANT_ID') ?? ''), env.NODE_EXTRA_CA_CERTS));
+    probes.push(checks.entraKeysProbe(entraJwksUrl(str('AUTH_TENANT_ID') ?? ''), env.NODE_EXTRA_CA_CERTS));
 
   if (service === 'adx-ingester' || service === 'completion-checker') {
-    const uri = ingestUri(c as { KUSTO_INGEST_URI?: string; KUSTO_URI?: string });
+    const uri = ingestUri(config as { KUSTO_INGEST_URI?: string; KUSTO_URI?: string });
     const token =
-      c.KUSTO_AUTH === 'azure'
+      config.KUSTO_AUTH === 'azure'
         ? async () => (await credential().getToken(`${new URL(uri).origin}/.default`))?.token ?? ''
         : undefined;
-    const resources = p.ingestionResources(uri, token);
-    probes.push(p.kustoProbe(uri, resources));
+    const resources = checks.ingestionResources(uri, token);
+    probes.push(checks.kustoProbe(uri, resources));
     // completion-checker reads ADX's status queues through the SAS URLs the resources list.
     if (service === 'completion-checker') {
-      probes.push(p.statusQueueProbe('FailedIngestionsQueue', resources));
-      if (c.REPORT_LEVEL !== 'FailuresOnly') probes.push(p.statusQueueProbe('SuccessfulIngestionsQueue', resources));
+      probes.push(checks.statusQueueProbe('FailedIngestionsQueue', resources));
+      if (config.REPORT_LEVEL !== 'FailuresOnly')
+        probes.push(checks.statusQueueProbe('SuccessfulIngestionsQueue', resources));
     }
   }
   return probes;
 }
 
 /** The buckets s3-fetcher may read: S3_ALLOWED_BUCKETS, else the routes' (a bad file is its own probe's failure). */
-function allowedBuckets(c: Cfg, routesFile: string | undefined): string[] {
-  const listed = (c.S3_ALLOWED_BUCKETS as string[] | undefined) ?? [];
+function allowedBuckets(config: Cfg, routesFile: string | undefined): string[] {
+  const listed = (config.S3_ALLOWED_BUCKETS as string[] | undefined) ?? [];
   if (listed.length > 0 || !routesFile) return listed;
   try {
     return [...new Set(loadRoutes(routesFile).flatMap((r) => r.matches.map((m) => m.bucket)))];

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { type WaitOptions, waitUntil } from '@logferry/shared/testing';
 import { code42FileEvents, type LocalEndpoints } from '@logferry/standins';
 import { CLI_MAIN, type CliResult, runCli } from '../support/cli.ts';
 import { descendants, isAlive } from '../support/processes.ts';
@@ -55,19 +56,12 @@ function httpsJson(url: string, ca: string, method = 'GET', body?: unknown): Pro
   });
 }
 
-async function until<T>(what: string, deadline: number, probe: () => Promise<T | undefined>): Promise<T> {
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} did not happen before the deadline (${String(last ?? 'no error')})`);
-}
+/** Waits against the test's one deadline (probes that throw are "not yet": the stack is still starting). */
+const byDeadline = (deadline: number): WaitOptions => ({
+  timeoutMs: Math.max(0, deadline - Date.now()),
+  intervalMs: 500,
+  retryErrors: true,
+});
 
 describe('logferry run all --local (npm start) and the CLI against it', () => {
   let child: ChildProcess | undefined;
@@ -106,11 +100,15 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
   };
   /** Waits until the stand-in holds exactly `expectedRecords`, then checks none arrived twice. */
   const allRecordsArrived = async (deadline: number) => {
-    await until(`${expectedRecords} records in the Logs Ingestion stand-in`, deadline, async () => {
-      const n = (await stream()).recordCount;
-      if (n > expectedRecords) throw new Error(`more records than sent: ${n} > ${expectedRecords}`);
-      return n === expectedRecords ? n : undefined;
-    }).catch(fail);
+    await waitUntil(
+      `${expectedRecords} records in the Logs Ingestion stand-in`,
+      async () => {
+        const n = (await stream()).recordCount;
+        if (n > expectedRecords) throw new Error(`more records than sent: ${n} > ${expectedRecords}`);
+        return n === expectedRecords ? n : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
     const all = await stream(10_000);
     assert.equal(all.records.length, expectedRecords);
     const ids = new Set(all.records.map((r) => r.eventId));
@@ -135,10 +133,14 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
       output += String(d);
     });
     exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    page = await until('the banner', deadline, async () => {
-      if (proc.exitCode !== null) throw new Error(`exited early with ${proc.exitCode}`);
-      return /Status page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
-    }).catch(fail);
+    page = await waitUntil(
+      'the banner',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`exited early with ${proc.exitCode}`);
+        return /Status page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      },
+      byDeadline(deadline),
+    ).catch(fail);
     const state = JSON.parse(readFileSync(join(baseDir, 'local-stack.json'), 'utf8')) as { endpoints: LocalEndpoints };
     e = state.endpoints;
     ca = readFileSync(e.caCertPath, 'utf8');
@@ -189,29 +191,41 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
       ['Custom-VpcFlowLogs_CL', Number(seeded[3])],
     ] as const) {
       assert.ok(n > 0);
-      await until(`${n} records in ${stream}`, deadline, async () => {
-        const got = (
-          (await httpsJson(`${e.logsIngestionEndpoint}/stand-in/streams/${stream}?limit=0`, ca)) as StreamPage
-        ).recordCount;
-        if (got > n) throw new Error(`${stream} holds ${got} records, more than seeded`);
-        return got === n ? got : undefined;
-      }).catch(fail);
+      await waitUntil(
+        `${n} records in ${stream}`,
+        async () => {
+          const got = (
+            (await httpsJson(`${e.logsIngestionEndpoint}/stand-in/streams/${stream}?limit=0`, ca)) as StreamPage
+          ).recordCount;
+          if (got > n) throw new Error(`${stream} holds ${got} records, more than seeded`);
+          return got === n ? got : undefined;
+        },
+        byDeadline(deadline),
+      ).catch(fail);
     }
     assert.ok(records.every((r) => typeof r.eventType === 'string' && typeof r.TimeGenerated === 'string'));
     assert.equal((await stream()).statuses['400'] ?? 0, 0, 'the sink refused nothing yet');
 
     for (const table of ADX_TABLES) {
-      await until(`${ROWS_PER_SAMPLE} rows in ADX table ${table}`, deadline, async () => {
-        const n = await adxCount(table);
-        if (n > ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
-        return n === ROWS_PER_SAMPLE ? n : undefined;
-      }).catch(fail);
+      await waitUntil(
+        `${ROWS_PER_SAMPLE} rows in ADX table ${table}`,
+        async () => {
+          const n = await adxCount(table);
+          if (n > ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
+          return n === ROWS_PER_SAMPLE ? n : undefined;
+        },
+        byDeadline(deadline),
+      ).catch(fail);
     }
     // The malformed CSV fails in ADX and the file no mapping names is skipped; the three samples succeed.
-    await until('succeeded ≥ 3, failed 1, skipped 1 on the status API', deadline, async () => {
-      const c = await blobCounts();
-      return (c.succeeded ?? 0) >= 3 && c.failed === 1 && c.skipped === 1 ? c : undefined;
-    }).catch(fail);
+    await waitUntil(
+      'succeeded ≥ 3, failed 1, skipped 1 on the status API',
+      async () => {
+        const c = await blobCounts();
+        return (c.succeeded ?? 0) >= 3 && c.failed === 1 && c.skipped === 1 ? c : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
     assert.ok(Date.now() - started < FLOWS_DEADLINE_MS);
   });
 
@@ -246,29 +260,41 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     assert.ok(added?.[1], seeded.stdout);
     const total = expectedRecords + Number(added[1]);
 
-    const listing = await until(`1 dead-letter in ${ref}`, deadline, async () => {
-      const r = await cli(['dlq', 'list']);
-      if (r.code !== 0) throw new Error(`dlq list exited ${r.code}: ${r.stderr}`);
-      return dlqCount(r.stdout, ref) === 1 ? r.stdout : undefined;
-    }).catch(fail);
+    const listing = await waitUntil(
+      `1 dead-letter in ${ref}`,
+      async () => {
+        const r = await cli(['dlq', 'list']);
+        if (r.code !== 0) throw new Error(`dlq list exited ${r.code}: ${r.stderr}`);
+        return dlqCount(r.stdout, ref) === 1 ? r.stdout : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
     assert.match(listing, /^staged-batches\/la-uploader\s+1\s+\S+\s+LogsIngestionRejected \(1\)$/m);
     const s = await stream();
     assert.equal(s.statuses['400'], 1, 'the fault answered one request');
     // Everything but the refused batch arrives; the refused one waits in the DLQ.
-    await until('the other batches of the seed', deadline, async () => {
-      const n = (await stream()).recordCount;
-      return n > expectedRecords && n < total ? n : undefined;
-    }).catch(fail);
+    await waitUntil(
+      'the other batches of the seed',
+      async () => {
+        const n = (await stream()).recordCount;
+        return n > expectedRecords && n < total ? n : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
 
     const replay = await cli(['dlq', 'replay', ref]);
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, /Replayed 1 message\(s\) from staged-batches\/la-uploader/);
     expectedRecords = total;
     await allRecordsArrived(deadline);
-    const empty = await until(`an empty ${ref} DLQ`, deadline, async () => {
-      const r = await cli(['dlq', 'list']);
-      return dlqCount(r.stdout, ref) === 0 ? r.stdout : undefined;
-    }).catch(fail);
+    const empty = await waitUntil(
+      `an empty ${ref} DLQ`,
+      async () => {
+        const r = await cli(['dlq', 'list']);
+        return dlqCount(r.stdout, ref) === 0 ? r.stdout : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
     assert.equal(dlqCount(empty, 'staged-batches/adx-ingester'), 0, 'adx-ingester did not dead-letter the replay');
   });
 
@@ -286,16 +312,24 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     // Five files from the start, and (unless a scheduled scan that began earlier was joined) three from seed.
     assert.ok([5, 8].includes(Number(summary[1])), r.stdout);
     for (const table of ADX_TABLES) {
-      await until(`${2 * ROWS_PER_SAMPLE} rows in ADX table ${table}`, deadline, async () => {
-        const n = await adxCount(table);
-        if (n > 2 * ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
-        return n === 2 * ROWS_PER_SAMPLE ? n : undefined;
-      }).catch(fail);
+      await waitUntil(
+        `${2 * ROWS_PER_SAMPLE} rows in ADX table ${table}`,
+        async () => {
+          const n = await adxCount(table);
+          if (n > 2 * ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
+          return n === 2 * ROWS_PER_SAMPLE ? n : undefined;
+        },
+        byDeadline(deadline),
+      ).catch(fail);
     }
-    await until('succeeded ≥ 6, failed 1, skipped 1', deadline, async () => {
-      const c = await blobCounts();
-      return (c.succeeded ?? 0) >= 6 && c.failed === 1 && c.skipped === 1 ? c : undefined;
-    }).catch(fail);
+    await waitUntil(
+      'succeeded ≥ 6, failed 1, skipped 1',
+      async () => {
+        const c = await blobCounts();
+        return (c.succeeded ?? 0) >= 6 && c.failed === 1 && c.skipped === 1 ? c : undefined;
+      },
+      byDeadline(deadline),
+    ).catch(fail);
   });
 
   it('logferry backfill publishes objects S3 never announced, only those inside --since/--until', async () => {
@@ -342,8 +376,10 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     await put(early, 7);
     const earlyAt = (await lastModified(windowed)).get(early) ?? Number.NaN;
     assert.ok(Number.isFinite(earlyAt), 'fauxqs lists the first object with its LastModified');
-    await until("the clock to pass the first object's second", deadline, async () =>
-      Math.floor(Date.now() / 1000) > Math.floor(earlyAt / 1000) ? true : undefined,
+    await waitUntil(
+      "the clock to pass the first object's second",
+      async () => (Math.floor(Date.now() / 1000) > Math.floor(earlyAt / 1000) ? true : undefined),
+      byDeadline(deadline),
     );
     await put(late, 11);
     const lateAt = (await lastModified(windowed)).get(late) ?? Number.NaN;

@@ -139,25 +139,30 @@ describe('adx-ingester and completion-checker as processes', () => {
     await transport.publish('ingest-requests', requests);
   }
 
-  async function until(
+  /** Waits until every named blob's status row satisfies `done`; on timeout names each row's status and the logs. */
+  async function untilRows(
     names: readonly string[],
     done: (r: BlobStatusRow) => boolean,
     context: () => string,
     timeoutMs = 30_000,
   ): Promise<Map<string, BlobStatusRow>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const rows = new Map<string, BlobStatusRow>();
-      for (const n of names) {
-        const r = await store.get('data', n);
-        if (r) rows.set(n, r);
-      }
-      if (names.every((n) => rows.has(n) && done(rows.get(n)!))) return rows;
-      if (Date.now() > deadline) {
-        const seen = names.map((n) => `${n}: ${rows.get(n)?.status}`).join(', ');
-        throw new Error(`timed out: ${seen}\n${context().slice(-4000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    let rows = new Map<string, BlobStatusRow>();
+    try {
+      return await waitUntil(
+        `${names.length} status row(s) to reach their state`,
+        async () => {
+          rows = new Map();
+          for (const name of names) {
+            const row = await store.get('data', name);
+            if (row) rows.set(name, row);
+          }
+          return names.every((name) => rows.has(name) && done(rows.get(name)!)) && rows;
+        },
+        { timeoutMs, intervalMs: 100 },
+      );
+    } catch (err) {
+      const seen = names.map((name) => `${name}: ${rows.get(name)?.status}`).join(', ');
+      throw new Error(`${(err as Error).message}: ${seen}\n${context().slice(-4000)}`);
     }
   }
 
@@ -179,7 +184,7 @@ describe('adx-ingester and completion-checker as processes', () => {
     // The silent blob's first ingestion never reports; its retry (after the timeout) goes through.
     await adx.waitForIngestion((r) => r.blobName === 'TrafficFlows-silent.csv' && r.outcome === 'silent', 30_000);
     adx.setFaults({});
-    const rows = await until(Object.keys(blobs), (r) => FINAL.includes(r.status), logs);
+    const rows = await untilRows(Object.keys(blobs), (r) => FINAL.includes(r.status), logs);
     const status = Object.fromEntries([...rows].map(([n, r]) => [n, r.status]));
     assert.deepEqual(status, {
       'TrafficFlows-seed.csv': 'succeeded',
@@ -219,7 +224,7 @@ describe('adx-ingester and completion-checker as processes', () => {
     const repost = { REPOST_AFTER_MS: '10000' };
     let ingester = start(INGESTER, repost);
     await submit(Object.fromEntries(names.map((n, i) => [n, HEADER + flow('kill', i)])));
-    await until(
+    await untilRows(
       names.slice(0, 1),
       (r) => r.status === 'ingesting',
       () => ingester.output(),
@@ -235,7 +240,7 @@ describe('adx-ingester and completion-checker as processes', () => {
           (l) =>
             l.includes(`"blob":${JSON.stringify(r.blobName)}`) && l.includes('ingesting but not known to be posted'),
         );
-    await until(
+    await untilRows(
       names,
       (r) => r.status === 'ingesting' && (r.postedAt !== undefined || awaiting(r)),
       () => ingester.output(),
@@ -247,7 +252,7 @@ describe('adx-ingester and completion-checker as processes', () => {
       STATUS_VISIBILITY_TIMEOUT_S: '5',
       STALE_AFTER_MS: '600000',
     });
-    await until(
+    await untilRows(
       names.slice(0, 1),
       (r) => r.status === 'succeeded',
       () => checker.output(),
@@ -257,7 +262,7 @@ describe('adx-ingester and completion-checker as processes', () => {
     await breakLease();
     checker = start(CHECKER, { STALE_AFTER_MS: '600000' });
     const standby = start(CHECKER, { STALE_AFTER_MS: '600000' });
-    await until(
+    await untilRows(
       names,
       (r) => r.status === 'succeeded',
       () => checker.output() + standby.output(),
@@ -280,7 +285,7 @@ describe('adx-ingester and completion-checker as processes', () => {
       }
     }
     const history = (
-      await until(
+      await untilRows(
         names,
         () => true,
         () => '',
