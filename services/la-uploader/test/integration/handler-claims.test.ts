@@ -34,7 +34,20 @@ describeHandler('duplicates, claims and resumes', (s) => {
   it('two deliveries of the same batch at once: one uploads, the other retries after the claim, records once', async () => {
     const records = events(300, 'twice');
     const msg = await s.stage(records);
-    const both = await Promise.all([s.deliver(msg), s.deliver(msg)]);
+    // The sink holds the winner's request until the other delivery has answered, so the two overlap however
+    // the scheduler orders them (without the hold, the first could finish before the second starts).
+    let release = () => {};
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const held: Pick<LogsIngestionClient, 'upload'> = {
+      upload: async (body, signal) => {
+        await hold;
+        return s.client.upload(body, signal);
+      },
+    };
+    const deliveries = [s.deliver(msg, { client: held }), s.deliver(msg, { client: held })];
+    await Promise.race([...deliveries, new Promise((r) => setTimeout(r, 10_000))]);
+    release();
+    const both = await Promise.all(deliveries);
     const kinds = both.map((o) => o.kind).sort();
     assert.deepEqual(kinds, ['retryLater', 'success'], JSON.stringify(both));
     const waiting = both.find((o) => o.kind === 'retryLater');
