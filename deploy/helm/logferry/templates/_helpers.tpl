@@ -29,6 +29,26 @@ fullname is cut, not the service, so the six stay distinct. (`int`: Sprig's trun
 {{- printf "%s-%s" (include "logferry.fullname" .root | trunc $room | trimSuffix "-") .name -}}
 {{- end -}}
 
+{{/* The Service of one service's health port: <component>-health, within 63 characters. */}}
+{{- define "logferry.healthServiceName" -}}
+{{- $room := int (sub 55 (len .name)) -}}
+{{- printf "%s-%s-health" (include "logferry.fullname" .root | trunc $room | trimSuffix "-") .name -}}
+{{- end -}}
+
+{{/*
+blob-scanner's READINESS_URLS: each enabled service's /readyz through its health Service (health-services.yaml).
+*/}}
+{{- define "logferry.readinessUrls" -}}
+{{- $root := . -}}
+{{- $urls := list -}}
+{{- range $name, $svc := (include "logferry.services" . | fromYaml) }}
+{{- if $svc.enabled }}
+{{- $urls = append $urls (printf "%s=http://%s:%v/readyz" $name (include "logferry.healthServiceName" (dict "root" $root "name" $name)) $root.Values.healthPort) -}}
+{{- end }}
+{{- end }}
+{{- join "," $urls -}}
+{{- end -}}
+
 {{- define "logferry.labels" -}}
 app.kubernetes.io/name: {{ include "logferry.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}

@@ -81,6 +81,10 @@ Called with (dict "root" $ "name" <service> "svc" <its values>).
   value: {{ $root.Values.adx.dataContainer | quote }}
 - name: HTTP_PORT
   value: {{ $svc.httpPort | quote }}
+{{- if and $root.Values.healthService.enabled (not (hasKey $svc.env "READINESS_URLS")) }}
+- name: READINESS_URLS
+  value: {{ include "logferry.readinessUrls" $root | quote }}
+{{- end }}
 {{- /* values.schema.json refuses a status API without a way to authenticate callers, an audience without a
        required role or scope, and an audience without a tenant. */}}
 {{- with $svc.auth }}
