@@ -100,6 +100,7 @@ describe('docs/deployment.md: Service Bus roles', () => {
     return {
       svc,
       publishes: [...m.publishes].sort(),
+      replays: [...m.replaysTo].sort(),
       retries: [...new Set(m.consumes.map((c) => c.topic))].sort(),
       listens: listenSubscriptions(svc),
     };
@@ -114,26 +115,30 @@ describe('docs/deployment.md: Service Bus roles', () => {
   const table = new Map(
     guide.prose
       .map((p) => p.text.split('|').map((c) => c.trim()))
-      .filter((c) => c.length === 6 && services.includes(c[1]!))
-      .map((c) => [c[1]!, { publishes: cells(c[2]!), retries: cells(c[3]!), listens: cells(c[4]!) }]),
+      .filter((c) => c.length === 7 && services.includes(c[1]!))
+      .map((c) => [
+        c[1]!,
+        { publishes: cells(c[2]!), replays: cells(c[3]!), retries: cells(c[4]!), listens: cells(c[5]!) },
+      ]),
   );
   const loopWords = (re: RegExp) =>
     (re.exec(allBash.replace(/\\\n\s*/g, ' '))?.[1] ?? '').trim().split(/\s+/).filter(Boolean).sort();
 
-  it('documents per service what its code publishes, retries on and listens on', () => {
+  it('documents per service what its code publishes, replays dead letters to, retries on and listens on', () => {
     assert.ok(
       truth.every((t) => t.publishes.length + t.listens.length > 0),
       'the scan finds each service',
     );
     for (const t of truth) {
-      assert.deepEqual(table.get(t.svc), { publishes: t.publishes, retries: t.retries, listens: t.listens }, t.svc);
+      const { svc, ...rights } = t;
+      assert.deepEqual(table.get(svc), rights, svc);
     }
   });
 
   it('grants the pods’ identity Send on exactly those topics and Listen on exactly those subscriptions', () => {
     const send = loopWords(/for t in ([a-z0-9 -]+); do\s+az role assignment create [^;]*Data Sender/);
     const listen = loopWords(/for ts in ([a-z0-9/ -]+); do\s+az role assignment create [^;]*Data Receiver/);
-    assert.deepEqual(send, [...new Set(truth.flatMap((t) => [...t.publishes, ...t.retries]))].sort());
+    assert.deepEqual(send, [...new Set(truth.flatMap((t) => [...t.publishes, ...t.replays, ...t.retries]))].sort());
     assert.deepEqual(listen, truth.flatMap((t) => t.listens).sort());
     assert.deepEqual(listen, topology.flatMap((t) => t.Subscriptions.map((s) => `${t.Name}/${s.Name}`)).sort());
   });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { THROUGHPUT_UNITS } from '../../services/blob-scanner/src/pipeline/layout.ts';
 import { listenSubscriptions, MANIFEST, sendTopics } from '../../shared/src/manifest.ts';
 import { TOPICS } from '../../shared/src/messages/envelope.ts';
 import { SERVICES } from '../../shared/src/services.ts';
@@ -76,5 +77,18 @@ describe('the service manifest', () => {
     assert.deepEqual(sendTopics('la-uploader'), ['staged-batches']);
     assert.deepEqual(sendTopics('completion-checker'), ['ingest-requests', 'ingestion-results']);
     assert.deepEqual(sendTopics('adx-ingester'), ['ingest-requests', 'ingestion-results', 'staged-batches']);
+  });
+
+  it('declares that blob-scanner replays to the topic of every subscription its status page can replay', () => {
+    const pageTopics = [...new Set(Object.keys(THROUGHPUT_UNITS).map((pair) => pair.split('/')[0]!))].sort();
+    assert.deepEqual([...MANIFEST['blob-scanner'].replaysTo].sort(), pageTopics);
+    assert.deepEqual(sendTopics('blob-scanner'), [
+      'ingest-requests',
+      'ingestion-results',
+      's3-objects',
+      'staged-batches',
+    ]);
+    // The CLI's `dlq replay` may name any subscription of Config.json.
+    assert.deepEqual([...MANIFEST.cli.replaysTo].sort(), [...new Set(topology.map((t) => t.Name))].sort());
   });
 });

@@ -1,4 +1,4 @@
-import type { ServiceName, TopicName } from './messages/envelope.ts';
+import { type ServiceName, TOPICS, type TopicName } from './messages/envelope.ts';
 
 /**
  * Who publishes and consumes what, and which stores each service uses: the one statement of the
@@ -27,6 +27,11 @@ export interface LeaseBlob {
 export interface ServiceManifest {
   /** Topics whose publish() the code calls. */
   readonly publishes: readonly TopicName[];
+  /**
+   * Topics a dead-letter replay sends to (shared/src/dead-letters/replay.ts): the copy goes back to the
+   * topic the message came from, so these are the topics of the subscriptions the service replays.
+   */
+  readonly replaysTo: readonly TopicName[];
   readonly consumes: readonly Consumption[];
   readonly stores: readonly Store[];
   readonly leaseBlobs: readonly LeaseBlob[];
@@ -37,16 +42,21 @@ export function scanLeaseBlob(dataContainer: string): string {
   return `blob-scanner-schedule-${dataContainer}`;
 }
 
+/** Dead letters may sit on any subscription, so a replay may send to any topic. */
+const ALL_TOPICS: readonly TopicName[] = [...TOPICS];
+
 export const MANIFEST: Readonly<Record<ServiceName, ServiceManifest>> = {
-  'sqs-poller': { publishes: ['s3-objects'], consumes: [], stores: [], leaseBlobs: [] },
+  'sqs-poller': { publishes: ['s3-objects'], replaysTo: [], consumes: [], stores: [], leaseBlobs: [] },
   's3-fetcher': {
     publishes: ['staged-batches'],
+    replaysTo: [],
     consumes: [{ topic: 's3-objects', subscription: 's3-fetcher', setting: 'SUBSCRIPTION' }],
     stores: ['staging-container', 'status-table'],
     leaseBlobs: [],
   },
   'la-uploader': {
     publishes: [],
+    replaysTo: [],
     consumes: [{ topic: 'staged-batches', subscription: 'la-uploader' }],
     stores: ['staging-container', 'status-table'],
     leaseBlobs: [],
@@ -54,6 +64,8 @@ export const MANIFEST: Readonly<Record<ServiceName, ServiceManifest>> = {
   'blob-scanner': {
     // ingestion-results: a skipped (empty) blob, so other replicas' pages hear of it.
     publishes: ['ingest-requests', 'ingestion-results'],
+    // The status page's dead-letter replay, for every pipeline subscription (pipeline/layout.ts).
+    replaysTo: ALL_TOPICS,
     consumes: [{ topic: 'ingestion-results', subscription: 'blob-scanner', setting: 'RESULTS_SUBSCRIPTION' }],
     stores: ['data-container', 'status-table'],
     leaseBlobs: [
@@ -67,6 +79,7 @@ export const MANIFEST: Readonly<Record<ServiceName, ServiceManifest>> = {
   'adx-ingester': {
     // ingestion-results: skipped (no mapping, empty) and rejected requests.
     publishes: ['ingestion-results'],
+    replaysTo: [],
     consumes: [
       { topic: 'ingest-requests', subscription: 'adx-ingester', setting: 'INGEST_REQUESTS_SUBSCRIPTION' },
       { topic: 'staged-batches', subscription: 'adx-ingester', setting: 'STAGED_BATCHES_SUBSCRIPTION' },
@@ -77,26 +90,33 @@ export const MANIFEST: Readonly<Record<ServiceName, ServiceManifest>> = {
   'completion-checker': {
     // ingest-requests: a retryable failure or a timed-out row queued again.
     publishes: ['ingest-requests', 'ingestion-results'],
+    replaysTo: [],
     consumes: [],
     stores: ['status-table'],
     leaseBlobs: [{ containerSetting: 'LEASE_CONTAINER', blob: (config) => String(config.LEASE_BLOB) }],
   },
-  // The operator CLI: backfill and ingest requests, and dlq replay to whichever topic a message came from.
+  // The operator CLI: backfill, and dlq replay to whichever topic a message came from.
   cli: {
-    publishes: ['s3-objects', 'staged-batches', 'ingest-requests', 'ingestion-results'],
+    publishes: ['s3-objects'],
+    replaysTo: ALL_TOPICS,
     consumes: [],
     stores: [],
     leaseBlobs: [],
   },
 };
 
+/** Topics a service sends to of its own accord: what it publishes and where its dead-letter replays go. */
+export function sentTopics(service: ServiceName): TopicName[] {
+  const m = MANIFEST[service];
+  return [...new Set([...m.publishes, ...m.replaysTo])].sort();
+}
+
 /**
- * Topics a service needs Send on: what it publishes, and what it consumes, because a retry-later is
+ * Topics a service needs Send on: what it sends to, and what it consumes, because a retry-later is
  * a scheduled copy sent to the consumed topic (targeted at the one subscription).
  */
 export function sendTopics(service: ServiceName): TopicName[] {
-  const m = MANIFEST[service];
-  return [...new Set([...m.publishes, ...m.consumes.map((c) => c.topic)])].sort();
+  return [...new Set([...sentTopics(service), ...MANIFEST[service].consumes.map((c) => c.topic)])].sort();
 }
 
 /**
@@ -123,8 +143,8 @@ export function listenSubscriptions(service: ServiceName): string[] {
 export class UndeclaredTopicError extends Error {
   readonly service: ServiceName;
   readonly topic: TopicName;
-  constructor(service: ServiceName, topic: TopicName) {
-    super(`${service} does not publish to ${topic} (shared/src/manifest.ts); declare it there first`);
+  constructor(service: ServiceName, topic: TopicName, action = 'publish') {
+    super(`${service} does not ${action} to ${topic} (shared/src/manifest.ts); declare it there first`);
     this.name = 'UndeclaredTopicError';
     this.service = service;
     this.topic = topic;
@@ -134,4 +154,11 @@ export class UndeclaredTopicError extends Error {
 /** Throws unless the manifest says the service publishes to `topic`. */
 export function assertPublishes(service: ServiceName, topic: TopicName): void {
   if (!MANIFEST[service].publishes.includes(topic)) throw new UndeclaredTopicError(service, topic);
+}
+
+/** Throws unless the manifest says the service replays dead letters to `topic`. */
+export function assertReplaysTo(service: ServiceName, topic: string): void {
+  if (!(MANIFEST[service].replaysTo as readonly string[]).includes(topic)) {
+    throw new UndeclaredTopicError(service, topic as TopicName, 'replay dead letters');
+  }
 }

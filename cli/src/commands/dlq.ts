@@ -151,6 +151,7 @@ async function replay(client: ServiceBusClient, ref: SubscriptionRef, max: numbe
   const { replayDeadLetters } = await import('@logferry/shared/dead-letters/replay');
   const progress = new Progress(1_000);
   const summary = await replayDeadLetters(client, ref, {
+    service: 'cli',
     max,
     scanLimit: id ? COUNT_LIMIT : max,
     ...(id ? { id } : {}),

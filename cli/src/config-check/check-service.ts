@@ -10,7 +10,7 @@ import { config as completionChecker } from '@logferry/shared/config/services/co
 import { config as laUploader, resolveStream } from '@logferry/shared/config/services/la-uploader';
 import { config as s3Fetcher } from '@logferry/shared/config/services/s3-fetcher';
 import { config as sqsPoller } from '@logferry/shared/config/services/sqs-poller';
-import { consumedSubscriptions, MANIFEST } from '@logferry/shared/manifest';
+import { consumedSubscriptions, MANIFEST, sentTopics } from '@logferry/shared/manifest';
 import { loadMappings, MappingsError } from '@logferry/shared/mappings/index';
 import { loadRoutes, RoutesError } from '@logferry/shared/routes/index';
 import type { Service } from '../services.ts';
@@ -78,11 +78,12 @@ function buildProbes(service: Service, config: Cfg, env: Env, closers: (() => un
     ? new checks.ServiceBusClient(str('SERVICEBUS_CONNECTION_STRING') ?? '', { retryOptions: { maxRetries: 0 } })
     : new checks.ServiceBusClient(str('SERVICEBUS_NAMESPACE') ?? '', credential(), { retryOptions: { maxRetries: 0 } });
   closers.push(() => sb.close());
-  // Listen on each subscription it consumes (named by its setting), Send on each topic it publishes to
-  // or consumes from (a retry is a scheduled copy sent to the consumed topic): shared/src/manifest.ts.
+  // Listen on each subscription it consumes (named by its setting), Send on each topic it publishes or
+  // replays dead letters to, or consumes from (a retry is a scheduled copy sent to the consumed topic):
+  // shared/src/manifest.ts.
   const consumed = consumedSubscriptions(service, config);
   for (const { topic, subscription } of consumed) probes.push(checks.serviceBusReceiveProbe(sb, topic, subscription));
-  const sends = new Set<string>([...MANIFEST[service].publishes, ...consumed.map((x) => x.topic)]);
+  const sends = new Set<string>([...sentTopics(service), ...consumed.map((x) => x.topic)]);
   for (const topic of [...sends].sort()) probes.push(checks.serviceBusSendProbe(sb, topic));
 
   // Storage: the containers the service names and the status table.

@@ -234,6 +234,10 @@ describe('config check against the local stack (in-process)', () => {
       // What the review found config check missing: completion-checker queues blobs again.
       assert.ok(sendTopics('completion-checker').includes('ingest-requests'));
       assert.ok(sendTopics('adx-ingester').includes('ingestion-results'));
+      // The status page's dead-letter replay sends a copy back to the topic the message came from.
+      assert.ok(
+        sendTopics('blob-scanner').includes('s3-objects') && sendTopics('blob-scanner').includes('staged-batches'),
+      );
     });
 
     it('a right taken away fails exactly the probe that needs it', async () => {
@@ -250,6 +254,17 @@ describe('config check against the local stack (in-process)', () => {
         const listen = result(uploader, 'Service Bus: receive from staged-batches/la-uploader');
         assert.equal(listen.ok, false, lines(uploader));
         assert.match(listen.detail, /Listen/);
+
+        // Without Send on staged-batches the page could not replay la-uploader's dead letters.
+        rights['blob-scanner'] = {
+          send: sendTopics('blob-scanner').filter((topic) => topic !== 'staged-batches'),
+          listen: listenSubscriptions('blob-scanner'),
+        };
+        const scanner = await checkWithKey('blob-scanner');
+        const replay = result(scanner, 'Service Bus: send to staged-batches');
+        assert.equal(replay.ok, false, lines(scanner));
+        assert.match(replay.detail, /Send/);
+        assert.ok(result(scanner, 'Service Bus: send to s3-objects').ok, lines(scanner));
       } finally {
         grant();
       }

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import { buildReplayCopy, matchesId } from '@logferry/shared/dead-letters/replay';
+import { buildReplayCopy, matchesId, replayDeadLetters } from '@logferry/shared/dead-letters/replay';
 import { parseSubscriptionRef, readSubscriptions } from '@logferry/shared/dead-letters/topology';
+import { UndeclaredTopicError } from '@logferry/shared/manifest';
 
 const deadLettered = (props: Record<string, unknown>, messageId = 'm-1') =>
   ({
@@ -51,6 +52,21 @@ describe('buildReplayCopy', () => {
     assert.ok(matchesId(deadLettered({ 'logferry-original-message-id': 'orig' }, 'copy-id'), 'orig'));
     assert.ok(matchesId(deadLettered({}, 'copy-id'), 'copy-id'));
     assert.ok(!matchesId(deadLettered({}, 'copy-id'), 'other'));
+  });
+});
+
+describe('replayDeadLetters', () => {
+  it('refuses, before touching the bus, a topic the manifest does not say the service replays to', async () => {
+    const touched: string[] = [];
+    const client = new Proxy({}, { get: (_, name) => () => touched.push(String(name)) }) as never;
+    const ref = { topic: 'staged-batches', subscription: 'la-uploader' };
+    await assert.rejects(
+      replayDeadLetters(client, ref, { service: 's3-fetcher', max: 1, scanLimit: 1 }),
+      (err) =>
+        err instanceof UndeclaredTopicError &&
+        /s3-fetcher does not replay dead letters to staged-batches/.test(err.message),
+    );
+    assert.deepEqual(touched, []);
   });
 });
 

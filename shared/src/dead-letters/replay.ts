@@ -1,9 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { assertReplaysTo } from '../manifest.ts';
+import type { ServiceName } from '../messages/envelope.ts';
 import { SERVICE_BUS_PROPERTIES as PROP } from '../transport/servicebus/index.ts';
 import type { SubscriptionRef } from './topology.ts';
 
 export interface ReplayOptions {
+  /** Who replays: the manifest must declare that it replays to the subscription's topic (its Send right). */
+  readonly service: ServiceName;
   readonly max: number;
   /** Only the message with this id (its messageId, or the original id of a retry copy). */
   readonly id?: string;
@@ -86,6 +90,7 @@ export async function replayDeadLetters(
   ref: SubscriptionRef,
   options: ReplayOptions,
 ): Promise<ReplaySummary> {
+  assertReplaysTo(options.service, ref.topic);
   const receiver = client.createReceiver(ref.topic, ref.subscription, {
     subQueueType: 'deadLetter',
     receiveMode: 'peekLock',

@@ -59,6 +59,7 @@ export async function postReplay(
   const body = validate(ReplayRequest, (await readJsonBody(req)) ?? {}, 'request body');
   const ref = refOf(deps, body.subscription);
   const summary = await replayDeadLetters(deps.serviceBus, ref, {
+    service: 'blob-scanner',
     max: body.messageId ? 1 : MAX_DEAD_LETTERS,
     scanLimit: body.messageId ? ID_SCAN_LIMIT : MAX_DEAD_LETTERS,
     ...(body.messageId ? { id: body.messageId } : {}),
