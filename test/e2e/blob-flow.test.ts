@@ -62,7 +62,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
     assert.equal(rows.get(MALFORMED_NAME)?.errorCode, reported?.errorCode);
     assert.ok(rows.get(MALFORMED_NAME)?.lastError?.endsWith(`: ${reported?.details}`));
     // …and what `ingestion-results` carried to open pages and alerts.
-    const results = await flow.audit.published('ingestion-results');
+    const results = flow.audit.published('ingestion-results');
     const failure = results.find((m) => m.body.blobName === MALFORMED_NAME)?.body;
     assert.equal(failure?.status, 'failed');
     assert.equal(failure?.errorCode, reported?.errorCode);
@@ -113,7 +113,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
   });
 
   it('queues each blob once when two scans run at once, on one replica and on two', async () => {
-    const before = await flow.audit.ingestRequestsPerBlob();
+    const before = flow.audit.ingestRequestsPerBlob();
     // Two clicks at once on one replica: the second joins the running scan instead of starting another.
     const first = authBatch('click', 30);
     await upload(first);
@@ -148,7 +148,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
       { diagnostics },
     );
     for (const x of blobs) assertBlobOutcome(rows.get(x.name), x);
-    const requests = await flow.audit.ingestRequestsPerBlob();
+    const requests = flow.audit.ingestRequestsPerBlob();
     const ingestions = countBy(flow.stack.adx.ingestions().map((r) => r.blobName));
     for (const x of blobs) {
       assert.equal((requests.get(x.name) ?? 0) - (before.get(x.name) ?? 0), 1, `ingest requests for ${x.name}`);

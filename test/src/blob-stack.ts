@@ -21,8 +21,6 @@ import { ServiceBusAudit } from './blob-audit.ts';
 export const BLOB_FLOW_SERVICES = ['blob-scanner', 'adx-ingester', 'completion-checker'] as const;
 export type BlobFlowService = (typeof BLOB_FLOW_SERVICES)[number];
 
-/** Subscription the test adds to `ingest-requests` and `ingestion-results` to count what was published. */
-export const AUDIT_SUBSCRIPTION = 'e2e-audit';
 /**
  * Short Service Bus locks: a message held by a killed process comes back after this, not after production's
  * minute. Healthy consumers renew their locks, so this only shortens crash recovery.
@@ -75,11 +73,11 @@ export interface BlobFlow {
 export async function startBlobFlow(options: BlobFlowOptions = {}): Promise<BlobFlow> {
   const baseDir = await mkdtemp(join(tmpdir(), 'logferry-blob-e2e-'));
   const serviceBusConfigPath = join(baseDir, 'servicebus-config.json');
-  await writeFile(serviceBusConfigPath, JSON.stringify(await auditedTopology()));
+  await writeFile(serviceBusConfigPath, JSON.stringify(await shortLockTopology()));
   const stack = await startLocalStack({ baseDir, serviceBusConfigPath, adxPollIntervalMs: 100 });
   const processes = new Map<string, ServiceProcess>();
   const all: ServiceProcess[] = [];
-  const audit = new ServiceBusAudit(stack.endpoints.serviceBusConnectionString, AUDIT_SUBSCRIPTION);
+  const audit = new ServiceBusAudit(stack.serviceBus.records);
   const envOf = (name: BlobFlowService, overrides: Record<string, string> = {}) =>
     stack.serviceEnv(name as StackService, { ...BASE_ENV[name], ...options.env?.[name], ...overrides });
 
@@ -92,7 +90,6 @@ export async function startBlobFlow(options: BlobFlowOptions = {}): Promise<Blob
 
   const stopEverything = async () => {
     await Promise.all(all.map((p) => p.stop('SIGTERM', 10_000).catch(() => undefined)));
-    await audit.close().catch(() => undefined);
     await stack.stop();
     // LOGFERRY_E2E_KEEP=1 keeps the services' logs (<baseDir>/logs/<service>.log) for a look afterwards.
     if (process.env.LOGFERRY_E2E_KEEP) console.log(`blob flow logs kept in ${stack.logDir}`);
@@ -193,21 +190,14 @@ interface Topic {
   Subscriptions: Subscription[];
 }
 
-/** deploy/servicebus/Config.json with short locks and an audit subscription on the topics the flow publishes. */
-async function auditedTopology(): Promise<unknown> {
+/** deploy/servicebus/Config.json with short locks. */
+async function shortLockTopology(): Promise<unknown> {
   const config = JSON.parse(await readFile(join(REPO_ROOT, 'deploy/servicebus/Config.json'), 'utf8')) as {
     UserConfig: { Namespaces: { Topics: Topic[] }[] };
   };
   for (const ns of config.UserConfig.Namespaces) {
     for (const topic of ns.Topics) {
       for (const sub of topic.Subscriptions) sub.Properties.LockDuration = LOCK_DURATION;
-      if (topic.Name === 'ingest-requests' || topic.Name === 'ingestion-results') {
-        topic.Subscriptions.push({
-          Name: AUDIT_SUBSCRIPTION,
-          Properties: { LockDuration: LOCK_DURATION, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 'P1D' },
-          Rules: [],
-        });
-      }
     }
   }
   return config;

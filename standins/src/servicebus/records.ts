@@ -11,6 +11,8 @@ export interface PublishRecord {
   body: unknown;
   /** True when duplicate detection acknowledged the send and dropped it. */
   duplicate: boolean;
+  /** The one subscription a retry-later or replayed copy is for (`logferry-retry-for`), else undefined. */
+  retryFor: string | undefined;
   at: number;
 }
 
@@ -69,7 +71,17 @@ export class BrokerRecorder implements BrokerRecords {
   recordPublish(topic: string, message: Message, duplicate: boolean): void {
     const body = readableBody(message);
     const type = typeOf(message, body);
-    this.#add({ kind: 'publish', topic, messageId: messageIdOf(message), type, body, duplicate, at: Date.now() });
+    const retryFor = message.application_properties?.['logferry-retry-for'];
+    this.#add({
+      kind: 'publish',
+      topic,
+      messageId: messageIdOf(message),
+      type,
+      body,
+      duplicate,
+      retryFor: typeof retryFor === 'string' ? retryFor : undefined,
+      at: Date.now(),
+    });
   }
 
   recordSettlement(

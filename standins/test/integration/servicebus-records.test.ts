@@ -54,13 +54,13 @@ describe('Service Bus stand-in: records of publishes and settlements', () => {
     const deadLettered = bus.records.waitFor((r) => r.kind === 'settlement' && r.outcome === 'deadLetter', 10_000);
     await sender.sendMessages([
       { messageId: 'ok', body: { type: 'job', n: 1 } },
-      { messageId: 'bad', body: { type: 'job', n: 2 } },
+      { messageId: 'bad', body: { type: 'job', n: 2 }, applicationProperties: { 'logferry-retry-for': 'worker' } },
     ]);
     assert.deepEqual(
-      bus.records.published('work').map((p) => [p.topic, p.messageId, p.type, p.body, p.duplicate]),
+      bus.records.published('work').map((p) => [p.topic, p.messageId, p.type, p.body, p.duplicate, p.retryFor]),
       [
-        ['work', 'ok', 'job', { type: 'job', n: 1 }, false],
-        ['work', 'bad', 'job', { type: 'job', n: 2 }, false],
+        ['work', 'ok', 'job', { type: 'job', n: 1 }, false, undefined],
+        ['work', 'bad', 'job', { type: 'job', n: 2 }, false, 'worker'],
       ],
     );
 

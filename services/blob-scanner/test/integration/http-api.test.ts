@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { IngestionResultMessage } from '@logferry/shared/messages/index';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Delivery } from '@logferry/shared/transport/port';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { readEvents, startTestApp, type TestApp } from '../support/app.ts';
-import { AWKWARD_NAMES, eventually } from '../support/fixtures.ts';
+import { AWKWARD_NAMES } from '../support/fixtures.ts';
 
 const KEY = 'status-key-for-tests-0123456789';
 const TENANT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -185,7 +185,7 @@ describe('status API over HTTP', () => {
     );
     assert.equal(events[0]?.type, 'ready');
     assert.ok(events.filter((e) => e.type === 'blob').length >= AWKWARD_NAMES.length);
-    const scan = await eventually(async () => {
+    const scan = await waitUntil('the scan to complete', async () => {
       const body = (await (await get(`/scans/${scanId}`)).json()) as { state: string; counts: object };
       return body.state === 'completed' && body;
     });

@@ -8,12 +8,11 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
 import { readEvents } from '../support/app.ts';
-import { eventually } from '../support/fixtures.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const KEY = 'main-test-key-0123456789abcdef';
@@ -89,11 +88,11 @@ describe('blob-scanner as a process', () => {
 
   it('scans on request, publishes ingest-requests, relays ingestion-results live, and stops cleanly', async () => {
     assert.equal((await fetch(`${url}/counts`)).status, 401);
-    await eventually(async () => (await fetch(`${url}/readyz`)).status === 200);
+    await waitUntil('blob-scanner to be ready', async () => (await fetch(`${url}/readyz`)).status === 200);
     const started = await api('/scans', { method: 'POST' });
     assert.equal(started.status, 202);
     const { scanId } = (await started.json()) as { scanId: string };
-    const scan = await eventually(async () => {
+    const scan = await waitUntil('the scan to finish', async () => {
       const body = (await (await api(`/scans/${scanId}`)).json()) as { state: string; counts: object };
       return body.state !== 'running' && body;
     });

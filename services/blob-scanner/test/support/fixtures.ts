@@ -4,7 +4,6 @@ import { createLogger } from '@logferry/shared/logging/logger';
 import { type MessageOf, TOPIC_SCHEMAS, type TopicName } from '@logferry/shared/messages/index';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import type { AzuriteHandle } from '@logferry/shared/testing';
-import { waitUntil } from '@logferry/shared/testing/wait';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { EventBus } from '../../src/live/event-bus.ts';
 import { ScanRecordStore } from '../../src/scan-records.ts';
@@ -105,10 +104,4 @@ export async function storageFixture(azurite: AzuriteHandle, containerName?: str
       });
     },
   };
-}
-
-/** Polls until fn returns a truthy value (bounded), for state that other processes change. */
-/** Waits for `fn` to return a value (see the test kit's waitUntil). */
-export function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  return waitUntil('the condition', fn, { timeoutMs, intervalMs: 50 });
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { startSchedule } from '../../src/schedule.ts';
-import { eventually, silentLogger } from '../support/fixtures.ts';
+import { silentLogger } from '../support/fixtures.ts';
 
 describe('scheduled scans', () => {
   it('starts scheduled scans only while leader', async () => {
@@ -18,7 +19,7 @@ describe('scheduled scans', () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(started.length, 0, 'followers never scan');
       leader = true;
-      await eventually(async () => started.length >= 2);
+      await waitUntil('the leader to scan twice', () => started.length >= 2);
     } finally {
       schedule.stop();
     }
