@@ -95,9 +95,10 @@ export const MANIFEST: Readonly<Record<ServiceName, ServiceManifest>> = {
     stores: ['status-table'],
     leaseBlobs: [{ containerSetting: 'LEASE_CONTAINER', blob: (config) => String(config.LEASE_BLOB) }],
   },
-  // The operator CLI: backfill, and dlq replay to whichever topic a message came from.
+  // The operator CLI: backfill, and dlq replay to whichever topic a message came from. Tests publish any
+  // message (forged ones included) through a transport of the CLI's, so it may publish to every topic.
   cli: {
-    publishes: ['s3-objects'],
+    publishes: ALL_TOPICS,
     replaysTo: ALL_TOPICS,
     consumes: [],
     stores: [],
