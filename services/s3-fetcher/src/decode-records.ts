@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { RouteFormat } from '@logferry/shared/routes/index';
-import { CsvRowSplitter } from './csv-rows.ts';
+import { csvDecoder } from './csv-decoder.ts';
 import { DocumentError } from './document-error.ts';
 import { isJsonSpace, JsonArraySplitter } from './json-array-splitter.ts';
 import { nestsDeeperThan } from './json-depth.ts';
+import { decide, MAX_SNIFF_BYTES } from './sniff-format.ts';
 import { spacedDecoder } from './space-delimited.ts';
 import { LineSplitter } from './split-lines.ts';
 
@@ -58,7 +59,7 @@ export interface DecodeOptions {
   readonly maxColumns?: number;
 }
 
-interface Limits {
+export interface Limits {
   readonly maxBytes: number;
   readonly maxDepth: number;
   readonly maxColumns: number;
@@ -68,9 +69,6 @@ export interface ChunkDecoder {
   push(chunk: Buffer): void;
   end(): void;
 }
-
-// How far into a document we look for its first key before assuming NDJSON.
-const MAX_SNIFF_BYTES = 64 * 1024;
 
 /**
  * Decodes a decompressed document into records, one array per input chunk (cheap to iterate, and
@@ -187,137 +185,6 @@ function createDecoder(format: DocumentFormat, limits: Limits, emit: Emit, bad: 
     (element, n) => parse(element, n, element.indexOf(0x0a) === -1 && element.indexOf(0x0d) === -1),
     tooLarge,
   );
-}
-
-function csvDecoder(limits: Limits, emit: Emit, bad: Bad, tooLarge: (p: number, b: number) => void): ChunkDecoder {
-  let header: string[] | undefined;
-  const rows = new CsvRowSplitter(
-    limits.maxBytes,
-    (fields, line) => {
-      if (!header) {
-        header = checkHeader(fields, limits.maxColumns);
-        return;
-      }
-      if (fields.length !== header.length) {
-        bad(line, 'ColumnCount', `expected ${header.length} columns, got ${fields.length}`);
-        return;
-      }
-      const record: JsonRecord = {};
-      for (let i = 0; i < fields.length; i++) {
-        const name = header[i]!;
-        // `record.__proto__ = x` would set the prototype and drop the column: define it as a field instead.
-        if (name === '__proto__') Object.defineProperty(record, name, { value: fields[i], ...OWN_FIELD });
-        else record[name] = fields[i];
-      }
-      emit(record, undefined, line);
-    },
-    (line, bytes) => {
-      if (!header)
-        throw new DocumentError('InvalidDocument', 'not JSON, and the first CSV row is too large to be a header');
-      tooLarge(line, bytes);
-    },
-  );
-  return {
-    push: (chunk) => rows.push(chunk),
-    end: () => {
-      rows.end();
-      if (rows.unterminatedQuote) bad(0, 'UnterminatedQuote', 'the last CSV row ends inside a quoted field');
-    },
-  };
-}
-
-const OWN_FIELD = { enumerable: true, writable: true, configurable: true } as const;
-
-function checkHeader(fields: string[], maxColumns: number): string[] {
-  if (fields.length > maxColumns) {
-    throw new DocumentError(
-      'InvalidDocument',
-      `the CSV header names ${fields.length} columns; at most ${maxColumns} are read (MAX_CSV_COLUMNS)`,
-    );
-  }
-  const names = fields.map((f) => f.trim());
-  const plausible =
-    names.length >= 2 &&
-    names.every((n) => n.length > 0 && n.length <= 256 && !hasControlOrReplacement(n)) &&
-    new Set(names).size === names.length;
-  if (!plausible) {
-    throw new DocumentError(
-      'InvalidDocument',
-      'neither JSON (NDJSON, array, Records) nor CSV with a header row of at least two distinct, named columns',
-    );
-  }
-  return names;
-}
-
-/**
- * The document's format once the head holds enough bytes (`final`: no more will come). A route that names
- * ndjson, csv or space-delimited takes it as given; `json` still tells an array from a Records document.
- */
-function decide(
-  head: Buffer,
-  final: boolean,
-  format: RouteFormat,
-): { format: DocumentFormat; offset: number } | undefined {
-  if (format === 'auto') return sniff(head, final);
-  const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  if (format !== 'json') {
-    if (head.subarray(0, 4096).includes(0))
-      throw new DocumentError('InvalidDocument', 'binary data, not a text document');
-    return { format, offset: bom };
-  }
-  const sniffed = sniff(head, final);
-  if (sniffed && sniffed.format !== 'json-array' && sniffed.format !== 'records') {
-    throw new DocumentError(
-      'InvalidDocument',
-      'the route says json, but the document is neither a JSON array nor a {"Records":[…]} document',
-    );
-  }
-  return sniffed;
-}
-
-/** Decides the format once the head holds enough bytes; `final` when no more bytes will come. */
-function sniff(head: Buffer, final: boolean): { format: DocumentFormat; offset: number } | undefined {
-  const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  let i = bom;
-  while (i < head.length && isJsonSpace(head[i]!)) i++;
-  if (i === head.length) return undefined;
-  const first = head[i];
-  if (first === 0x5b) return { format: 'json-array', offset: bom };
-  if (first !== 0x7b) {
-    if (head.subarray(0, 4096).includes(0))
-      throw new DocumentError('InvalidDocument', 'binary data, not a text document');
-    return { format: 'csv', offset: bom };
-  }
-  const records = recordsArrayOffset(head, i + 1);
-  if (records === 'more') {
-    if (!final && head.length < MAX_SNIFF_BYTES) return undefined;
-    return { format: 'ndjson', offset: bom };
-  }
-  return records === 'no' ? { format: 'ndjson', offset: bom } : { format: 'records', offset: records };
-}
-
-/** After `{`: the offset just past `"Records":` when that is the first key, 'no' if another, 'more' if undecided. */
-function recordsArrayOffset(head: Buffer, from: number): number | 'no' | 'more' {
-  let i = from;
-  while (i < head.length && isJsonSpace(head[i]!)) i++;
-  if (i === head.length) return 'more';
-  if (head[i] !== 0x22) return 'no';
-  const key = Buffer.from('"Records"');
-  const candidate = head.subarray(i, i + key.length);
-  if (!key.subarray(0, candidate.length).equals(candidate)) return 'no';
-  if (candidate.length < key.length) return 'more';
-  i += key.length;
-  while (i < head.length && isJsonSpace(head[i]!)) i++;
-  if (i === head.length) return 'more';
-  return head[i] === 0x3a ? i + 1 : 'no';
-}
-
-function hasControlOrReplacement(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0xfffd) return true;
-  }
-  return false;
 }
 
 function trim(b: Buffer): Buffer {
