@@ -13,6 +13,8 @@ export interface PublishRecord {
   duplicate: boolean;
   /** The one subscription a retry-later or replayed copy is for (`logferry-retry-for`), else undefined. */
   retryFor: string | undefined;
+  /** Why a retry copy was scheduled (`logferry-last-error`: the retry code, then its detail). */
+  retryError: string | undefined;
   at: number;
 }
 
@@ -71,7 +73,10 @@ export class BrokerRecorder implements BrokerRecords {
   recordPublish(topic: string, message: Message, duplicate: boolean): void {
     const body = readableBody(message);
     const type = typeOf(message, body);
-    const retryFor = message.application_properties?.['logferry-retry-for'];
+    const text = (name: string): string | undefined => {
+      const value = message.application_properties?.[name];
+      return typeof value === 'string' ? value : undefined;
+    };
     this.#add({
       kind: 'publish',
       topic,
@@ -79,7 +84,8 @@ export class BrokerRecorder implements BrokerRecords {
       type,
       body,
       duplicate,
-      retryFor: typeof retryFor === 'string' ? retryFor : undefined,
+      retryFor: text('logferry-retry-for'),
+      retryError: text('logferry-last-error'),
       at: Date.now(),
     });
   }

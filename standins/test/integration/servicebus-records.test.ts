@@ -54,13 +54,19 @@ describe('Service Bus stand-in: records of publishes and settlements', () => {
     const deadLettered = bus.records.waitFor((r) => r.kind === 'settlement' && r.outcome === 'deadLetter', 10_000);
     await sender.sendMessages([
       { messageId: 'ok', body: { type: 'job', n: 1 } },
-      { messageId: 'bad', body: { type: 'job', n: 2 }, applicationProperties: { 'logferry-retry-for': 'worker' } },
+      {
+        messageId: 'bad',
+        body: { type: 'job', n: 2 },
+        applicationProperties: { 'logferry-retry-for': 'worker', 'logferry-last-error': 'Throttled: try later' },
+      },
     ]);
     assert.deepEqual(
-      bus.records.published('work').map((p) => [p.topic, p.messageId, p.type, p.body, p.duplicate, p.retryFor]),
+      bus.records
+        .published('work')
+        .map((p) => [p.topic, p.messageId, p.type, p.body, p.duplicate, p.retryFor, p.retryError]),
       [
-        ['work', 'ok', 'job', { type: 'job', n: 1 }, false, undefined],
-        ['work', 'bad', 'job', { type: 'job', n: 2 }, false, 'worker'],
+        ['work', 'ok', 'job', { type: 'job', n: 1 }, false, undefined, undefined],
+        ['work', 'bad', 'job', { type: 'job', n: 2 }, false, 'worker', 'Throttled: try later'],
       ],
     );
 
