@@ -8,6 +8,7 @@ import type { LocalSinks, SinksSnapshot } from '../http/local-sinks.ts';
 import type { EventBus } from '../live/event-bus.ts';
 import { publishersOf, THROUGHPUT_UNITS } from './layout.ts';
 import { probeReadiness, type ServiceReadiness } from './readiness.ts';
+import { SinkTotals, type SinkTotalsSnapshot } from './sink-totals.ts';
 import { readThroughput } from './throughput.ts';
 
 /** One point of a stage's chart: its backlog and dead letters then, and what it finished since the point before. */
@@ -32,9 +33,12 @@ export interface PipelineState {
   readonly topics: readonly { name: string; publishers: readonly string[] }[];
   readonly stages: readonly StageState[];
   readonly services: readonly ServiceReadiness[];
-  readonly sinks: SinksSnapshot | null;
+  /** What the sinks accepted, from the status table's own rows (la-uploader's batches, the settled blobs). */
+  readonly sinks: SinkTotalsSnapshot;
+  /** Local runs only: what the stand-ins themselves hold, beside it. */
+  readonly localSinks: SinksSnapshot | null;
   readonly latest: Readonly<Record<string, StagePoint>>;
-  readonly errors: { serviceBus?: string; stores?: string };
+  readonly errors: { serviceBus?: string; stores?: string; sinks?: string };
 }
 
 export interface PipelineSamplerOptions {
@@ -55,6 +59,7 @@ export interface PipelineSamplerOptions {
 export class PipelineSampler {
   readonly #options: PipelineSamplerOptions;
   readonly #history = new Map<string, StagePoint[]>();
+  readonly #sinkTotals: SinkTotals;
   #state: PipelineState;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -63,6 +68,7 @@ export class PipelineSampler {
 
   constructor(o: PipelineSamplerOptions) {
     this.#options = o;
+    this.#sinkTotals = new SinkTotals(o.table);
     this.#state = {
       sampledAt: null,
       sampleMs: o.sampleMs,
@@ -72,7 +78,8 @@ export class PipelineSampler {
       })),
       stages: o.subscriptions.map((s) => ({ ...s, ...emptyCounts(s) })),
       services: SERVICES.map((service) => ({ service, ready: null })),
-      sinks: null,
+      sinks: this.#sinkTotals.snapshot(),
+      localSinks: null,
       latest: {},
       errors: {},
     };
@@ -108,10 +115,11 @@ export class PipelineSampler {
     // A stage stamps its completion time just before its write lands: the interval ends a little in the
     // past, so a row written around the sample is counted in the next interval rather than in neither.
     const until = new Date(Date.parse(at) - THROUGHPUT_LAG_MS).toISOString();
-    const [counts, done, services, sinks] = await Promise.allSettled([
+    const [counts, done, services, totals, local] = await Promise.allSettled([
       readSubscriptionCounts(o.admin, o.subscriptions, { abortSignal: AbortSignal.timeout(o.sampleMs) }),
       since ? readThroughput(o.table, o.dataContainer, since, until) : Promise.resolve(undefined),
       probeReadiness(SERVICES, o.readinessUrls),
+      this.#sinkTotals.advance(until),
       o.localSinks ? o.localSinks.read() : Promise.resolve(null),
     ]);
     // A failed read leaves the interval open: the next sample counts it (its point then holds both).
@@ -121,7 +129,8 @@ export class PipelineSampler {
     const errors: PipelineState['errors'] = {};
     if (counts.status === 'rejected') errors.serviceBus = describe(counts.reason);
     if (done.status === 'rejected') errors.stores = describe(done.reason);
-    if (counts.status === 'rejected' || done.status === 'rejected') {
+    if (totals.status === 'rejected') errors.sinks = `sink totals not read: ${describe(totals.reason)}`;
+    if (Object.keys(errors).length > 0) {
       o.logger.warn({ errors }, 'pipeline sample incomplete');
     }
     const latest: Record<string, StagePoint> = {};
@@ -145,7 +154,8 @@ export class PipelineSampler {
       sampledAt: at,
       stages,
       services: services.status === 'fulfilled' ? services.value : this.#state.services,
-      sinks: sinks.status === 'fulfilled' ? sinks.value : null,
+      sinks: this.#sinkTotals.snapshot(),
+      localSinks: local.status === 'fulfilled' ? local.value : null,
       latest,
       errors,
     };

@@ -37,6 +37,9 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
         STATUS_API_KEY: KEY,
         SCAN_SCHEDULE: 'off',
         PIPELINE_SAMPLE_MS: '1000',
+        // As in production: no stand-in to ask, so the sink box's figures come from the status table alone.
+        LOCAL_SINKS_LOGS_INGESTION_URL: '',
+        LOCAL_SINKS_ADX_URL: '',
       }),
       { logDir: flow.stack.logDir },
     );
@@ -94,7 +97,11 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
 
       // The overview shows the dead letter appear on s3-fetcher's subscription, and the sink's records.
       await stage.and(page.locator('[data-dead-letter="1"]')).waitFor();
-      await page.locator('[data-sink="logAnalytics"][data-total="3"]').waitFor();
+      const laBox = page.locator('#pipeline-lanes [data-sink="logAnalytics"]');
+      await laBox.and(page.locator('[data-total="3"][data-local-total=""]')).waitFor();
+      await laBox.getByText('3 records uploaded').waitFor();
+      await laBox.locator(`li[data-name="${flow.stack.endpoints.dcrStream}"]`).getByText(/: 3$/).waitFor();
+      await laBox.screenshot({ path: `${ARTIFACTS}overview-la-sink.png` });
       await page.locator('#overview').screenshot({ path: `${ARTIFACTS}pipeline-overview-dead-letter.png` });
 
       // The S3 objects view: the poison object dead-lettered with its reason; the good one uploaded.

@@ -89,6 +89,14 @@ describe('status page in headless Chromium, on the running pipeline', { timeout:
       await chip(page, 'failed', 1).waitFor();
       await chip(page, 'skipped', 1).waitFor();
       assert.match((await row(page, good).textContent()) ?? '', /TrafficFlows/);
+      // The overview's ADX box counts the settled blobs from the status table (what production shows), and
+      // in this local run also what the ADX stand-in holds.
+      const adxBox = page.locator('#pipeline-lanes [data-sink="adx"]');
+      await adxBox.and(page.locator('[data-total="2"]')).waitFor();
+      await adxBox.getByText('2 blobs ingested').waitFor();
+      await adxBox.locator('li[data-name="TrafficFlows"]').waitFor();
+      await adxBox.getByText(/^stand-in holds \d+ rows$/).waitFor();
+      await adxBox.screenshot({ path: `${ARTIFACTS}overview-adx-sink.png` });
 
       // The failed row tells why: ADX's error code, its permanence, the record at fault, and the trail.
       const failed = row(page, malformed);

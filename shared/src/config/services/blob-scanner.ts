@@ -142,7 +142,7 @@ export const blobScannerVars = defineVars(
     PIPELINE_SAMPLE_MS: {
       schema: env.int(1_000, 600_000).default(5_000),
       description:
-        "How often the page's pipeline overview is sampled: every subscription's active and dead-letter counts (Service Bus administration API, which needs Manage rights or the Azure Service Bus Data Owner role), the stages' throughput from the status table, readiness and sinks. The overview keeps 180 samples (15 minutes at 5 s).",
+        "How often the page's pipeline overview is sampled: every subscription's active and dead-letter counts (Service Bus administration API, which needs Manage rights or the Azure Service Bus Data Owner role), the stages' throughput from the status table, readiness, and what the sinks accepted (records of la-uploader's uploaded batches per stream, blobs settled in ADX per table: read once, then only each interval's new rows). The overview keeps 180 samples (15 minutes at 5 s).",
     },
     READINESS_URLS: {
       schema: z

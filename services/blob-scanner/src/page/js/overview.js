@@ -14,7 +14,7 @@ const LANES = [
       { service: 's3-fetcher', note: 'stages batches' },
       { topic: 'staged-batches' },
       { service: 'la-uploader' },
-      { sink: 'logAnalytics', title: 'Log Analytics', unit: 'records' },
+      { sink: 'logAnalytics', title: 'Log Analytics', name: 'stream', count: 'records', unit: 'records uploaded' },
     ],
   },
   {
@@ -23,7 +23,7 @@ const LANES = [
       { service: 'blob-scanner', note: 'scans the container' },
       { topic: 'ingest-requests' },
       { service: 'adx-ingester', note: 'also staged-batches' },
-      { sink: 'adx', title: 'Data Explorer', unit: 'rows' },
+      { sink: 'adx', title: 'Data Explorer', name: 'table', count: 'blobs', unit: 'blobs ingested' },
       { service: 'completion-checker', note: 'reads ADX reports' },
       { topic: 'ingestion-results' },
     ],
@@ -86,22 +86,7 @@ function renderStep(step, p) {
       step.note ? el('span', { class: 'muted small', text: step.note }) : null,
     );
   }
-  if (step.sink) {
-    const items = p.sinks?.[step.sink];
-    const total = Array.isArray(items) ? items.reduce((s, i) => s + (i.records ?? i.rows ?? 0), 0) : null;
-    return el(
-      'div',
-      { class: 'node sink-node', 'data-sink': step.sink, 'data-total': total === null ? '' : String(total) },
-      el('strong', { text: step.title }),
-      el('span', {
-        class: 'small',
-        text:
-          total === null
-            ? 'not read (local runs show the stand-ins)'
-            : `${total.toLocaleString()} ${step.unit} accepted`,
-      }),
-    );
-  }
+  if (step.sink) return renderSink(step, p);
   const topic = p.topics.find((t) => t.name === step.topic);
   const stages = p.stages.filter((s) => s.topic === step.topic);
   return el(
@@ -119,6 +104,55 @@ function renderStep(step, p) {
     ...stages.map((s) => renderStage(s, p)),
   );
 }
+
+/** How many items each sink box lists by name; the rest are in the total. */
+const SINK_ITEMS_SHOWN = 5;
+
+/**
+ * A sink's box: what the status table says it accepted (la-uploader's uploaded batches, the blobs settled in
+ * ADX), per stream or table; in a local run also what the stand-in itself holds, as a cross-check.
+ */
+function renderSink(step, p) {
+  const items = p.sinks?.[step.sink];
+  const total = Array.isArray(items) ? sumOf(items, step.count) : null;
+  const local = p.localSinks?.[step.sink];
+  const localTotal = Array.isArray(local) ? sumOf(local, step.sink === 'adx' ? 'rows' : 'records') : null;
+  return el(
+    'div',
+    {
+      class: 'node sink-node',
+      'data-sink': step.sink,
+      'data-total': total === null ? '' : String(total),
+      'data-local-total': localTotal === null ? '' : String(localTotal),
+    },
+    el('strong', { text: step.title }),
+    el('span', {
+      class: 'small',
+      text: total === null ? 'not read yet' : `${total.toLocaleString()} ${step.unit}`,
+    }),
+    Array.isArray(items) && items.length > 0
+      ? el(
+          'ul',
+          { class: 'sink-items muted small' },
+          ...items.slice(0, SINK_ITEMS_SHOWN).map((item) =>
+            el('li', {
+              'data-name': item[step.name],
+              text: `${item[step.name]}: ${item[step.count].toLocaleString()}`,
+            }),
+          ),
+          items.length > SINK_ITEMS_SHOWN ? el('li', { text: `and ${items.length - SINK_ITEMS_SHOWN} more` }) : null,
+        )
+      : null,
+    localTotal === null
+      ? null
+      : el('span', {
+          class: 'muted small',
+          text: `stand-in holds ${localTotal.toLocaleString()} ${step.sink === 'adx' ? 'rows' : 'records'}`,
+        }),
+  );
+}
+
+const sumOf = (items, key) => items.reduce((sum, item) => sum + (Number(item[key]) || 0), 0);
 
 function renderStage(s, p) {
   const ref = `${s.topic}/${s.subscription}`;
