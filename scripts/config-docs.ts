@@ -150,7 +150,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
+// Also when started through scripts/node24.mjs (npm run docs:config*), which imports it: import.meta.main is false then.
+if (import.meta.main || process.argv[1] === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
