@@ -4,9 +4,10 @@
 // be settled by its own report, not rescued by the timeout.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { assertBlobOutcome, assertTablesHoldExactly } from '../src/blob-assert.ts';
 import { type CorpusBlob, expectedTables, mixedBatch, type Row } from '../src/blob-corpus.ts';
-import { type BlobFlow, countLogLines, pollUntil, startBlobFlow } from '../src/blob-stack.ts';
+import { type BlobFlow, countLogLines, startBlobFlow } from '../src/blob-stack.ts';
 
 const BLOBS_PER_RUN = 90;
 /** pino's line for each blob adx-ingester handed to ADX (the post to ADX is not a broker fact). */
@@ -82,7 +83,11 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
     let posted = 0;
     for (let round = 0; round < 3; round++) {
       const ingester = await flow.start('adx-ingester');
-      await pollUntil(() => countLogLines(ingester, POSTED) >= 10, 30_000, 'adx-ingester posting', diagnostics);
+      await waitUntil('adx-ingester posting', () => countLogLines(ingester, POSTED) >= 10, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        diagnostics,
+      });
       await ingester.kill();
       posted += countLogLines(ingester, POSTED);
     }
@@ -104,11 +109,10 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
     expect(blobs);
     const names = new Set(blobs.map((b) => b.name));
     await flow.api.waitForScan((await flow.api.postScan()).scanId);
-    await pollUntil(
-      () => flow.stack.adx.ingestions().filter((r) => names.has(r.blobName)).length >= BLOBS_PER_RUN,
-      30_000,
+    await waitUntil(
       'ADX reporting every ingestion',
-      diagnostics,
+      () => flow.stack.adx.ingestions().filter((r) => names.has(r.blobName)).length >= BLOBS_PER_RUN,
+      { timeoutMs: 30_000, intervalMs: 50, diagnostics },
     );
 
     // completion-checker publishes a blob's result once the report is applied and the row saved.
@@ -117,7 +121,11 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
         .published('ingestion-results')
         .filter((m) => m.body.producer === 'completion-checker' && names.has(String(m.body.blobName))).length;
     const checker = await flow.start('completion-checker');
-    await pollUntil(() => resultsPublished() >= 10, 30_000, 'reports applied', diagnostics);
+    await waitUntil('reports applied', () => resultsPublished() >= 10, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      diagnostics,
+    });
     await checker.kill();
     const appliedBeforeKill = resultsPublished();
     assert.ok(appliedBeforeKill < BLOBS_PER_RUN, `killed mid-run (${appliedBeforeKill} of ${BLOBS_PER_RUN} applied)`);
@@ -129,7 +137,11 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
 
     // Every report was consumed, and each blob's result was published (a report deleted before its row
     // was saved would leave the row `ingesting` and the deadline above would have failed).
-    await pollUntil(async () => (await flow.statusQueueDepth()) === 0, 10_000, 'status queues drained', diagnostics);
+    await waitUntil('status queues drained', async () => (await flow.statusQueueDepth()) === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      diagnostics,
+    });
     const results = flow.audit.published('ingestion-results');
     const published = new Set(results.map((m) => `${m.body.status} ${m.body.blobName}`));
     for (const b of blobs)

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { assertBlobOutcome, assertTablesHoldExactly } from '../src/blob-assert.ts';
 import { type CorpusBlob, expectedTables, mixedBatch, type Row } from '../src/blob-corpus.ts';
-import { type BlobFlow, pollUntil, startBlobFlow } from '../src/blob-stack.ts';
+import { type BlobFlow, startBlobFlow } from '../src/blob-stack.ts';
 
 // adx-ingester's retry budget here: 3 attempts, backoff capped at 400 ms, about 1 s in all. The outage
 // lasts 10 s, the ratio of a 10-minute outage to the default budget (8 attempts, ~2 minutes).
@@ -75,7 +76,11 @@ describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_
     const scan = await flow.api.waitForScan((await flow.api.postScan()).scanId);
     assert.equal(scan.counts.queued, blobs.length);
     const ingester = flow.service('adx-ingester');
-    await pollUntil(() => ingester.output().includes('pausing intake'), 30_000, 'adx-ingester pausing', diagnostics);
+    await waitUntil('adx-ingester pausing', () => ingester.output().includes('pausing intake'), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      diagnostics,
+    });
     const during = await fetch(`http://127.0.0.1:${ingester.healthPort}/readyz`);
     const body = await during.text();
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
@@ -98,16 +103,15 @@ describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_
         .filter((r) => names.has(r.blobName) && r.status === 'queued' && !r.publishedAt);
     await flow.api.postScan();
     let killedAt = 0;
-    await pollUntil(
+    await waitUntil(
+      'a claimed, unpublished row',
       async () => {
         if ((await stranded()).length === 0) return false;
         await flow.service('blob-scanner').kill();
         killedAt = Date.now();
         return true;
       },
-      30_000,
-      'a claimed, unpublished row',
-      diagnostics,
+      { timeoutMs: 30_000, intervalMs: 50, diagnostics },
     );
     const left = await stranded();
     t.diagnostic(`killed with ${left.length} claimed but unpublished rows`);

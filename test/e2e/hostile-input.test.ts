@@ -11,10 +11,10 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import type { MessageOf } from '@logferry/shared/messages/index';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { type LocalStack, type ServiceProcess, startLocalStack, startServiceProcess } from '@logferry/standins';
-import { waitUntil } from '../src/s3-flow.ts';
 
 const MARKER = `VICTIM-${randomUUID()}`;
 const VICTIM = 'victim';
@@ -136,11 +136,15 @@ describe('hostile input (services as processes)', () => {
     ];
     const dlq = (t: string, s: string) => stack.serviceBus.deadLetters(t, s);
     await waitUntil(
+      'every forged reference dead-lettered',
       () => expected.every(([t, s, n]) => dlq(t, s).length >= n),
-      60_000,
-      () =>
-        expected.map(([t, s]) => `${t}/${s}: ${JSON.stringify(dlq(t, s).map((d) => d.reason))}`).join('; ') +
-        `\n${services.map((p) => `--- ${p.name}\n${p.output().split('\n').slice(-6).join('\n')}`).join('\n')}`,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        diagnostics: () =>
+          expected.map(([t, s]) => `${t}/${s}: ${JSON.stringify(dlq(t, s).map((d) => d.reason))}`).join('; ') +
+          `\n${services.map((p) => `--- ${p.name}\n${p.output().split('\n').slice(-6).join('\n')}`).join('\n')}`,
+      },
     );
     for (const [t, s, n] of expected) {
       const letters = dlq(t, s);
@@ -224,12 +228,12 @@ describe('hostile input (services as processes)', () => {
         .streams()
         .flatMap((s) => stack.logsIngestion.records(s))
         .filter((r) => JSON.stringify(r).includes(marker));
-    await waitUntil(
-      () => delivered().length >= goodRecords.length,
-      60_000,
-      () =>
+    await waitUntil("the deep object's good records", () => delivered().length >= goodRecords.length, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      diagnostics: () =>
         `sink holds ${delivered().length} of the deep object's good records\n${services.map((p) => p.output().split('\n').slice(-5).join('\n')).join('\n')}`,
-    );
+    });
     assert.deepEqual(
       delivered()
         .map((r) => (r as { Seq: number }).Seq)
@@ -243,14 +247,14 @@ describe('hostile input (services as processes)', () => {
     });
     let row: Record<string, unknown> | undefined;
     await waitUntil(
+      'a staged status row for deep.ndjson',
       async () => {
         for await (const entity of table.listEntities()) {
           if (String(entity.objectId ?? '').includes('deep.ndjson') && entity.state === 'staged') row = entity;
         }
         return row !== undefined;
       },
-      10_000,
-      () => 'no staged status row for deep.ndjson',
+      { timeoutMs: 10_000, intervalMs: 100 },
     );
     assert.equal(row?.badRecords, 1, JSON.stringify(row));
     assert.equal(row?.recordCount, 3, JSON.stringify(row));

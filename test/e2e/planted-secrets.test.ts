@@ -10,6 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
@@ -20,7 +21,6 @@ import {
   startLocalStack,
   startServiceProcess,
 } from '@logferry/standins';
-import { waitUntil } from '../src/s3-flow.ts';
 
 const token = (n = 24) => randomBytes(n).toString('base64url');
 const PLANTED = {
@@ -143,19 +143,24 @@ describe('planted secrets (all six services as processes)', () => {
     ]);
 
     await waitUntil(
+      'the planted records in Log Analytics',
       () => stack.logsIngestion.streams().some((s) => stack.logsIngestion.records(s).length >= records.length),
-      60_000,
-      () => services.map((p) => `--- ${p.name}\n${p.output().split('\n').slice(-5).join('\n')}`).join('\n'),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        diagnostics: () =>
+          services.map((p) => `--- ${p.name}\n${p.output().split('\n').slice(-5).join('\n')}`).join('\n'),
+      },
     );
     await waitUntil(
+      'the planted blob in ADX',
       () => stack.adx.ingestions().some((r) => r.blobName === 'AuthEvents-planted.json'),
-      60_000,
-      () => 'the planted blob never reached ADX',
+      { timeoutMs: 60_000, intervalMs: 100 },
     );
     await waitUntil(
+      'the forged request dead-lettered',
       () => stack.serviceBus.deadLetters('ingest-requests', 'adx-ingester').length > 0,
-      30_000,
-      () => 'the forged request was not dead-lettered',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     const adxIngester = services.find((s) => s.name === 'adx-ingester')!;
     await adxIngester.waitForLog(/ForbiddenReference|outside what this service may touch/, 10_000);

@@ -2,8 +2,9 @@
 // stopped mid-corpus. At-least-once: nothing may go missing; duplicates are counted and reported.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { buildCorpus, type Corpus } from '../src/s3-corpus.ts';
-import { FLOW_SERVICES, type Flow, startFlow, waitUntil } from '../src/s3-flow.ts';
+import { FLOW_SERVICES, type Flow, startFlow } from '../src/s3-flow.ts';
 import { describeDiff, diffRecords, type RecordDiff, sinkMultiset } from '../src/s3-records.ts';
 
 const GRACE_MS = 5_000;
@@ -120,6 +121,7 @@ describe('S3 → Log Analytics flow under faults', () => {
         // `exited` can resolve before the last lines are read from the pipe: poll the output briefly.
         let line: string | undefined;
         await waitUntil(
+          `${name}'s "stopped" line`,
           () => {
             line = p
               .output()
@@ -127,8 +129,7 @@ describe('S3 → Log Analytics flow under faults', () => {
               .find((l) => l.includes('"component":"lifecycle"') && l.includes('"msg":"stopped"'));
             return line !== undefined;
           },
-          5_000,
-          () => `${name} logged no "stopped" line`,
+          { timeoutMs: 5_000, intervalMs: 100 },
         );
         return { name, code, elapsedMs: (JSON.parse(line ?? '{}') as { elapsedMs?: number }).elapsedMs };
       }),

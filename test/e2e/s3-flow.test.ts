@@ -5,9 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { type OtlpReceiver, startOtlpReceiver } from '../src/otlp-receiver.ts';
 import { buildCorpus, type Corpus } from '../src/s3-corpus.ts';
-import { FLOW_SERVICES, type Flow, startFlow, waitUntil } from '../src/s3-flow.ts';
+import { FLOW_SERVICES, type Flow, startFlow } from '../src/s3-flow.ts';
 import { describeDiff, diffRecords, sinkMultiset } from '../src/s3-records.ts';
 
 const LARGE_OBJECT_RECORDS = 200_000;
@@ -42,9 +43,9 @@ describe('S3 → Log Analytics flow, three processes', () => {
     // The body that is no notification reaches the SQS dead-letter queue through the redrive policy.
     const dlqUrl = flow.stack.endpoints.sqsDeadLetterQueueUrl;
     await waitUntil(
+      'the non-notification body in the SQS dead-letter queue',
       async () => (await flow.queueDepth(dlqUrl)).visible === corpus.notNotifications,
-      30_000,
-      () => 'the SQS dead-letter queue never received the non-notification body',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     const seconds = (performance.now() - started) / 1000;
 

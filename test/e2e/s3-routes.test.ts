@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import {
   code42AuditEvents,
   code42FileEvents,
@@ -15,7 +16,7 @@ import {
   vpcFlowLogText,
 } from '@logferry/standins';
 import { type OtlpReceiver, startOtlpReceiver } from '../src/otlp-receiver.ts';
-import { type Flow, startFlow, waitUntil } from '../src/s3-flow.ts';
+import { type Flow, startFlow } from '../src/s3-flow.ts';
 import { describeDiff, diffRecords, expectedRecordKey, multiset, type Rec, sinkMultiset } from '../src/s3-records.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -94,6 +95,7 @@ describe('S3 sources routed to their streams (routes.json), three processes', ()
         .split('\n')
         .filter((l) => l.includes('refused an object outside the allow-list'));
     await waitUntil(
+      'every record delivered and both refusals logged',
       async () => {
         if (sources.some((s) => sink.stats(STREAMS[s]).recordCount < expectedCount(s))) return false;
         const bus = flow.stack.serviceBus;
@@ -107,13 +109,16 @@ describe('S3 sources routed to their streams (routes.json), three processes', ()
         const q = await flow.queueDepth();
         return q.visible === 0 && q.inFlight === 0 && refusals().length === 2;
       },
-      120_000,
-      () =>
-        `${sources.map((s) => `${STREAMS[s]} ${sink.stats(STREAMS[s]).recordCount}/${expectedCount(s)}`).join(', ')}; ` +
-        `refusals ${refusals().length}\n` +
-        (['sqs-poller', 's3-fetcher', 'la-uploader'] as const)
-          .map((n) => `--- ${n}\n${flow.services[n].output().split('\n').slice(-8).join('\n')}`)
-          .join('\n'),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        diagnostics: () =>
+          `${sources.map((s) => `${STREAMS[s]} ${sink.stats(STREAMS[s]).recordCount}/${expectedCount(s)}`).join(', ')}; ` +
+          `refusals ${refusals().length}\n` +
+          (['sqs-poller', 's3-fetcher', 'la-uploader'] as const)
+            .map((n) => `--- ${n}\n${flow.services[n].output().split('\n').slice(-8).join('\n')}`)
+            .join('\n'),
+      },
     );
 
     for (const s of sources) {

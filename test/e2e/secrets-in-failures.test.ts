@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { type BlobFlow, startBlobFlow } from '../src/blob-stack.ts';
 
 const SIG = 'c2VjcmV0LXNhcy1zaWduYXR1cmUtMTIzNDU2Nzg5MA%3D%3D';
@@ -65,13 +66,18 @@ describe('secrets in dependency errors (services as processes)', () => {
     );
     const stored: unknown[] = [];
     for await (const e of table.listEntities()) stored.push(e);
-    const published = JSON.stringify(await flow.audit.published('ingestion-results'));
+    const published = JSON.stringify(flow.audit.published('ingestion-results'));
     assert.match(published, /sas-leak/, 'the result was published');
     // The live feed the page renders from: give it a moment to carry the failure.
-    const deadline = Date.now() + 10_000;
-    while (!live.includes('sas-leak') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await feed.cancel();
-    await reading.catch(() => undefined);
+    try {
+      await waitUntil('the live feed to carry the row', () => live.includes('sas-leak'), {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
+    } finally {
+      await feed.cancel();
+      await reading.catch(() => undefined);
+    }
     assert.match(live, /sas-leak/, 'the live feed carried the row');
 
     for (const [where, text] of [

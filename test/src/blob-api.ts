@@ -1,7 +1,7 @@
 // blob-scanner's status API, called the way its page calls it (same origin, JSON, no credentials: local
 // mode on loopback needs none).
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStatus, BlobStatusRow } from '@logferry/shared/stores/blob-status';
+import { waitUntil } from '@logferry/shared/testing/wait';
 
 export interface ScanCounts {
   readonly listed: number;
@@ -58,14 +58,17 @@ export class BlobApi {
 
   /** Polls GET /scans/{id} until the scan ends; throws if it failed. */
   async waitForScan(scanId: string, timeoutMs = 20_000): Promise<ScanView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const scan = await this.getScan(scanId);
-      if (scan.state === 'completed') return scan;
-      if (scan.state === 'failed') throw new Error(`scan ${scanId} failed: ${scan.error ?? 'no reason'}`);
-      if (Date.now() > deadline) throw new Error(`scan ${scanId} still ${scan.state} after ${timeoutMs} ms`);
-      await sleep(100);
-    }
+    let state = 'unread';
+    return waitUntil(
+      `scan ${scanId} to complete`,
+      async () => {
+        const scan = await this.getScan(scanId);
+        if (scan.state === 'failed') throw new Error(`scan ${scanId} failed: ${scan.error ?? 'no reason'}`);
+        state = scan.state;
+        return scan.state === 'completed' && scan;
+      },
+      { timeoutMs, intervalMs: 100, diagnostics: () => `it is still ${state}` },
+    );
   }
 
   /** GET /blobs/{name}: the row with its history, or undefined on 404. */
@@ -103,24 +106,26 @@ export class BlobApi {
     options: { timeoutMs?: number; done?: (row: BlobStatusRow) => boolean; diagnostics?: () => string } = {},
   ): Promise<Map<string, BlobStatusRow>> {
     const done = options.done ?? ((row: BlobStatusRow) => SETTLED.includes(row.status));
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
-      const rows = await this.listBlobs();
-      const waiting = names.filter((n) => {
-        const row = rows.get(n);
-        return !row || !done(row);
-      });
-      if (waiting.length === 0) return rows;
-      if (Date.now() > deadline) {
-        const shown = waiting
-          .slice(0, 10)
-          .map((n) => `  ${JSON.stringify(n)}: ${rows.get(n)?.status ?? 'no row'} ${rows.get(n)?.lastError ?? ''}`);
-        throw new Error(
-          `${waiting.length} of ${names.length} blobs not done within the deadline:\n${shown.join('\n')}\n${options.diagnostics?.() ?? ''}`,
-        );
-      }
-      await sleep(250);
-    }
+    let rows = new Map<string, BlobStatusRow>();
+    let waiting: readonly string[] = names;
+    const stillWaiting = () => {
+      const shown = waiting
+        .slice(0, 10)
+        .map((n) => `  ${JSON.stringify(n)}: ${rows.get(n)?.status ?? 'no row'} ${rows.get(n)?.lastError ?? ''}`);
+      return `${waiting.length} of ${names.length} blobs not done:\n${shown.join('\n')}\n${options.diagnostics?.() ?? ''}`;
+    };
+    return waitUntil(
+      'the blobs to be done',
+      async () => {
+        rows = await this.listBlobs();
+        waiting = names.filter((n) => {
+          const row = rows.get(n);
+          return !row || !done(row);
+        });
+        return waiting.length === 0 && rows;
+      },
+      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 250, diagnostics: stillWaiting },
+    );
   }
 
   async #get<T>(path: string): Promise<T> {

@@ -3,7 +3,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobLeaseClient, BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import {
@@ -160,20 +159,6 @@ export function countLogLines(proc: ServiceProcess, pattern: RegExp): number {
     .output()
     .split('\n')
     .filter((l) => pattern.test(l)).length;
-}
-
-/** Polls `condition` until it holds; the error says what was awaited and shows the processes' logs. */
-export async function pollUntil(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  diagnostics?: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${diagnostics?.() ?? ''}`);
-    await sleep(50);
-  }
 }
 
 function tail(text: string, lines: number): string {

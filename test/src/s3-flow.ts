@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import {
   DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type LocalStack,
@@ -135,18 +136,22 @@ export async function startFlow(options: FlowOptions = {}): Promise<Flow> {
           return c.active === 0 && c.locked === 0 && c.scheduled === 0;
         };
         await waitUntil(
+          'the flow to drain',
           async () => {
             if (s.logsIngestion.stats(s.endpoints.dcrStream).recordCount < count) return false;
             if (!idle('s3-objects', 's3-fetcher') || !idle('staged-batches', 'la-uploader')) return false;
             const q = await queueDepth();
             return q.visible === 0 && q.inFlight === 0;
           },
-          timeoutMs,
-          () =>
-            `flow not drained: sink ${s.logsIngestion.stats(s.endpoints.dcrStream).recordCount}/${count} records, ` +
-            `s3-objects ${JSON.stringify(s.serviceBus.counts('s3-objects', 's3-fetcher'))}, ` +
-            `staged-batches ${JSON.stringify(s.serviceBus.counts('staged-batches', 'la-uploader'))}\n` +
-            FLOW_SERVICES.map((n) => `--- ${n}\n${services[n].output().split('\n').slice(-8).join('\n')}`).join('\n'),
+          {
+            timeoutMs: timeoutMs,
+            intervalMs: 100,
+            diagnostics: () =>
+              `flow not drained: sink ${s.logsIngestion.stats(s.endpoints.dcrStream).recordCount}/${count} records, ` +
+              `s3-objects ${JSON.stringify(s.serviceBus.counts('s3-objects', 's3-fetcher'))}, ` +
+              `staged-batches ${JSON.stringify(s.serviceBus.counts('staged-batches', 'la-uploader'))}\n` +
+              FLOW_SERVICES.map((n) => `--- ${n}\n${services[n].output().split('\n').slice(-8).join('\n')}`).join('\n'),
+          },
         );
       },
       stop() {
@@ -196,17 +201,3 @@ async function serviceBusConfig(lockDuration: string, tap: boolean): Promise<str
 }
 
 export const TAP_SUBSCRIPTION = 'test-tap';
-
-/** Polls `pred` until it holds; the deadline bounds it and `why` explains a timeout. */
-export async function waitUntil(
-  pred: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  why: () => string = () => 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${why()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

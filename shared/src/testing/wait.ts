@@ -5,6 +5,8 @@ export interface WaitOptions {
   readonly intervalMs?: number;
   /** Treat a probe that throws as "not yet" (the last error is named on timeout); default: the error fails the wait. */
   readonly retryErrors?: boolean;
+  /** More for the timeout error (the state reached, the processes' log tails), computed only then. */
+  readonly diagnostics?: () => string;
 }
 
 /**
@@ -30,7 +32,8 @@ export async function waitUntil<T>(
     }
     if (Date.now() > deadline) {
       const cause = lastError === undefined ? '' : ` (last error: ${String(lastError)})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+      const more = options.diagnostics ? `\n${options.diagnostics()}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${more}`);
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
   }

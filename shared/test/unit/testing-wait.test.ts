@@ -17,6 +17,17 @@ describe('waitUntil (the test kit waiting helper)', () => {
     );
   });
 
+  it('adds the diagnostics to the timeout error, computing them only then', async () => {
+    let computed = 0;
+    const diagnostics = () => `state ${++computed}`;
+    assert.equal(await waitUntil('at once', () => true, { diagnostics }), true);
+    assert.equal(computed, 0);
+    await assert.rejects(
+      waitUntil('the tide', () => false, { timeoutMs: 20, intervalMs: 5, diagnostics }),
+      /waiting for the tide\nstate 1$/,
+    );
+  });
+
   it('fails on a throwing probe unless told to retry, then names the last error', async () => {
     const boom = () => {
       throw new Error('boom');

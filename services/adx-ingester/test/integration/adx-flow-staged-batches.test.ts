@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { stageJsonArrayBatch, stageNdjsonBatch } from '@logferry/shared/testing';
+import { stageJsonArrayBatch, stageNdjsonBatch, waitUntil } from '@logferry/shared/testing';
 import { type AdxFlow, startAdxFlow } from '../support/adx-flow-fixture.ts';
 
 describe('adx-ingester and completion-checker on Azurite and the ADX stand-in: staged batches from s3-fetcher', () => {
@@ -23,15 +23,14 @@ describe('adx-ingester and completion-checker on Azurite and the ADX stand-in: s
       { ts: '2024-05-01T10:00:01Z', query: { name: 'staged2.test' } },
     ];
     const batch = (source: string, objectId: string) => ({ objectId, batchIndex: 0, source, records: queries });
-    const ingested = async (blobName: string) => {
-      const deadline = Date.now() + 10_000;
-      let row = await flow.store.get('staging', blobName);
-      while (row?.status !== 'succeeded' && Date.now() < deadline) {
+    // The checker's reader polls ADX's status queues until the row is settled by the report.
+    const ingested = (blobName: string) =>
+      waitUntil(`${blobName} succeeded`, async () => {
+        const row = await flow.store.get('staging', blobName);
+        if (row?.status === 'succeeded') return row;
         await flow.reader.pollOnce();
-        row = await flow.store.get('staging', blobName);
-      }
-      return row;
-    };
+        return undefined;
+      });
     // As s3-fetcher stages it now (v2: one gzip JSON array), for a multijson entry.
     const dns = await stageJsonArrayBatch(container, batch('DnsQueries', 'bucket/dns.json@v1'));
     const unrouted = await stageJsonArrayBatch(container, batch('Code42FileEvents', 'bucket/c42.json@v1'));

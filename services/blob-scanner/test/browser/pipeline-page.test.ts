@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { freePort, type ServiceProcess, startServiceProcess } from '@logferry/standins';
 import type { Browser, Page } from 'playwright-core';
 import { directNotification, s3Record } from '../../../../test/src/s3-corpus.ts';
-import { type Flow, startFlow, waitUntil } from '../../../../test/src/s3-flow.ts';
+import { type Flow, startFlow } from '../../../../test/src/s3-flow.ts';
 import { ARTIFACTS, launchChromium, WAIT_MS } from './chromium.ts';
 
 const KEY = 'pipeline-browser-key-0123456789abcdef';
@@ -161,11 +162,10 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
       await page.screenshot({ path: `${ARTIFACTS}pipeline-after-replay.png`, fullPage: true });
 
       // The replay is audited with who asked for it (never the key).
-      await waitUntil(
-        () => /"audit":"dead-letter-replay"/.test(scanner.output()),
-        5_000,
-        () => 'no audit line',
-      );
+      await waitUntil("the replay's audit line", () => /"audit":"dead-letter-replay"/.test(scanner.output()), {
+        timeoutMs: 5_000,
+        intervalMs: 100,
+      });
       const audit = scanner
         .output()
         .split('\n')
