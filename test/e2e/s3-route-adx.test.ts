@@ -15,8 +15,9 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { type ServiceProcess, s3Notification, startServiceProcess } from '@logferry/standins';
-import { type Flow, startFlow, waitUntil } from '../src/s3-flow.ts';
+import { type Flow, startFlow } from '../src/s3-flow.ts';
 import {
   canonical,
   describeDiff,
@@ -112,6 +113,7 @@ describe('an S3 route to ADX and Log Analytics: one staged batch, both readers',
       return c.active + c.locked + c.scheduled === 0;
     };
     await waitUntil(
+      'both sinks to hold the records',
       async () => {
         const batch = staged()[0];
         if (!batch) return false;
@@ -124,13 +126,16 @@ describe('an S3 route to ADX and Log Analytics: one staged batch, both readers',
           idle('staged-batches', 'adx-ingester')
         );
       },
-      120_000,
-      () =>
-        `stream ${flow.stack.logsIngestion.stats(STREAM).recordCount}/${RECORDS}, ADX ${flow.stack.adx.rows(SOURCE).length}, ` +
-        `staged ${staged().length}\n` +
-        [...Object.values(flow.services), ...adxServices]
-          .map((p) => p.output().split('\n').slice(-6).join('\n'))
-          .join('\n---\n'),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        diagnostics: () =>
+          `stream ${flow.stack.logsIngestion.stats(STREAM).recordCount}/${RECORDS}, ADX ${flow.stack.adx.rows(SOURCE).length}, ` +
+          `staged ${staged().length}\n` +
+          [...Object.values(flow.services), ...adxServices]
+            .map((p) => p.output().split('\n').slice(-6).join('\n'))
+            .join('\n---\n'),
+      },
     );
 
     // One staged batch, published once, read by both: the message says so (adxReads).
