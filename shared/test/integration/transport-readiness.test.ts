@@ -1,53 +1,19 @@
 // transport.ready() asks the broker: the real @azure/service-bus SDK against the project's stand-in broker.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
-import { DEFAULT_SERVICE_BUS_CONFIG_PATH, startServiceBusStandIn } from '@logferry/standins';
+import { describe, it } from 'node:test';
+import { startServiceBusStandIn } from '@logferry/standins';
 import { pino } from 'pino';
 import type { ServiceName } from '../../src/messages/index.ts';
-import { sampleStagedBatch } from '../../src/testing/staged-batches.ts';
 import { waitUntil } from '../../src/testing/wait.ts';
 import { outcome } from '../../src/transport/port.ts';
 import { createServiceBusTransport } from '../../src/transport/servicebus/index.ts';
-
-type LogLine = { level: number; msg: string; [k: string]: unknown };
-
-function captureLogger() {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0)
-    await cleanups
-      .pop()?.()
-      .catch(() => undefined);
-});
+import { batch, captureLogger, onCleanup, startBroker } from '../support/servicebus-transport.ts';
 
 /** The deployed topology, less the topics named in `without`. */
-async function startBroker(without: string[] = []) {
-  const config = JSON.parse(await readFile(DEFAULT_SERVICE_BUS_CONFIG_PATH, 'utf8'));
-  for (const ns of config.UserConfig.Namespaces) {
-    ns.Topics = ns.Topics.filter((t: { Name: string }) => !without.includes(t.Name));
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'logferry-sb-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const configPath = join(dir, 'Config.json');
-  await writeFile(configPath, JSON.stringify(config));
-  const broker = await startServiceBusStandIn({ port: 0, configPath, logger: pino({ level: 'silent' }) });
-  cleanups.push(() => broker.close());
-  return broker;
-}
+const without =
+  (...names: string[]) =>
+  <T extends { Name: string }>(topics: T[]): T[] =>
+    topics.filter((t) => !names.includes(t.Name));
 
 /** Short cache and timeout so a test sees the broker go away within seconds. */
 function transportFor(connectionString: string, service: ServiceName) {
@@ -59,11 +25,9 @@ function transportFor(connectionString: string, service: ServiceName) {
     retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 2_000 },
     readiness: { ttlMs: 200, failureTtlMs: 200, timeoutMs: 2_000 },
   });
-  cleanups.push(() => transport.close());
+  onCleanup(() => transport.close());
   return { transport, ...log };
 }
-
-const batch = sampleStagedBatch;
 
 describe('Service Bus transport readiness', () => {
   it('a publish-only service is ready while the broker answers, and not once it is gone', async () => {
@@ -84,7 +48,7 @@ describe('Service Bus transport readiness', () => {
 
     // The same namespace back on the same port: the SDK reconnects and the next probe sees it.
     const again = await startServiceBusStandIn({ port: broker.port, logger: pino({ level: 'silent' }) });
-    cleanups.push(() => again.close());
+    onCleanup(() => again.close());
     await waitUntil('ready again', () => transport.ready(), { timeoutMs: 15_000, intervalMs: 100 });
     assert.ok(lines.some((l) => l.level === 30 && l.msg === 'Service Bus answers again'));
     // Before the broker goes: a client closed after its broker waits out the SDK's 60 s close timeout.
@@ -101,7 +65,7 @@ describe('Service Bus transport readiness', () => {
   });
 
   it('is not ready when the topic it publishes to does not exist', async () => {
-    const broker = await startBroker(['s3-objects']);
+    const broker = await startBroker(without('s3-objects'));
     const { transport, lines } = transportFor(broker.connectionString, 'sqs-poller');
     assert.equal(await transport.ready(), false);
     const failure = lines.find((l) => l.msg === 'Service Bus readiness probe failed');
@@ -127,7 +91,7 @@ describe('Service Bus transport readiness', () => {
       backoff: { baseMs: 50, maxMs: 200 },
       maxLockRenewalMs: 10_000,
     });
-    cleanups.push(() => sub.stop(0));
+    onCleanup(() => sub.stop(0));
     await waitUntil('ready', () => transport.ready(), { timeoutMs: 15_000, intervalMs: 100 });
     await waitUntil('handled', async () => handled === 1, { timeoutMs: 15_000 });
 
