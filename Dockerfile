@@ -39,7 +39,7 @@ COPY services/completion-checker/package.json services/completion-checker/
 RUN npm pkg delete workspaces devDependencies \
     && npm pkg set 'workspaces[]=shared' 'workspaces[]=cli' 'workspaces[]=services/*' \
     && npm ci --omit=dev --no-audit --no-fund
-COPY mappings.json ./
+COPY mappings.json routes.json ./
 COPY shared/ shared/
 COPY cli/ cli/
 COPY services/ services/

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { type ConfigDefinition, parseConfig, type VarSpecs } from '../../shared/src/config/define.ts';
+import { loadMappings } from '../../shared/src/mappings/index.ts';
+import { checkRoutesAgainstMappings, loadRoutes } from '../../shared/src/routes/index.ts';
+import { dcrRulesFor, LOCAL_RUN_SEED } from '../../standins/src/index.ts';
 import { parseDockerfile } from './dockerfile-plan.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -146,5 +149,43 @@ describe('docker-compose.yml', () => {
       'the stand-ins need the local image (dev dependencies)',
     );
     assert.ok(existsSync(join(root, 'mappings.json')), 'mappings.json is mounted by path');
+  });
+
+  it('runs the S3 flow with the three sources npm start runs with, and the stand-ins seed and accept all three', () => {
+    // A path in the image is the repository's file of that name (the image copies it to /app).
+    const inRepo = (path = '') => {
+      assert.ok(path.startsWith('/app/'), `${path} is a path in the image`);
+      return join(root, path.slice('/app/'.length));
+    };
+    const env = (name: string) => compose.services[name]?.environment ?? {};
+    const routesFile = env('sqs-poller').ROUTES_FILE;
+    for (const name of ['s3-fetcher', 'standins'])
+      assert.equal(env(name).ROUTES_FILE, routesFile, `${name} reads the routes sqs-poller does`);
+    assert.equal(inRepo(routesFile), join(root, 'routes.json'), "npm start's routes.json (DEFAULT_ROUTES_FILE)");
+    const routes = loadRoutes(inRepo(routesFile));
+    assert.deepEqual(
+      routes.map((r) => r.name).sort(),
+      ['Code42Audit', 'Code42FileEvents', 'VpcFlowLogs'],
+      'the three sources the local seed puts in S3',
+    );
+    // s3-fetcher's start-up check of the routes' adx flags against the mappings it is given.
+    assert.equal(env('s3-fetcher').MAPPINGS_FILE, env('adx-ingester').MAPPINGS_FILE);
+    const mappingsFile = inRepo(env('s3-fetcher').MAPPINGS_FILE);
+    assert.doesNotThrow(() => checkRoutesAgainstMappings(routes, loadMappings(mappingsFile), mappingsFile));
+    const allowed = (env('sqs-poller').S3_ALLOWED_BUCKETS ?? '').split(',');
+    for (const route of routes)
+      for (const match of route.matches) assert.ok(allowed.includes(match.bucket), `${route.name}: ${match.bucket}`);
+
+    // The stand-ins container seeds the local run's seed (LOCAL_RUN_SEED: all three sources, with the routes).
+    assert.ok(compose.services.standins?.command?.includes('--seed'));
+    assert.equal(LOCAL_RUN_SEED.routedSources, true);
+    // Its Logs Ingestion stand-in accepts la-uploader's stream and every route's, under la-uploader's DCR.
+    const standins = env('standins');
+    const rules = dcrRulesFor(inRepo(routesFile), String(standins.DCR_IMMUTABLE_ID), String(standins.DCR_STREAM));
+    const uploader = env('la-uploader');
+    assert.equal(standins.DCR_IMMUTABLE_ID, uploader.DCR_IMMUTABLE_ID);
+    const streams = new Set(rules[String(uploader.DCR_IMMUTABLE_ID)]);
+    for (const stream of [uploader.DCR_STREAM, ...routes.map((r) => r.logsIngestion?.stream)])
+      assert.ok(stream && streams.has(stream), `the stand-in accepts ${stream}`);
   });
 });

@@ -141,6 +141,7 @@ describe('Dockerfile: the default target, built as a plan', () => {
     );
     assert.ok(statSync(image.path('services/sqs-poller/src/main.ts')).isFile());
     assert.ok(statSync(image.path('mappings.json')).isFile());
+    assert.ok(statSync(image.path('routes.json')).isFile(), 'the routes file ROUTES_FILE names in docker-compose.yml');
   });
 
   it('prints the services it can run', () => {

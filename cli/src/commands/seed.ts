@@ -51,7 +51,7 @@ export const seed: Command = {
       console.error('logferry seed: no local stack is running. Start one with `npm start` (logferry run all --local).');
       return EXIT.failure;
     }
-    const [{ seedSampleData, seedTargetOf }, { S3Client }, { SQSClient }] = await Promise.all([
+    const [{ recordsBySource, seedSampleData, seedTargetOf }, { S3Client }, { SQSClient }] = await Promise.all([
       import('@logferry/standins'),
       import('@aws-sdk/client-s3'),
       import('@aws-sdk/client-sqs'),
@@ -80,10 +80,9 @@ export const seed: Command = {
         );
       for (const b of result.blobs) console.log(`${e.dataContainer}/${b.name}  ${b.rows} rows`);
       for (const p of result.problems) console.log(`${p}  (problem case)`);
-      const bySource = new Map<string, number>();
-      for (const object of result.objects)
-        bySource.set(object.source, (bySource.get(object.source) ?? 0) + object.records);
-      const perSource = [...bySource].map(([source, n]) => `${source} ${n}`).join(', ');
+      const perSource = recordsBySource(result.objects)
+        .map(([source, n]) => `${source} ${n}`)
+        .join(', ');
       console.log(
         `Added ${result.objects.length} objects (${result.records} events: ${perSource}) announced on SQS, and ${result.blobs.length} files.`,
       );

@@ -13,13 +13,15 @@ export const standins: Command = {
     ],
     summary: [
       'Without --compose: starts the whole local stack (fauxqs, Azurite, Service Bus, Logs Ingestion, ADX, STS) with the',
-      'queue, bucket, containers and status table, prints its endpoints, and writes the state file other commands read,',
+      'queue, bucket, containers and status table and the routes npm start runs with (routes.json), prints its',
+      'endpoints, and writes the state file other commands read,',
       'so you can run services yourself (e.g. under a debugger). Ports not given are picked free.',
       '',
       "With --compose (docker-compose's `standins` container): starts only the project's Logs Ingestion, ADX and STS",
       "stand-ins on fixed ports, next to the compose file's fauxqs, Azurite and Service Bus emulator, named by",
       'STORAGE_CONNECTION_STRING, AWS_ENDPOINT_URL, SQS_QUEUE_URL and S3_ALLOWED_BUCKETS; writes the Logs Ingestion',
-      "certificate's CA to <cert-dir>/ca.pem for the other containers (NODE_EXTRA_CA_CERTS).",
+      "certificate's CA to <cert-dir>/ca.pem for the other containers (NODE_EXTRA_CA_CERTS). With ROUTES_FILE the",
+      'Logs Ingestion stand-in also accepts every stream the routes name, and --seed seeds their three sources.',
     ].join('\n'),
     options: [
       ['--compose', 'docker-compose mode (see above)'],
@@ -30,7 +32,7 @@ export const standins: Command = {
       ['--servicebus-port N', 'Service Bus stand-in (not with --compose)'],
       ['--cert-dir DIR', 'where ca.pem is written (required with --compose)'],
       ['--cert-host NAME', "extra host name in the certificate (repeatable; the container's name is always in)"],
-      ['--seed', 'add the sample data npm start adds'],
+      ['--seed', 'add the sample data npm start adds (three sources of routes.json, ADX samples, problem cases)'],
       ['--base-dir DIR', 'state file and logs (default .logferry in the repository)'],
     ],
     examples: [
@@ -106,12 +108,16 @@ async function startWholeStack(
 ): Promise<() => Promise<void>> {
   const s = await import('@logferry/standins');
   if (await s.readStackState(baseDir)) throw new Error(`a local stack is already running (state in ${baseDir})`);
-  const stack = await s.startLocalStack({ baseDir, ports });
+  // The routes npm start runs with, so the three seeded sources are accepted as there.
+  const stack = await s.startLocalStack({ baseDir, ports, routesFile: s.DEFAULT_ROUTES_FILE });
   await s.recordRunningStack(baseDir, stack);
   const e = stack.endpoints;
   if (seed) {
-    const r = await s.seedSampleData(s.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }));
-    console.log(`Seeded ${r.records} events in ${r.objects.length} objects and ${r.blobs.length} files.`);
+    const r = await s.seedSampleData(
+      s.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }),
+      s.LOCAL_RUN_SEED,
+    );
+    console.log(s.seedSummary(r));
   }
   console.log(
     [

@@ -63,26 +63,28 @@ export async function startComposeStandIns(options: ComposeOptions): Promise<Run
   const certificate = await s.createStandInCertificate(options.certDir, [hostname(), 'standins', ...options.certHosts]);
   const dcr = process.env.DCR_IMMUTABLE_ID;
   const stream = process.env.DCR_STREAM;
+  // The routes the compose file's sqs-poller and s3-fetcher run with: the stand-in accepts every stream they name.
+  const routesFile = process.env.ROUTES_FILE || undefined;
   const li = await s.startLogsIngestionStandIn({
     port: options.logsIngestionPort,
     host: options.host,
     certificate,
-    ...(dcr && stream ? { rules: { [dcr]: [stream] } } : {}),
+    ...(dcr && stream ? { rules: s.dcrRulesFor(routesFile, dcr, stream) } : {}),
   });
   const adx = await s.startAdxStandIn({ storageConnectionString: storage, port: options.adxPort, host: options.host });
   const sts = await s.startStsStandIn({ port: options.stsPort, host: options.host });
   if (options.seed) {
-    const result = await s.seedSampleData({
+    const target = {
       s3,
       sqs,
       queueUrl,
       bucket,
       region: aws.region,
       dataContainer: BlobServiceClient.fromConnectionString(storage).getContainerClient('data'),
-    });
-    say(
-      `Seeded ${result.records} events in ${result.objects.length} S3 objects and ${result.blobs.length} files in "data".`,
-    );
+    };
+    // npm start's seed; without the routes the other two sources would be refused, so only the first is seeded.
+    const result = await s.seedSampleData(target, routesFile ? s.LOCAL_RUN_SEED : { problems: true });
+    say(s.seedSummary(result));
   }
   return {
     lines: [

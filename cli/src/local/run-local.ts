@@ -142,17 +142,19 @@ export async function runLocal(options: RunLocalOptions): Promise<number> {
 
 async function seedAndScan(
   stack: LocalStack,
-  standins: Pick<typeof import('@logferry/standins'), 'seedSampleData' | 'seedTargetOf'>,
+  standins: Pick<
+    typeof import('@logferry/standins'),
+    'seedSampleData' | 'seedTargetOf' | 'LOCAL_RUN_SEED' | 'recordsBySource'
+  >,
 ): Promise<void> {
   const e = stack.endpoints;
   const seeded = await standins.seedSampleData(
     standins.seedTargetOf(e, { s3: stack.fauxqs.s3(), sqs: stack.fauxqs.sqs() }),
-    { problems: true, routedSources: e.routesFile !== undefined },
+    standins.LOCAL_RUN_SEED,
   );
-  const bySource = new Map<string, number>();
-  for (const object of seeded.objects) bySource.set(object.source, (bySource.get(object.source) ?? 0) + object.records);
+  const bySource = standins.recordsBySource(seeded.objects);
   say(
-    `Seeded ${seeded.objects.length} objects in s3://${e.bucket}/ (${[...bySource].map(([s, n]) => `${s}: ${n} records`).join(', ')}), ` +
+    `Seeded ${seeded.objects.length} objects in s3://${e.bucket}/ (${bySource.map(([s, n]) => `${s}: ${n} records`).join(', ')}), ` +
       `announced on SQS, and ${seeded.blobs.length} files in container "${e.dataContainer}" (${seeded.blobs.map((b) => b.name).join(', ')}).`,
   );
   say(

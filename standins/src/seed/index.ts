@@ -9,10 +9,13 @@ export {
   vpcFlowLogText,
 } from './more-sources.ts';
 export {
+  LOCAL_RUN_SEED,
+  recordsBySource,
   type SeededObject,
   type SeedOptions,
   type SeedResult,
   type SeedTarget,
   s3Notification,
   seedSampleData,
+  seedSummary,
 } from './seed.ts';

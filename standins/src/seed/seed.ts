@@ -38,6 +38,31 @@ export interface SeedOptions {
   readonly now?: Date;
 }
 
+/**
+ * What every local run seeds: `npm start` (run all --local), `logferry standins --seed` and docker-compose's
+ * `standins` container. The three sources of routes.json (so the stack must run with them), the ADX samples and
+ * the problem cases.
+ */
+export const LOCAL_RUN_SEED = { problems: true, routedSources: true } as const satisfies SeedOptions;
+
+/** Records seeded per source (routes.json entry), in seeding order, as the commands print them. */
+export function recordsBySource(objects: readonly SeededObject[]): [source: string, records: number][] {
+  const bySource = new Map<string, number>();
+  for (const object of objects) bySource.set(object.source, (bySource.get(object.source) ?? 0) + object.records);
+  return [...bySource];
+}
+
+/** One line for the stand-ins' commands: `Seeded 150 events in 3 S3 objects (Code42FileEvents 50, …) and 3 files.` */
+export function seedSummary(result: SeedResult): string {
+  const perSource = recordsBySource(result.objects)
+    .map(([source, records]) => `${source} ${records}`)
+    .join(', ');
+  return (
+    `Seeded ${result.records} events in ${result.objects.length} S3 objects (${perSource}) and ` +
+    `${result.blobs.length} files, with ${result.problems.length} problem cases.`
+  );
+}
+
 export interface SeededObject {
   readonly key: string;
   readonly records: number;

@@ -2,6 +2,7 @@ export * from '../seed/index.ts';
 export { createStandInCertificate } from './certificate.ts';
 export {
   DEFAULT_ROUTES_FILE,
+  dcrRulesFor,
   type LocalStack,
   type LocalStackOptions,
   type LocalStackPorts,

@@ -121,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: ports.logsIngestion ?? 0,
         certificate: cert,
         keepRecords: !options.countOnlySink,
-        rules: dcrRules(options.routesFile),
+        rules: dcrRulesFor(options.routesFile, DCR_IMMUTABLE_ID, DCR_STREAM),
       }).then(track),
       startStsStandIn({ port: ports.sts ?? 0 }).then(track),
     ]);
@@ -206,12 +206,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** The DCRs and streams the Logs Ingestion stand-in accepts: the default stream, and every stream the routes name. */
-function dcrRules(routesFile: string | undefined): Record<string, string[]> {
-  const rules: Record<string, Set<string>> = { [DCR_IMMUTABLE_ID]: new Set([DCR_STREAM]) };
+/**
+ * The DCRs and streams the Logs Ingestion stand-in accepts: the default rule's stream, and every stream the routes
+ * name (a route without its own dcr uses the default rule). Also docker-compose's stand-ins (compose-standins.ts).
+ */
+export function dcrRulesFor(
+  routesFile: string | undefined,
+  defaultDcr: string,
+  defaultStream: string,
+): Record<string, string[]> {
+  const rules: Record<string, Set<string>> = { [defaultDcr]: new Set([defaultStream]) };
   for (const route of routesFile ? loadRoutes(routesFile) : []) {
     if (!route.logsIngestion) continue;
-    const dcr = route.logsIngestion.dcr ?? DCR_IMMUTABLE_ID;
+    const dcr = route.logsIngestion.dcr ?? defaultDcr;
     const streams = rules[dcr] ?? new Set<string>();
     streams.add(route.logsIngestion.stream);
     rules[dcr] = streams;
