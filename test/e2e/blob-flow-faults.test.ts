@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@logferry/shared/testing/wait';
 import { assertBlobOutcome, assertTablesHoldExactly } from '../src/blob-assert.ts';
-import { type CorpusBlob, expectedTables, mixedBatch, type Row } from '../src/blob-corpus.ts';
+import { type CorpusBlob, mixedBatch } from '../src/blob-corpus.ts';
 import { type BlobFlow, countLogLines, startBlobFlow } from '../src/blob-stack.ts';
 
 const BLOBS_PER_RUN = 90;
@@ -30,13 +30,6 @@ function failing(blob: CorpusBlob): CorpusBlob {
 
 describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
   let flow: BlobFlow;
-  const expected: Record<string, Row[]> = {};
-  const expect = (blobs: readonly CorpusBlob[]) => {
-    for (const [table, rows] of Object.entries(expectedTables(blobs)))
-      expected[table] = [...(expected[table] ?? []), ...rows];
-  };
-  const upload = (blobs: readonly CorpusBlob[]) =>
-    Promise.all(blobs.map((b) => flow.data.getBlockBlobClient(b.name).uploadData(b.body)));
   const diagnostics = () => flow.logTails();
 
   before(async () => {
@@ -67,15 +60,14 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
       assert.equal(ids.length, 1, `ADX ingestions of ${b.name}: ${ids.join(', ')}`);
       assert.equal(rows.get(b.name)?.sourceId, ids[0], `${b.name}: the row names the ingestion ADX ran`);
     }
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
   }
 
   it('loses no blob when adx-ingester is killed mid-run and started again', async (t) => {
     // Requests pile up while the ingester is down, so the kill below lands in the middle of them.
     await flow.service('adx-ingester').stop();
     const blobs = mixedBatch('ingester-crash', BLOBS_PER_RUN);
-    await upload(blobs);
-    expect(blobs);
+    await flow.upload(blobs);
     const scan = await flow.api.waitForScan((await flow.api.postScan()).scanId);
     assert.equal(scan.counts.queued, BLOBS_PER_RUN);
 
@@ -105,8 +97,7 @@ describe('Blob → ADX flow, crash and restart', { timeout: 120_000 }, () => {
     await flow.service('completion-checker').stop();
     const blobs = mixedBatch('checker-crash', BLOBS_PER_RUN).map((b, i) => (i % 10 === 5 ? failing(b) : b));
     flow.stack.adx.setFaults({ permanent: { match: /-checker-crash-\d{3}5\./, details: INJECTED } });
-    await upload(blobs);
-    expect(blobs);
+    await flow.upload(blobs);
     const names = new Set(blobs.map((b) => b.name));
     await flow.api.waitForScan((await flow.api.postScan()).scanId);
     await waitUntil(

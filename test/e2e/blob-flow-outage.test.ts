@@ -8,7 +8,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobStatusStore } from '@logferry/shared/stores/blob-status';
 import { waitUntil } from '@logferry/shared/testing/wait';
 import { assertBlobOutcome, assertTablesHoldExactly } from '../src/blob-assert.ts';
-import { type CorpusBlob, expectedTables, mixedBatch, type Row } from '../src/blob-corpus.ts';
+import { type CorpusBlob, mixedBatch } from '../src/blob-corpus.ts';
 import { type BlobFlow, startBlobFlow } from '../src/blob-stack.ts';
 
 // adx-ingester's retry budget here: 3 attempts, backoff capped at 400 ms, about 1 s in all. The outage
@@ -19,7 +19,6 @@ const CLAIM_LEASE_MS = 3_000;
 describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_000 }, () => {
   let flow: BlobFlow;
   let store: BlobStatusStore;
-  const expected: Record<string, Row[]> = {};
   const diagnostics = () => flow.logTails();
 
   before(async () => {
@@ -47,12 +46,6 @@ describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_
     await flow?.stop();
   });
 
-  async function upload(blobs: readonly CorpusBlob[]): Promise<void> {
-    await Promise.all(blobs.map((b) => flow.data.getBlockBlobClient(b.name).uploadData(b.body)));
-    for (const [table, rows] of Object.entries(expectedTables(blobs)))
-      expected[table] = [...(expected[table] ?? []), ...rows];
-  }
-
   /** Every blob settled as expected, ADX ran each exactly once, and the tables hold exactly the expected rows. */
   async function assertEachOnce(blobs: readonly CorpusBlob[]): Promise<void> {
     const rows = await flow.api.waitForBlobs(
@@ -65,14 +58,14 @@ describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_
       assert.equal(runs.length, 1, `ADX ingestions of ${b.name}: ${runs.map((r) => r.sourceId).join(', ')}`);
       assert.equal(rows.get(b.name)?.attempts, 1, `${b.name} used no attempt on the fault`);
     }
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
     assert.deepEqual(flow.stack.serviceBus.deadLetters('ingest-requests', 'adx-ingester'), [], 'nothing dead-lettered');
   }
 
   it('ADX management down for five times the retry budget: no dead letter, every blob ingested once after', async (t) => {
     const blobs = mixedBatch('adx-outage', 24);
     flow.stack.adx.setFaults({ mgmtStatus: 503 });
-    await upload(blobs);
+    await flow.upload(blobs);
     const scan = await flow.api.waitForScan((await flow.api.postScan()).scanId);
     assert.equal(scan.counts.queued, blobs.length);
     const ingester = flow.service('adx-ingester');
@@ -94,7 +87,7 @@ describe('Blob → ADX flow: an ADX outage and a scanner crash', { timeout: 180_
 
   it('blob-scanner SIGKILLed mid-scan: every claimed blob is queued again by the next scan after the lease', async (t) => {
     const blobs = mixedBatch('scanner-kill', 120);
-    await upload(blobs);
+    await flow.upload(blobs);
     const names = new Set(blobs.map((b) => b.name));
     const stranded = async () =>
       (await store.list({ container: flow.stack.endpoints.dataContainer, pageSize: 1000, prefix: 'T' })).rows

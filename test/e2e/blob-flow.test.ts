@@ -9,26 +9,16 @@ import {
   authBatch,
   type CorpusBlob,
   corpus,
-  expectedTables,
   flowRows,
   flowsCsv,
   MALFORMED_FIXED,
   MALFORMED_NAME,
   ODD_NAME,
-  type Row,
 } from '../src/blob-corpus.ts';
 import { type BlobFlow, startBlobFlow } from '../src/blob-stack.ts';
 
 describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () => {
   let flow: BlobFlow;
-  /** What ADX must hold: grows as the tests add blobs. */
-  const expected: Record<string, Row[]> = {};
-  const expect = (blobs: readonly CorpusBlob[]) => {
-    for (const [table, rows] of Object.entries(expectedTables(blobs)))
-      expected[table] = [...(expected[table] ?? []), ...rows];
-  };
-  const upload = (blobs: readonly CorpusBlob[]) =>
-    Promise.all(blobs.map((b) => flow.data.getBlockBlobClient(b.name).uploadData(b.body)));
   const diagnostics = () => flow.logTails();
 
   before(async () => {
@@ -40,8 +30,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
 
   it('ingests the corpus: exact rows per table, and each blob shows its status and reason', async () => {
     const blobs = corpus();
-    await upload(blobs);
-    expect(blobs);
+    await flow.upload(blobs);
     const started = await flow.api.postScan();
     assert.equal(started.status, 202);
     const scan = await flow.api.waitForScan(started.scanId);
@@ -54,7 +43,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
       { diagnostics },
     );
     for (const b of blobs) assertBlobOutcome(rows.get(b.name), b);
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
 
     // The failure's ErrorCode and Details are the ones ADX (the stand-in) reported.
     const reported = flow.stack.adx.ingestions().find((r) => r.blobName === MALFORMED_NAME);
@@ -96,8 +85,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
       body: flowsCsv(MALFORMED_FIXED),
       expect: { status: 'succeeded', table: 'TrafficFlows', rows: flowRows(MALFORMED_FIXED) },
     };
-    const [uploaded] = await upload([fixed]);
-    expect([fixed]);
+    const [uploaded] = await flow.upload([fixed]);
     const scan = await flow.api.waitForScan((await flow.api.postScan()).scanId);
     assert.equal(scan.counts.queued, 1, 'only the changed blob is queued again');
     const rows = await flow.api.waitForBlobs([MALFORMED_NAME], {
@@ -109,14 +97,14 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
     const row = await flow.api.getBlob(MALFORMED_NAME);
     assert.deepEqual(row && statusTrail(row), ['queued', 'ingesting', 'failed', 'queued', 'ingesting', 'succeeded']);
     assert.match(row?.history[3]?.reason ?? '', /blob changed/);
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
   });
 
   it('queues each blob once when two scans run at once, on one replica and on two', async () => {
     const before = flow.audit.ingestRequestsPerBlob();
     // Two clicks at once on one replica: the second joins the running scan instead of starting another.
     const first = authBatch('click', 30);
-    await upload(first);
+    await flow.upload(first);
     const clicks = await Promise.all([flow.api.postScan(), flow.api.postScan()]);
     assert.equal(clicks[0]?.scanId, clicks[1]?.scanId, 'the second click follows the running scan');
     assert.deepEqual(clicks.map((c) => c.alreadyRunning).sort(), [false, true]);
@@ -125,7 +113,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
 
     // Two replicas scanning the same container at the same moment.
     const second = authBatch('replica', 30, 100);
-    await upload(second);
+    await flow.upload(second);
     const replica = await flow.startExtraScanner();
     const starts = await Promise.all([flow.api.postScan(), replica.api.postScan()]);
     assert.notEqual(starts[0]?.scanId, starts[1]?.scanId);
@@ -142,7 +130,6 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
     await replica.process.stop();
 
     const blobs = [...first, ...second];
-    expect(blobs);
     const rows = await flow.api.waitForBlobs(
       blobs.map((x) => x.name),
       { diagnostics },
@@ -155,7 +142,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
       assert.equal(ingestions.get(x.name), 1, `ADX ingestions of ${x.name}`);
       assert.equal(rows.get(x.name)?.attempts, 1, `attempts of ${x.name}`);
     }
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
   });
 
   it('marks a blob whose report never arrives unknown after the timeout, and examines it again', async () => {
@@ -165,8 +152,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
     const [blob] = authBatch('silent', 1, 500);
     assert.ok(blob);
     flow.stack.adx.setFaults({ silent: { match: /^AuthEvents-silent-/ } });
-    await upload([blob]);
-    expect([blob]);
+    await flow.upload([blob]);
     await flow.api.waitForScan((await flow.api.postScan()).scanId);
     // ADX took the ingestion and will never report it; from now on it behaves.
     const dropped = await flow.stack.adx.waitForIngestion((r) => r.blobName === blob.name && r.outcome === 'silent');
@@ -183,7 +169,7 @@ describe('Blob → ADX flow, services as processes', { timeout: 120_000 }, () =>
     assert.equal(row.attempts, 1);
     assert.equal(row.rescues, 1);
     assert.notEqual(row.sourceId, dropped.sourceId, 'examined again as a new ingestion');
-    assertTablesHoldExactly(flow.stack.adx.tables(), expected);
+    assertTablesHoldExactly(flow.stack.adx.tables(), flow.expected);
   });
 });
 

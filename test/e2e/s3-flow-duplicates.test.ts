@@ -2,12 +2,12 @@
 // announced twice at once and the same batch delivered twice at once reach the sink once; a Logs Ingestion
 // outage five times longer than the retry budget dead-letters nothing and everything arrives afterwards.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceBusClient } from '@azure/service-bus';
 import { waitUntil } from '@logferry/shared/testing/wait';
 import { buildCorpus, type Corpus } from '../src/s3-corpus.ts';
-import { type Flow, startFlow, TAP_SUBSCRIPTION } from '../src/s3-flow.ts';
-import { describeDiff, diffRecords, type RecordDiff, sinkMultiset } from '../src/s3-records.ts';
+import { type Flow, sinkDiff, startFlow, TAP_SUBSCRIPTION } from '../src/s3-flow.ts';
+import { describeDiff } from '../src/s3-records.ts';
 
 // Retry budget of la-uploader here: 3 attempts, backoff capped at 400 ms, 300 ms in place: about 2 s.
 // The outage lasts 10 s: five times the budget, the ratio of a 10-minute outage to the default ~2-minute budget.
@@ -55,14 +55,6 @@ describe('S3 → Log Analytics flow: duplicates at once and an outage', () => {
       tag: `dup${run}`,
     });
 
-  function received(c: Corpus, t: TestContext): RecordDiff {
-    const got = sinkMultiset(flow.stack.logsIngestion.records(flow.stream));
-    assert.deepEqual(got.problems, []);
-    const diff = diffRecords(c.expected(), got.set);
-    t.diagnostic(describeDiff(diff));
-    return diff;
-  }
-
   const deadLetters = () => [
     ...flow.stack.serviceBus.deadLetters('s3-objects', 's3-fetcher'),
     ...flow.stack.serviceBus.deadLetters('staged-batches', 'la-uploader'),
@@ -91,7 +83,7 @@ describe('S3 → Log Analytics flow: duplicates at once and an outage', () => {
       await copies.stop();
       flow.stack.logsIngestion.setLatency(0);
     }
-    const diff = received(c, t);
+    const diff = sinkDiff(flow, c, t);
     assert.equal(diff.missing + diff.unexpected + diff.duplicates, 0, describeDiff(diff));
     assert.ok(copies.sent() > 0, 'batch copies were sent');
     // A delivery that finds the object or batch claimed is retried after the claim: a copy for its subscription.
@@ -125,7 +117,7 @@ describe('S3 → Log Analytics flow: duplicates at once and an outage', () => {
     sink.setFaults([]);
     await flow.waitDrained(c.expectedCount, 60_000);
 
-    const diff = received(c, t);
+    const diff = sinkDiff(flow, c, t);
     assert.equal(diff.missing + diff.unexpected, 0, describeDiff(diff));
     assert.deepEqual(deadLetters(), [], 'an outage is not poison');
     assert.equal(readyDuring.status, 503, 'not ready while the sink is down');

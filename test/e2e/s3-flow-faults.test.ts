@@ -1,11 +1,11 @@
 // Faults on the S3 → Log Analytics flow: a sink that throttles, fails and refuses, processes killed and
 // stopped mid-corpus. At-least-once: nothing may go missing; duplicates are counted and reported.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { waitUntil } from '@logferry/shared/testing/wait';
 import { buildCorpus, type Corpus } from '../src/s3-corpus.ts';
-import { FLOW_SERVICES, type Flow, startFlow } from '../src/s3-flow.ts';
-import { describeDiff, diffRecords, type RecordDiff, sinkMultiset } from '../src/s3-records.ts';
+import { FLOW_SERVICES, type Flow, sinkDiff, startFlow } from '../src/s3-flow.ts';
+import { describeDiff } from '../src/s3-records.ts';
 
 const GRACE_MS = 5_000;
 
@@ -45,14 +45,6 @@ describe('S3 → Log Analytics flow under faults', () => {
     });
   }
 
-  function received(c: Corpus, t: TestContext): RecordDiff {
-    const got = sinkMultiset(flow.stack.logsIngestion.records(flow.stream));
-    assert.deepEqual(got.problems, []);
-    const diff = diffRecords(c.expected(), got.set);
-    t.diagnostic(describeDiff(diff));
-    return diff;
-  }
-
   /** Resolves once the sink holds some of the corpus, not all: the moment to hurt the flow. */
   async function midCorpus(c: Corpus): Promise<number> {
     await flow.stack.logsIngestion.waitFor(() => flow.stack.logsIngestion.stats(flow.stream).recordCount > 0, 60_000);
@@ -72,7 +64,7 @@ describe('S3 → Log Analytics flow under faults', () => {
     await flow.announce(c, await flow.upload(c));
     await flow.waitDrained(c.expectedCount, 90_000);
 
-    const diff = received(c, t);
+    const diff = sinkDiff(flow, c, t);
     assert.equal(diff.missing + diff.unexpected + diff.duplicates, 0, describeDiff(diff));
     const statuses = sink.stats(flow.stream).statuses;
     t.diagnostic(`sink answers: ${JSON.stringify(statuses)}`);
@@ -99,7 +91,7 @@ describe('S3 → Log Analytics flow under faults', () => {
     await Promise.all([fetcher.waitForReady(60_000), uploader.waitForReady(60_000)]);
     await flow.waitDrained(c.expectedCount, 120_000);
 
-    const diff = received(c, t);
+    const diff = sinkDiff(flow, c, t);
     assert.equal(diff.missing, 0, `no record may be lost\n${describeDiff(diff)}`);
     assert.equal(diff.unexpected, 0, describeDiff(diff));
     // The at-least-once window (test/README.md): requests answered 204 whose batch row was not yet written.
@@ -143,7 +135,7 @@ describe('S3 → Log Analytics flow under faults', () => {
     await Promise.all(FLOW_SERVICES.map((name) => flow.services[name].waitForReady(60_000)));
     await flow.waitDrained(c.expectedCount, 120_000);
 
-    const diff = received(c, t);
+    const diff = sinkDiff(flow, c, t);
     assert.equal(diff.missing, 0, `no record may be lost\n${describeDiff(diff)}`);
     assert.equal(diff.unexpected, 0, describeDiff(diff));
     t.diagnostic(`duplicates after SIGTERM and restart: ${diff.duplicates}`);

@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlobLeaseClient, BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobLeaseClient, BlobServiceClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import {
   freePort,
@@ -16,6 +16,7 @@ import {
 } from '@logferry/standins';
 import { BlobApi } from './blob-api.ts';
 import { ServiceBusAudit } from './blob-audit.ts';
+import { type CorpusBlob, expectedTables, type Row } from './blob-corpus.ts';
 
 export const BLOB_FLOW_SERVICES = ['blob-scanner', 'adx-ingester', 'completion-checker'] as const;
 export type BlobFlowService = (typeof BLOB_FLOW_SERVICES)[number];
@@ -51,6 +52,10 @@ export interface BlobFlow {
   /** The first blob-scanner's HTTP API (the page's origin). */
   readonly api: BlobApi;
   readonly audit: ServiceBusAudit;
+  /** What ADX must hold: the rows of every blob upload() put in the data container that is to succeed. */
+  readonly expected: Readonly<Record<string, Row[]>>;
+  /** Uploads the blobs to the data container and adds their rows to `expected`. */
+  upload(blobs: readonly CorpusBlob[]): Promise<Awaited<ReturnType<BlockBlobClient['uploadData']>>[]>;
   /** The running process of each service (the latest one started under that name). */
   service(name: BlobFlowService): ServiceProcess;
   /** Starts (or starts again, after a kill or stop) a service with its environment plus `overrides`. */
@@ -103,11 +108,19 @@ export async function startBlobFlow(options: BlobFlowOptions = {}): Promise<Blob
     );
     const blobs = BlobServiceClient.fromConnectionString(stack.endpoints.storageConnectionString);
     const queues = QueueServiceClient.fromConnectionString(stack.endpoints.storageConnectionString);
+    const data = blobs.getContainerClient(stack.endpoints.dataContainer);
+    const expected: Record<string, Row[]> = {};
     return {
       stack,
-      data: blobs.getContainerClient(stack.endpoints.dataContainer),
+      data,
       api: new BlobApi(stack.endpoints.statusPageUrl),
       audit,
+      expected,
+      upload(uploads) {
+        for (const [table, rows] of Object.entries(expectedTables(uploads)))
+          expected[table] = [...(expected[table] ?? []), ...rows];
+        return Promise.all(uploads.map((b) => data.getBlockBlobClient(b.name).uploadData(b.body)));
+      },
       service(name) {
         const p = processes.get(name);
         if (!p) throw new Error(`${name} was never started`);

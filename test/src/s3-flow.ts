@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { waitUntil } from '@logferry/shared/testing/wait';
@@ -13,6 +15,7 @@ import {
 } from '@logferry/standins';
 import { type IdentityEndpoint, startIdentityEndpoint } from './identity-endpoint.ts';
 import type { Corpus } from './s3-corpus.ts';
+import { describeDiff, diffRecords, type RecordDiff, sinkMultiset } from './s3-records.ts';
 
 /** The S3 → Log Analytics flow's services, consumers first so nothing waits on a missing reader. */
 export const FLOW_SERVICES = ['la-uploader', 's3-fetcher', 'sqs-poller'] as const;
@@ -201,3 +204,12 @@ async function serviceBusConfig(lockDuration: string, tap: boolean): Promise<str
 }
 
 export const TAP_SUBSCRIPTION = 'test-tap';
+
+/** What the sink's stream holds against what the corpus should put there (each record enriched), noted on `t`. */
+export function sinkDiff(flow: Flow, corpus: Corpus, t: TestContext): RecordDiff {
+  const got = sinkMultiset(flow.stack.logsIngestion.records(flow.stream));
+  assert.deepEqual(got.problems, []);
+  const diff = diffRecords(corpus.expected(), got.set);
+  t.diagnostic(describeDiff(diff));
+  return diff;
+}

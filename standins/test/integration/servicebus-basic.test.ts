@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isServiceBusError, ServiceBusClient } from '@azure/service-bus';
+import { isServiceBusError, ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
 
 // Uses the repository's own deploy/servicebus/Config.json: staged-batches fans out to la-uploader and adx-ingester.
@@ -177,11 +178,15 @@ describe('Service Bus stand-in: send, fan-out, receive', () => {
     await sender.close();
 
     const receiver = client.createReceiver('s3-objects', 's3-fetcher');
-    const got = [];
-    const deadline = Date.now() + 5_000;
-    while (got.length < 3 && Date.now() < deadline) {
-      got.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_000 })));
-    }
+    const got: ServiceBusReceivedMessage[] = [];
+    await waitUntil(
+      'the three scheduled messages',
+      async () => {
+        got.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_000 })));
+        return got.length >= 3;
+      },
+      { timeoutMs: 5_000, intervalMs: 0 },
+    );
     // Nothing more arrives once the scheduled ones are due.
     got.push(...(await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_500 })));
     for (const m of got) await receiver.completeMessage(m);

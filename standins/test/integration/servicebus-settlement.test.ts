@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { waitUntil } from '@logferry/shared/testing/wait';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
 
 const subscription = (name: string, maxDeliveryCount: number) => ({
@@ -167,9 +168,14 @@ describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
     await Promise.all([receiver.completeMessage(a), receiver.abandonMessage(b)]);
 
     const again: ServiceBusReceivedMessage[] = [];
-    const deadline = Date.now() + 5000;
-    while (again.length === 0 && Date.now() < deadline)
-      again.push(...(await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 })));
+    await waitUntil(
+      'the abandoned message again',
+      async () => {
+        again.push(...(await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 })));
+        return again.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 0 },
+    );
     assert.deepEqual(
       again.map((m) => [m.messageId, m.deliveryCount]),
       [['b', 1]],

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { createAwsCredentialProvider, createSqsClient } from '@logferry/shared/auth/aws-clients';
-import { type FauxqsHandle, startFauxqsServer } from '@logferry/shared/testing';
+import { type FauxqsHandle, startFauxqsServer, waitUntil } from '@logferry/shared/testing';
 import { type StsStandIn, startStsStandIn } from '../../src/index.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/logferry-reader';
@@ -125,12 +125,14 @@ describe('AWS web identity credentials from an Azure token', () => {
     assert.equal((await provider()).accessKeyId, a?.accessKeyId, 'cached while fresh');
 
     // Lifetime is 2 s, so the provider refreshes within a second; wait on the STS count, not the clock.
-    const deadline = Date.now() + 10_000;
-    let next = await provider();
-    while (next.accessKeyId === a?.accessKeyId && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      next = await provider();
-    }
+    const next = await waitUntil(
+      'refreshed credentials',
+      async () => {
+        const credentials = await provider();
+        return credentials.accessKeyId !== a?.accessKeyId && credentials;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     assert.notEqual(next.accessKeyId, a?.accessKeyId, 'refreshed');
     // Before expiry: the second exchange happened while the first credentials were still valid.
     const second = sts.issues()[1];

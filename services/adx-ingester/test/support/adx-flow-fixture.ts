@@ -13,7 +13,7 @@ import {
   type TopicName,
 } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { type AzuriteHandle, startAzurite } from '@logferry/shared/testing';
+import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Delivery, Outcome, Publisher } from '@logferry/shared/transport/port';
 import { type AdxStandIn, startAdxStandIn } from '@logferry/standins';
 import { ReportReader } from '../../../completion-checker/src/report-reader.ts';
@@ -152,14 +152,17 @@ export async function startAdxFlow(): Promise<AdxFlow> {
       const request = requestOf(ref);
       return { outcome: await handle(request), request };
     },
-    async settle(name, done = (row) => !['queued', 'ingesting'].includes(row.status)) {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        await reader.pollOnce();
-        const row = await store.get('data', name);
-        if (row && done(row)) return row;
-        if (Date.now() > deadline) throw new Error(`row ${name} still ${row?.status}`);
-      }
+    settle(name, done = (row) => !['queued', 'ingesting'].includes(row.status)) {
+      let row: BlobStatusRow | undefined;
+      return waitUntil(
+        `row ${name} to settle`,
+        async () => {
+          await reader.pollOnce();
+          row = await store.get('data', name);
+          return row !== undefined && done(row) && row;
+        },
+        { timeoutMs: 10_000, intervalMs: 0, diagnostics: () => `it is still ${row?.status}` },
+      );
     },
     async close() {
       ingestor.close();

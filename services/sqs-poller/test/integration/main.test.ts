@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '@logferry/shared/logging/logger';
-import { type FauxqsHandle, HandlerSpy, startFauxqsServer } from '@logferry/shared/testing';
+import { type FauxqsHandle, HandlerSpy, startFauxqsServer, waitUntil } from '@logferry/shared/testing';
 import type { Subscription, Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import { type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
@@ -113,21 +113,23 @@ describe('sqs-poller as a process', () => {
     );
 
     // Everything handled is deleted; only the garbage body waits (in flight) for the redrive policy.
-    const deadline = Date.now() + 10_000;
     let attrs: Record<string, string> = {};
-    for (;;) {
-      attrs =
-        (
-          await sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl,
-              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-            }),
-          )
-        ).Attributes ?? {};
-      if (attrs.ApproximateNumberOfMessagesNotVisible === '1' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(
+      'only the garbage body in flight',
+      async () => {
+        attrs =
+          (
+            await sqs.send(
+              new GetQueueAttributesCommand({
+                QueueUrl,
+                AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+              }),
+            )
+          ).Attributes ?? {};
+        return attrs.ApproximateNumberOfMessagesNotVisible === '1';
+      },
+      { timeoutMs: 10_000, intervalMs: 50, diagnostics: () => JSON.stringify(attrs) },
+    );
     assert.equal(attrs.ApproximateNumberOfMessages, '0');
     assert.equal(attrs.ApproximateNumberOfMessagesNotVisible, '1');
 
