@@ -2,8 +2,8 @@
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
-import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { startConsumerHealth } from '@logferry/shared/lifecycle/consumer-health';
+import { containerReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
 import { BatchClaims } from '@logferry/shared/stores/batch-claim';
@@ -24,22 +24,15 @@ const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
-const dependencies = dependencyHealth(() => (subscription ? [subscription] : []));
-const health = await startHealthServer({
+const health = await startConsumerHealth({
   port: config.HEALTH_PORT,
   logger,
-  details: dependencies.details,
-  checks: {
-    dependencies: dependencies.check,
-    serviceBus: () => transport.ready(),
-    statusTable: cachedCheck(tableReadable(statusTable)),
-    // Each message names its container and la-uploader has no setting for it: the default name is checked, and
-    // a 404 still proves the blob service answers this identity (s3-fetcher may stage elsewhere).
-    stagingContainer: cachedCheck(
-      containerReadable(blobs.getContainerClient(DEFAULT_STAGING_CONTAINER), { missingIsReady: true }),
-    ),
-    subscription: async () => subscription?.healthy ?? false,
-  },
+  transport,
+  statusTable,
+  // Each message names its container and la-uploader has no setting for it: the default name is checked, and
+  // a 404 still proves the blob service answers this identity (s3-fetcher may stage elsewhere).
+  stagingContainer: containerReadable(blobs.getContainerClient(DEFAULT_STAGING_CONTAINER), { missingIsReady: true }),
+  subscription: () => subscription,
 });
 
 await run({

@@ -3,8 +3,8 @@ import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/au
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
-import { startHealthServer } from '@logferry/shared/lifecycle/health';
-import { cachedCheck, containerReadable, dependencyHealth, tableReadable } from '@logferry/shared/lifecycle/readiness';
+import { startConsumerHealth } from '@logferry/shared/lifecycle/consumer-health';
+import { containerReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappingsOrExit, mappingForSource } from '@logferry/shared/mappings/index';
 import { routeTableOrExit } from '@logferry/shared/routes/index';
@@ -26,18 +26,13 @@ const routes = routeTableOrExit(service, config, {
 const { logger, azure, transport, run } = startServiceRuntime(service, config);
 const { blobs, statusTable } = createStorageClients(config, azure);
 let subscription: Subscription | undefined;
-const dependencies = dependencyHealth(() => (subscription ? [subscription] : []));
-const health = await startHealthServer({
+const health = await startConsumerHealth({
   port: config.HEALTH_PORT,
   logger,
-  details: dependencies.details,
-  checks: {
-    dependencies: dependencies.check,
-    serviceBus: () => transport.ready(),
-    statusTable: cachedCheck(tableReadable(statusTable)),
-    stagingContainer: cachedCheck(containerReadable(blobs.getContainerClient(config.STAGING_CONTAINER))),
-    subscription: async () => subscription?.healthy ?? false,
-  },
+  transport,
+  statusTable,
+  stagingContainer: containerReadable(blobs.getContainerClient(config.STAGING_CONTAINER)),
+  subscription: () => subscription,
 });
 
 await run({
