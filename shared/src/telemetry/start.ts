@@ -133,9 +133,15 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
 
-  const azureSdk = createAzureSdkInstrumentation() as unknown as Instrumentation;
-  const unregister = registerInstrumentations({ tracerProvider, meterProvider, instrumentations: [azureSdk] });
-  patchLoadedCoreTracing(azureSdk);
+  // The Azure SDKs' spans (one per storage request, Service Bus receive and settle) only cost when no processor
+  // takes them: without one, the clients keep core-tracing's no-op instrumenter. Our own spans still carry the
+  // trace context across messages and into log lines.
+  let unregister = () => {};
+  if (spanProcessors.length > 0) {
+    const azureSdk = createAzureSdkInstrumentation() as unknown as Instrumentation;
+    unregister = registerInstrumentations({ tracerProvider, meterProvider, instrumentations: [azureSdk] });
+    patchLoadedCoreTracing(azureSdk);
+  }
 
   let stopped: Promise<void> | undefined;
   const timeoutMs = options.shutdownTimeoutMs ?? 5_000;

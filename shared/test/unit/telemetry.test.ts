@@ -77,6 +77,17 @@ describe('startTelemetry', () => {
     });
   });
 
+  it('leaves the Azure SDKs without spans when nothing takes them', () => {
+    telemetry = startTelemetry({ service: 'test-svc', config: {} });
+    const azure = createTracingClient({ namespace: 'Microsoft.Storage', packageName: '@azure/storage-blob' });
+    trace.getTracer('test').startActiveSpan('handle', (parent) => {
+      const { span } = azure.startSpan('BlobClient.download');
+      assert.equal(span.isRecording(), false);
+      span.end();
+      parent.end();
+    });
+  });
+
   it('records spans with the service name, Azure SDK spans included, and meters through the global provider', async () => {
     const spans = new InMemorySpanExporter();
     const reader = new MemoryReader();
