@@ -159,6 +159,15 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
       assert.equal(counts.deadLetter, 0);
       assert.equal(counts.active, 1);
       assert.equal(flow.stack.serviceBus.counts('staged-batches', 'la-uploader').deadLetter, 0);
+      // The broker saw one replayed copy sent back to s3-objects, for s3-fetcher's subscription alone (a
+      // retry-later copy would carry its last error; a replay starts over without one).
+      const replayed = flow.stack.serviceBus.records
+        .published('s3-objects')
+        .filter((p) => p.retryFor !== undefined && p.retryError === undefined);
+      assert.deepEqual(
+        replayed.map((p) => p.retryFor),
+        ['s3-fetcher'],
+      );
       await page.screenshot({ path: `${ARTIFACTS}pipeline-after-replay.png`, fullPage: true });
 
       // The replay is audited with who asked for it (never the key).
