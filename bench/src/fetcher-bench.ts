@@ -11,6 +11,7 @@ import { createFetchObjectHandler } from '../../services/s3-fetcher/src/fetch-ob
 import { code42Event, gzipNdjsonCorpus, gzipNdjsonStream } from './fetcher-corpus.ts';
 import { runFloor } from './fetcher-floor.ts';
 import { BENCH_ROUTES, DEFAULT_SETTINGS, nullPublisher, runPipeline } from './fetcher-pipeline.ts';
+import { runLineScanBench } from './line-scan-bench.ts';
 import type { Row } from './table.ts';
 
 export interface FetcherBenchOptions {
@@ -72,6 +73,8 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<{ r
   const floor = await best(3, () => runFloor(gz, DEFAULT_SETTINGS.maxBatchBytes, DEFAULT_SETTINGS.gzipLevel));
   progress('s3-fetcher pipeline: decompress + decode + enrich + batch + gzip (no network)');
   const pipeline = await best(3, () => runPipeline(gz));
+  progress('line scan vs JSON.parse on the corpus lines');
+  const lineScan = await runLineScanBench(Math.min(options.records, 20_000));
 
   progress('fetch from fauxqs, staging to Azurite');
   const [fauxqs, azurite] = await Promise.all([startFauxqsServer(), startAzurite()]);
@@ -162,6 +165,7 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<{ r
         `${fmt(p.recordsPerSec)} rec/s`,
         `${p.mbPerSec.toFixed(1)} MB/s; ${(p.recordsPerSec / f.recordsPerSec).toFixed(2)}× floor wall, ${(p.recordsPerCpuSec / f.recordsPerCpuSec).toFixed(2)}× floor per CPU-second`,
       ],
+      lineScan,
       [
         'fetch fauxqs → stage Azurite',
         `${fmt(e.recordsPerSec)} rec/s`,

@@ -4,6 +4,7 @@ import { csvDecoder } from './csv-decoder.ts';
 import { DocumentError } from './document-error.ts';
 import { isJsonSpace, JsonArraySplitter } from './json-array-splitter.ts';
 import { nestsDeeperThan } from './json-depth.ts';
+import { createLineScanner, type LineScanPlan, ScannedRecord } from './scan-json-line.ts';
 import { decide, MAX_SNIFF_BYTES } from './sniff-format.ts';
 import { spacedDecoder } from './space-delimited.ts';
 import { LineSplitter } from './split-lines.ts';
@@ -19,6 +20,11 @@ export interface DecodedRecord {
   readonly raw: Buffer | undefined;
   /** 1-based: the line (NDJSON, CSV) or the element position (JSON array, Records). */
   readonly position: number;
+  /**
+   * Set when the record passed the line scan (DecodeOptions.scan) instead of JSON.parse: a planned top-level
+   * field's value. `raw` is then set, and the object has a key and none of the plan's parseIf fields.
+   */
+  field?(name: string): unknown;
 }
 
 export type BadRecordReason =
@@ -57,9 +63,12 @@ export interface DecodeOptions {
   readonly maxDepth?: number;
   /** A CSV header naming more columns refuses the document (default DEFAULT_MAX_CSV_COLUMNS). */
   readonly maxColumns?: number;
+  /** JSON lines that pass a strict byte scan skip JSON.parse; their planned fields are read with `field`. */
+  readonly scan?: LineScanPlan;
 }
 
 export interface Limits {
+  readonly scan: { readonly plan: LineScanPlan; readonly accept: (record: DecodedRecord) => void } | undefined;
   readonly maxBytes: number;
   readonly maxDepth: number;
   readonly maxColumns: number;
@@ -93,8 +102,11 @@ export async function* decodeRecords(
       });
       return;
     }
+    accept({ value: value as JsonRecord, raw, position });
+  };
+  const accept = (record: DecodedRecord): void => {
     good++;
-    out.push({ value: value as JsonRecord, raw, position });
+    out.push(record);
   };
   const bad = (position: number, reason: BadRecordReason, detail: string): void => {
     if (reason !== 'RecordTooLarge') unreadable++;
@@ -102,6 +114,7 @@ export async function* decodeRecords(
   };
 
   const limits: Limits = {
+    scan: options.scan && { plan: options.scan, accept },
     maxBytes: options.maxRecordBytes,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_RECORD_DEPTH,
     maxColumns: options.maxColumns ?? DEFAULT_MAX_CSV_COLUMNS,
@@ -153,18 +166,24 @@ export type Emit = (value: unknown, raw: Buffer | undefined, position: number) =
 export type Bad = (position: number, reason: BadRecordReason, detail: string) => void;
 
 function createDecoder(format: DocumentFormat, limits: Limits, emit: Emit, bad: Bad): ChunkDecoder {
-  const { maxBytes, maxDepth } = limits;
+  const { maxBytes, maxDepth, scan } = limits;
   const tooLarge = (position: number, bytes: number) =>
     bad(position, 'RecordTooLarge', `${bytes} bytes exceed the ${maxBytes}-byte record limit`);
   if (format === 'csv') return csvDecoder(limits, emit, bad, tooLarge);
   if (format === 'space-delimited')
     return spacedDecoder(maxBytes, emit, tooLarge, (line, detail) => bad(line, 'ColumnCount', detail));
+  const scanLine = scan && createLineScanner(scan.plan);
   const parse = (text: Buffer, position: number, reusable: boolean) => {
     const trimmed = trim(text);
     if (trimmed.length === 0) return;
     // Before parsing: a record too deep to re-serialize is refused alone; the rest of the object goes on.
     if (nestsDeeperThan(trimmed, maxDepth)) {
       bad(position, 'TooDeep', `nested deeper than ${maxDepth} levels (MAX_RECORD_DEPTH): ${sample(trimmed)}`);
+      return;
+    }
+    const spans = reusable ? scanLine?.(trimmed) : undefined;
+    if (spans) {
+      scan!.accept(new ScannedRecord(trimmed, position, scan!.plan.read, spans));
       return;
     }
     let value: unknown;

@@ -1,5 +1,6 @@
 import type { TimeFormat } from '@logferry/shared/routes/index';
 import type { DecodedRecord, JsonRecord } from './decode-records.ts';
+import type { LineScanPlan } from './scan-json-line.ts';
 
 /** Where Code42 / Incydr and common log formats keep the event time, tried in order when TIME_FIELD is unset. */
 export const DEFAULT_TIME_FIELDS = ['@timestamp', 'timestamp', 'eventTimestamp', 'event.created', 'eventTime'] as const;
@@ -44,10 +45,7 @@ interface FieldPath {
  * fields are re-serialized so ours win and no key appears twice.
  */
 export function createEnricher(options: EnrichOptions): Enricher {
-  const fields: FieldPath[] = (options.timeField ? [options.timeField] : DEFAULT_TIME_FIELDS).map((name) => ({
-    name,
-    path: name.includes('.') ? name.split('.') : undefined,
-  }));
+  const fields = timeFieldPaths(options.timeField);
   const fallbackTime = toIsoTime(options.fallbackTime) ?? new Date().toISOString();
   const readTime = timeReader(options.timeFormat ?? 'auto');
   const sourceTail =
@@ -57,10 +55,12 @@ export function createEnricher(options: EnrichOptions): Enricher {
   const asciiTail = Buffer.byteLength(sourceTail) === sourceTail.length;
   let timeFallbacks = 0;
 
-  const eventTime = (value: JsonRecord): string => {
+  const eventTime = (record: DecodedRecord): string => {
+    // Never record.value on a scanned record: that getter parses the whole line.
+    const field = (name: string) => (record.field ? record.field(name) : record.value[name]);
     for (const f of fields) {
-      let v = value[f.name];
-      if (v === undefined && f.path) v = dig(value, f.path);
+      let v = field(f.name);
+      if (v === undefined && f.path) v = dig(field(f.path[0]!), f.path);
       if (v === undefined || v === null) continue;
       const iso = readTime(v);
       if (iso) return iso;
@@ -74,15 +74,19 @@ export function createEnricher(options: EnrichOptions): Enricher {
       return timeFallbacks;
     },
     serialize(record) {
-      const { value, raw, position } = record;
-      const time = eventTime(value);
-      if (raw !== undefined && raw.length > 2 && !hasAddedField(value) && hasAnyKey(value)) {
+      const time = eventTime(record);
+      const { raw, position } = record;
+      // A scanned record is known to qualify (see DecodedRecord.field) without building its value.
+      if (
+        raw !== undefined &&
+        (record.field || (raw.length > 2 && !hasAddedField(record.value) && hasAnyKey(record.value)))
+      ) {
         const head = raw.subarray(0, raw.length - 1);
         const tail = `,"TimeGenerated":"${time}"${sourceTail},"_SourceLine":${position}}`;
         return { head, tail, bytes: head.length + (asciiTail ? tail.length : Buffer.byteLength(tail)) };
       }
       const enriched: JsonRecord = {
-        ...value,
+        ...record.value,
         TimeGenerated: time,
         _SourceBucket: options.bucket,
         _SourceKey: options.key,
@@ -93,6 +97,26 @@ export function createEnricher(options: EnrichOptions): Enricher {
       return { head, tail: undefined, bytes: head.length };
     },
   };
+}
+
+function timeFieldPaths(timeField: string | undefined): FieldPath[] {
+  return (timeField ? [timeField] : DEFAULT_TIME_FIELDS).map((name) => ({
+    name,
+    path: name.includes('.') ? name.split('.') : undefined,
+  }));
+}
+
+/**
+ * The top-level fields the enricher reads from a record whose text it appends to: each time field (a dotted
+ * one both as a literal key and as its first segment). A record with one of ours is re-serialized whole.
+ */
+export function lineScanPlan(timeField: string | undefined): LineScanPlan {
+  const read = new Set<string>();
+  for (const f of timeFieldPaths(timeField)) {
+    read.add(f.name);
+    if (f.path) read.add(f.path[0]!);
+  }
+  return { read: [...read], parseIf: ADDED_FIELDS };
 }
 
 const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -142,11 +166,12 @@ function valid(ms: number): string | undefined {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : undefined;
 }
 
-function dig(value: JsonRecord, path: readonly string[]): unknown {
-  let v: unknown = value;
-  for (const p of path) {
+/** The value at `path` below `top`, the record's field named path[0]. */
+function dig(top: unknown, path: readonly string[]): unknown {
+  let v = top;
+  for (let k = 1; k < path.length; k++) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as JsonRecord)[p];
+    v = (v as JsonRecord)[path[k]!];
   }
   return v;
 }

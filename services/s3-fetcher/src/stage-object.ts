@@ -6,7 +6,7 @@ import { BatchStager } from './batch-stager.ts';
 import { Batcher } from './batcher.ts';
 import { type BadRecord, type BadRecordReason, type DocumentFormat, decodeRecords } from './decode-records.ts';
 import { type Compression, decompress } from './detect-compression.ts';
-import { createEnricher } from './enrich.ts';
+import { createEnricher, lineScanPlan } from './enrich.ts';
 
 export interface PipelineSettings {
   readonly maxDecompressedBytes: number;
@@ -103,6 +103,7 @@ export async function stageObject(
     ...(settings.maxRecordDepth === undefined ? {} : { maxDepth: settings.maxRecordDepth }),
     ...(settings.maxCsvColumns === undefined ? {} : { maxColumns: settings.maxCsvColumns }),
     onBadRecord: onBad,
+    scan: lineScanPlan(object.route.timeField),
     format: object.route.format,
     onFormat: (f) => {
       result.format = f;
