@@ -22,9 +22,11 @@ import {
   outcome,
   type Publisher,
 } from '@logferry/shared/transport/port';
+import { claimUnstaged } from './claim-unstaged.ts';
 import { classifyS3Error } from './classify-error.ts';
 import { isDocumentError } from './document-error.ts';
-import { emptyResult, type PipelineSettings, type StageResult, stageObject } from './stage-object.ts';
+import { markFetching, reportFailure } from './record-status.ts';
+import { emptyResult, type PipelineSettings, stageObject } from './stage-object.ts';
 
 export type FetcherSettings = PipelineSettings;
 
@@ -142,7 +144,7 @@ async function fetchClaimed(
       { abortSignal: signal },
     );
   } catch (err) {
-    return failed(deps, log, classifyS3Error(err, where), objectId, source, emptyResult());
+    return reportFailure(deps, log, classifyS3Error(err, where), objectId, source, emptyResult());
   }
   const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
   if (!body) return outcome.retryLater('S3NoBody', `${where}: GetObject returned no body`);
@@ -188,9 +190,16 @@ async function fetchClaimed(
   } catch (err) {
     body.destroy?.();
     if (isDocumentError(err))
-      return failed(deps, log, outcome.deadLetter(err.reason, `${where}: ${err.message}`), objectId, source, result);
+      return reportFailure(
+        deps,
+        log,
+        outcome.deadLetter(err.reason, `${where}: ${err.message}`),
+        objectId,
+        source,
+        result,
+      );
     if (signal.aborted) return outcome.retryLater('Interrupted', 'lock lost or shutting down');
-    if (isS3Error(err)) return failed(deps, log, classifyS3Error(err, where), objectId, source, result);
+    if (isS3Error(err)) return reportFailure(deps, log, classifyS3Error(err, where), objectId, source, result);
     log.warn({ err, objectId, batchesPublished: result.batchesPublished }, 'staging failed; will retry');
     return outcome.retryLater('StagingFailed', `${(err as Error).message ?? err}`.slice(0, 300));
   }
@@ -239,101 +248,6 @@ async function fetchClaimed(
   return outcome.success();
 }
 
-/**
- * Success when the object is already staged; retryLater when another delivery holds its claim (or the
- * table fails); otherwise the claim, taken before the first byte is read and the row re-read under it.
- */
-async function claimUnstaged(
-  deps: FetchObjectDeps,
-  objectId: string,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<Outcome | { readonly claim: HeldClaim }> {
-  const before = await alreadyStaged(deps, objectId, signal, log);
-  if (before !== false) return before === true ? outcome.success() : before;
-  let claimed: Awaited<ReturnType<WorkClaims['acquire']>>;
-  try {
-    claimed = await deps.claims.acquire(objectId);
-  } catch (err) {
-    log.warn({ err, objectId }, 'could not claim the object in the status table; will retry');
-    return outcome.retryLater('StatusTableUnavailable', 'claim failed');
-  }
-  if (claimed.kind === 'busy') {
-    deps.metrics?.duplicate();
-    log.info(
-      { objectId, holder: claimed.holder, retryInMs: claimed.retryInMs },
-      'object is being staged by another delivery; retrying after its claim',
-    );
-    return outcome.retryLater('InFlightElsewhere', `object claimed by ${claimed.holder}`, claimed.retryInMs);
-  }
-  // The holder before us writes `staged` before it releases: re-read under the claim.
-  const after = await alreadyStaged(deps, objectId, signal, log);
-  if (after !== false) {
-    await claimed.claim.release();
-    return after === true ? outcome.success() : after;
-  }
-  return { claim: claimed.claim };
-}
-
-async function alreadyStaged(
-  deps: FetchObjectDeps,
-  objectId: string,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<boolean | Outcome> {
-  let row: Awaited<ReturnType<ObjectStatusStore['get']>>;
-  try {
-    row = await deps.status.get(objectId, { abortSignal: signal });
-  } catch (err) {
-    log.warn({ err, objectId }, 'could not read the status table; will retry');
-    return outcome.retryLater('StatusTableUnavailable', 'read failed');
-  }
-  if (row?.state !== 'staged') return false;
-  deps.metrics?.duplicate();
-  log.info(
-    { objectId, duplicate: true, batches: row.batchCount, records: row.recordCount },
-    'object already staged; skipped',
-  );
-  return true;
-}
-
-async function failed(
-  deps: FetchObjectDeps,
-  log: Logger,
-  result: Outcome,
-  objectId: string | undefined,
-  source: string,
-  counts: StageResult,
-): Promise<Outcome> {
-  if (result.kind === 'retryLater') {
-    log.warn({ objectId, code: result.code, detail: result.detail }, 'fetch failed; will retry');
-  }
-  if (result.kind !== 'deadLetter') return result;
-  log.warn(
-    { objectId, reason: result.reason, description: result.description, batchesPublished: counts.batchesPublished },
-    'object dead-lettered',
-  );
-  if (objectId !== undefined) {
-    try {
-      await deps.status.markFailed({
-        objectId,
-        source,
-        batchCount: counts.batchesPublished,
-        recordCount: counts.records,
-        badRecords: counts.badRecords,
-        droppedRecords: counts.droppedRecords,
-        rawBytes: counts.rawBytes,
-        badSamples: counts.badSamples,
-        reason: result.reason,
-        description: result.description,
-      });
-    } catch (err) {
-      log.warn({ err, objectId }, 'could not record the failure in the status table');
-    }
-  }
-  return result;
-}
-
 /** Why an object is outside the allow-list, for the ForbiddenReference description. */
 const REFUSALS: Record<S3RefusalReason, string> = {
   'bucket-not-allowed': 'bucket not in S3_ALLOWED_BUCKETS / ROUTES_FILE',
@@ -341,21 +255,6 @@ const REFUSALS: Record<S3RefusalReason, string> = {
   'no-route': 'no route of ROUTES_FILE claims the key',
   'ambiguous-route': 'two routes of ROUTES_FILE claim the key equally well',
 };
-
-/** The page's "fetching" state; informational, so a failed write is logged and the fetch goes on. */
-async function markFetching(
-  deps: FetchObjectDeps,
-  log: Logger,
-  objectId: string,
-  source: string,
-  signal: AbortSignal,
-): Promise<void> {
-  try {
-    await deps.status.markFetching({ objectId, source }, { abortSignal: signal });
-  } catch (err) {
-    log.warn({ err, objectId }, 'could not record the object as fetching');
-  }
-}
 
 function isS3Error(err: unknown): boolean {
   return typeof err === 'object' && err !== null && '$metadata' in err;
