@@ -1,4 +1,4 @@
-import type { BlobServiceClient } from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared/messages/index';
 import { decodeRecordLengths, jsonArrayBytesOf } from '@logferry/shared/stores/record-lengths';
 import { readNdjsonBatch, toJsonArray } from '@logferry/shared/stores/staged-ndjson';
@@ -47,12 +47,14 @@ export interface StagedBatchSource {
 }
 
 export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: number): StagedBatchSource {
+  const containerOf = containerClients(blobs);
   return {
     async read(message, signal) {
+      const container = containerOf(message.blobContainer);
       try {
         return message.schemaVersion === 2
-          ? await readJsonArray(blobs, message, maxRawBytes, signal)
-          : await readNdjson(blobs, message, maxRawBytes, signal);
+          ? await readJsonArray(container, message, maxRawBytes, signal)
+          : await readNdjson(container, message, maxRawBytes, signal);
       } catch (err) {
         if (isBlobNotFound(err)) return { kind: 'missing' };
         if (err instanceof StagedBlobTooLarge || isTooLarge(err)) return { kind: 'tooLarge', maxRawBytes };
@@ -62,13 +64,33 @@ export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: n
       }
     },
     async delete(container, blobName) {
-      await blobs.getContainerClient(container).getBlobClient(blobName).deleteIfExists();
+      await containerOf(container).getBlobClient(blobName).deleteIfExists();
     },
   };
 }
 
+/** Most containers seen at once; the reference guard admits only STAGING_CONTAINER, so this is a backstop. */
+const MAX_CONTAINER_CLIENTS = 16;
+
+/**
+ * A ContainerClient per container name, made once: building one (its pipeline, URL parsing) cost more per
+ * batch than the rest of the read's own code. Bounded, since the names come from messages.
+ */
+function containerClients(blobs: BlobServiceClient): (name: string) => ContainerClient {
+  const byName = new Map<string, ContainerClient>();
+  return (name) => {
+    let client = byName.get(name);
+    if (!client) {
+      if (byName.size >= MAX_CONTAINER_CLIENTS) byName.clear();
+      client = blobs.getContainerClient(name);
+      byName.set(name, client);
+    }
+    return client;
+  };
+}
+
 async function readJsonArray(
-  blobs: BlobServiceClient,
+  container: ContainerClient,
   message: Extract<StagedBatchMessage, { schemaVersion: 2 }>,
   maxRawBytes: number,
   signal: AbortSignal | undefined,
@@ -82,7 +104,7 @@ async function readJsonArray(
   }
   if (message.rawBytes > maxRawBytes) return { kind: 'tooLarge', maxRawBytes };
   // gzip can outgrow tiny inputs by its header; anything larger than that is not what the message describes.
-  const whole = await downloadStagedBlob(blobs.getContainerClient(message.blobContainer), message.blobName, {
+  const whole = await downloadStagedBlob(container, message.blobName, {
     maxBytes: maxRawBytes + 1_024,
     ...(signal ? { abortSignal: signal } : {}),
   });
@@ -112,12 +134,12 @@ async function readJsonArray(
 }
 
 async function readNdjson(
-  blobs: BlobServiceClient,
+  container: ContainerClient,
   message: StagedBatchMessage,
   maxRawBytes: number,
   signal: AbortSignal | undefined,
 ): Promise<StagedBatchRead> {
-  const { lines } = await readNdjsonBatch(blobs.getContainerClient(message.blobContainer), message.blobName, {
+  const { lines } = await readNdjsonBatch(container, message.blobName, {
     maxRawBytes,
     ...(signal ? { abortSignal: signal } : {}),
   });
