@@ -1,20 +1,12 @@
 // s3-fetcher with a routes file: each object is read by its route's format and time field, staged under the
 // route's source and announced with the route's stream; an object no route claims is dead-lettered unread.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ContainerClient } from '@azure/storage-blob';
-import { createLogger } from '@logferry/shared/logging/logger';
-import type { S3ObjectMessage, StagedBatchMessage } from '@logferry/shared/messages/index';
 import { createRouteTable, parseRoutes } from '@logferry/shared/routes/index';
-import type { ObjectStatusStore } from '@logferry/shared/stores/object-status';
-import type { WorkClaims } from '@logferry/shared/stores/work-claim';
-import { stagedRecords } from '@logferry/shared/testing';
 import { code42AuditEvents, vpcFlowLogRecords, vpcFlowLogText } from '@logferry/standins/seed/index';
-import { createFetchObjectHandler } from '../../src/fetch-object.ts';
-import { code42Event, gzipNdjson, multiset, type Rec, withoutEnrichment } from './corpus.ts';
-import { delivery, type FetcherStores, RecordingPublisher, SETTINGS, startFetcherStores } from './fixture.ts';
+import { code42Event, gzipNdjson, multiset, withoutEnrichment } from './corpus.ts';
+import { delivery, useFetcherHarness } from './fixture.ts';
 
 const BUCKET = 'routed-logs';
 const DCR = 'dcr-0123456789abcdef0123456789abcdef';
@@ -48,58 +40,15 @@ const ROUTES = parseRoutes({
 });
 
 describe('s3-fetcher with routes (fauxqs, Azurite)', () => {
-  let stores: FetcherStores;
-  let s3: S3Client;
-  let container: ContainerClient;
-  let status: ObjectStatusStore;
-  let claims: WorkClaims;
-  const logger = createLogger('s3-fetcher', { level: process.env.LOG_LEVEL ?? 'silent' });
-
-  before(async () => {
-    stores = await startFetcherStores(BUCKET);
-    ({ s3, container, status, claims } = stores);
+  const {
+    put,
+    handler: routedHandler,
+    staged,
+  } = useFetcherHarness({
+    bucket: BUCKET,
+    routes: createRouteTable(ROUTES),
+    eventTime: '2020-01-01T00:00:00.000Z',
   });
-  after(async () => {
-    await stores?.stop();
-  });
-
-  async function put(key: string, body: Buffer): Promise<S3ObjectMessage> {
-    const r = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    return {
-      type: 's3-object',
-      schemaVersion: 1,
-      id: `msg-${key}`,
-      producer: 'sqs-poller',
-      time: new Date().toISOString(),
-      bucket: BUCKET,
-      key,
-      etag: (r.ETag ?? '').replaceAll('"', ''),
-      eventTime: '2020-01-01T00:00:00.000Z',
-      origin: 's3-notification',
-    };
-  }
-
-  function routedHandler() {
-    const publisher = new RecordingPublisher();
-    const routes = createRouteTable(ROUTES);
-    const handler = createFetchObjectHandler({
-      s3,
-      container,
-      status,
-      claims,
-      publisher,
-      logger,
-      settings: SETTINGS,
-      routes,
-    });
-    return { publisher, handler };
-  }
-
-  async function staged(messages: StagedBatchMessage[]): Promise<Rec[]> {
-    const out: Rec[] = [];
-    for (const m of messages) out.push(...(await stagedRecords(container, m)));
-    return out;
-  }
 
   it('reads each object by its route and announces its batches with the route’s source and stream', async () => {
     const now = new Date('2026-03-01T12:00:00Z');
