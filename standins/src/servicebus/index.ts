@@ -9,13 +9,14 @@ export type {
   DeadLetteredMessage as ServiceBusDeadLetteredMessage,
   EntityCounts as ServiceBusEntityCounts,
 } from './inspect.ts';
-export { MAX_MESSAGE_SIZE as SERVICE_BUS_MAX_MESSAGE_SIZE, type Rights as ServiceBusRights } from './links.ts';
+export { MAX_MESSAGE_SIZE as SERVICE_BUS_MAX_MESSAGE_SIZE } from './links.ts';
 export type {
   BrokerRecord as ServiceBusRecord,
   BrokerRecords as ServiceBusRecords,
   PublishRecord as ServiceBusPublishRecord,
   SettlementRecord as ServiceBusSettlementRecord,
 } from './records.ts';
+export type { Rights as ServiceBusRights } from './sas-rights.ts';
 export {
   DEFAULT_CONFIG_PATH as DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type ServiceBusStandIn,

@@ -10,61 +10,20 @@ import {
   swapGuidBytes,
   uuidToString,
 } from './codec.ts';
+import { availableCredit, internals, type LinkInternals, refuseAttach } from './link-internals.ts';
 import { handleManagement, type ManagementResult, toReply } from './management.ts';
-import { type Namespace, normalizePath } from './namespace.ts';
+import type { Namespace } from './namespace.ts';
 import { notFoundError, outcomeSettlement, settleBack } from './outcomes.ts';
 import type { ReceiverQueue } from './queue.ts';
+import { type Claim, grants, type Rights, sasKeyName, unauthorizedError } from './sas-rights.ts';
 
 /** Standard tier: what the SDK sizes its batches by (it reads the attach's max_message_size). */
 export const MAX_MESSAGE_SIZE = 256 * 1024;
-
-/** rhea internals the broker relies on; not in its typings. */
-interface LinkInternals {
-  credit: number;
-  delivery_count: number;
-  _draining: boolean;
-  _drained: boolean;
-  _get_drain(): boolean;
-  set_drained(drained: boolean): void;
-  local: { attach: Record<string, unknown> };
-  remote: {
-    attach?: {
-      source?: { address?: string };
-      target?: { address?: string };
-      snd_settle_mode?: number;
-      rcv_settle_mode?: number;
-    };
-  };
-  session: {
-    outgoing: {
-      next_pending_delivery: number;
-      next_delivery_id: number;
-      deliveries: { by_id(id: number): { link: unknown } | undefined };
-    };
-  };
-  set_source(fields: unknown): void;
-  set_target(fields: unknown): void;
-}
-
-const internals = (link: Sender | Receiver): LinkInternals => link as unknown as LinkInternals;
 
 interface Consumer {
   link: Sender;
   queue: ReceiverQueue;
   peekLock: boolean;
-}
-
-/**
- * Claims per SAS key name, as Azure grants Data Sender on a topic and Data Receiver on a subscription:
- * `send` lists topics, `listen` lists `topic/subscription` pairs. A key not listed holds nothing.
- */
-export type Rights = Readonly<Record<string, { readonly send: readonly string[]; readonly listen: readonly string[] }>>;
-
-/** The `skn` of a SAS token (`SharedAccessSignature sr=…&sig=…&se=…&skn=…`). */
-function sasKeyName(token: unknown): string | undefined {
-  if (typeof token !== 'string') return undefined;
-  const match = /(?:^|[&\s])skn=([^&]+)/.exec(token);
-  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
 }
 
 type Node = { kind: 'cbs' } | { kind: 'management'; address: string } | { kind: 'entity'; target: string };
@@ -281,32 +240,17 @@ export class LinkRouter {
     this.#consumers.get(consumer.queue)?.delete(consumer);
   }
 
-  /** Without configured rights every entity is open, as with the emulator's one key. */
-  #allowed(connection: Connection, claim: 'Send' | 'Listen', address: string): boolean {
-    if (this.#rights === undefined) return true;
-    const keyName = this.#keyNames.get(connection);
-    const granted = keyName === undefined ? undefined : this.#rights[keyName];
-    const entity = normalizePath(address);
-    if (claim === 'Send') return (granted?.send ?? []).some((topic) => normalizePath(topic) === entity);
-    return (granted?.listen ?? []).some((pair) => normalizePath(pair.replace('/', '/subscriptions/')) === entity);
+  #allowed(connection: Connection, claim: Claim, address: string): boolean {
+    return grants(this.#rights, this.#keyNames.get(connection), claim, address);
   }
 
-  #deny(link: Sender | Receiver, claim: 'Send' | 'Listen', address: string): void {
-    const l = internals(link);
-    delete l.local.attach.source;
-    delete l.local.attach.target;
+  #deny(link: Sender | Receiver, claim: Claim, address: string): void {
     this.#log.debug({ claim, address }, 'attach refused: the key lacks the claim');
-    link.close({
-      condition: 'amqp:unauthorized-access',
-      description: `Unauthorized access. '${claim}' claim(s) are required to perform this operation. Resource: '${address}'.`,
-    });
+    refuseAttach(link, unauthorizedError(claim, address));
   }
 
   #refuse(link: Sender | Receiver, address: string): void {
-    const l = internals(link);
-    delete l.local.attach.source;
-    delete l.local.attach.target;
-    link.close(notFoundError(address));
+    refuseAttach(link, notFoundError(address));
   }
 
   #repliesFor(connection: Connection): Map<string, Sender> {
@@ -314,15 +258,4 @@ export class LinkRouter {
     this.#replyLinks.set(connection, map);
     return map;
   }
-}
-
-/** Credit not yet promised to deliveries that rhea has queued but not transferred. */
-function availableCredit(sender: Sender): number {
-  const link = internals(sender);
-  const out = link.session.outgoing;
-  let queued = 0;
-  for (let id = out.next_pending_delivery; id < out.next_delivery_id; id++) {
-    if (out.deliveries.by_id(id)?.link === sender) queued++;
-  }
-  return link.credit - queued;
 }

@@ -9,9 +9,10 @@ import { createLoopbackCertificate, type LoopbackCertificate } from '../tls.ts';
 import { handleAdministration } from './administration.ts';
 import { loadTopology } from './config.ts';
 import { countsOf, type DeadLetteredMessage, deadLettersOf, type EntityCounts, waitForState } from './inspect.ts';
-import { LinkRouter, type Rights } from './links.ts';
+import { LinkRouter } from './links.ts';
 import { Namespace } from './namespace.ts';
 import type { BrokerRecords } from './records.ts';
+import type { Rights } from './sas-rights.ts';
 
 export interface ServiceBusStandInOptions {
   /** 0 (the default) picks a free port. */
