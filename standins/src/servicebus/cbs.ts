@@ -1,6 +1,7 @@
 import type { Message } from './codec.ts';
 import type { ManagementResult } from './management.ts';
-import { type Namespace, normalizePath } from './namespace.ts';
+import type { Namespace } from './namespace.ts';
+import { normalizePath } from './send-target.ts';
 
 /**
  * `$cbs` put-token. Any token is accepted (the emulator's fixed SAS key is public), but the audience must name

@@ -7,7 +7,9 @@ import {
   wrapLong,
   wrapUuid,
 } from './codec.ts';
-import { type Namespace, normalizePath, renderMessage, type Settlement } from './namespace.ts';
+import type { Namespace, Settlement } from './namespace.ts';
+import { renderMessage } from './render-message.ts';
+import { normalizePath } from './send-target.ts';
 
 /** What a request/response node answers; rendered into a reply by `toReply`. */
 export interface ManagementResult {

@@ -1,17 +1,9 @@
-import { encodeMessage, type Message, newUuid, wrapLong } from './codec.ts';
+import { type Message, newUuid } from './codec.ts';
 import type { Topology } from './config.ts';
 import { type Lock, ReceiverQueue, type StoredMessage } from './queue.ts';
 import { BrokerRecorder, messageIdOf } from './records.ts';
-
-/** A topic (fans out to its subscriptions) or a queue (delivers to itself); owns sequence numbers and schedules. */
-export interface SendTarget {
-  name: string;
-  receivers: ReceiverQueue[];
-  nextSequence: number;
-  scheduled: Map<number, { message: Message; messageId: string; dueAt: number; timer: NodeJS.Timeout }>;
-  /** With RequiresDuplicateDetection: message ids accepted within the window, by the time first accepted. */
-  dedup?: { windowMs: number; seen: Map<string, number> };
-}
+import { renderMessage } from './render-message.ts';
+import { isDuplicate, newSendTarget, normalizePath, type SendTarget } from './send-target.ts';
 
 export type Settlement =
   | { type: 'complete' }
@@ -28,37 +20,6 @@ export interface Delivered {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const SCHEDULED_ANNOTATION = 'x-opt-scheduled-enqueue-time';
-
-/** Strips `sb://host/` and leading slashes; entity names are case-insensitive. */
-export function normalizePath(address: string): string {
-  return address
-    .replace(/^[a-z]+:\/\/[^/]*\/?/i, '')
-    .replace(/^\/+/, '')
-    .toLowerCase();
-}
-
-function isDuplicate(dedup: { windowMs: number; seen: Map<string, number> }, id: string, now: number): boolean {
-  // Insertion order is acceptance order: expired ids are all at the front.
-  for (const [seenId, at] of dedup.seen) {
-    if (now - at < dedup.windowMs) break;
-    dedup.seen.delete(seenId);
-  }
-  if (dedup.seen.has(id)) return true;
-  dedup.seen.set(id, now);
-  return false;
-}
-
-/** Renders a stored message for the wire with the annotations the SDK reads. */
-export function renderMessage(msg: StoredMessage, deliveryCount: number, lockedUntil?: number): Buffer {
-  const annotations: Record<string, unknown> = { ...(msg.message.message_annotations ?? {}) };
-  annotations['x-opt-sequence-number'] = wrapLong(msg.sequenceNumber);
-  annotations['x-opt-enqueued-time'] = new Date(msg.enqueuedAt);
-  if (lockedUntil !== undefined) annotations['x-opt-locked-until'] = new Date(lockedUntil);
-  if (msg.deadLetterSource) annotations['x-opt-deadletter-source'] = msg.deadLetterSource;
-  if (msg.deferred) annotations['x-opt-message-state'] = 1;
-  const { delivery_annotations: _dropped, ...rest } = msg.message;
-  return encodeMessage({ ...rest, message_annotations: annotations, delivery_count: deliveryCount } as Message);
-}
 
 /** All broker state: entities from the topology, messages, locks, schedules. In memory only. */
 export class Namespace {
@@ -90,25 +51,13 @@ export class Namespace {
     };
     for (const q of topology.queues.values()) {
       const receiver = addReceiver(new ReceiverQueue(q.name, q.settings, host, true));
-      this.targets.set(q.name.toLowerCase(), {
-        name: q.name,
-        receivers: [receiver],
-        nextSequence: 1,
-        scheduled: new Map(),
-        ...(q.duplicateDetection ? { dedup: { windowMs: q.duplicateDetection.windowMs, seen: new Map() } } : {}),
-      });
+      this.targets.set(q.name.toLowerCase(), newSendTarget(q.name, [receiver], q.duplicateDetection));
     }
     for (const t of topology.topics.values()) {
       const receivers = [...t.subscriptions.values()].map((s) =>
         addReceiver(new ReceiverQueue(`${t.name}/Subscriptions/${s.name}`, s.settings, host, true)),
       );
-      this.targets.set(t.name.toLowerCase(), {
-        name: t.name,
-        receivers,
-        nextSequence: 1,
-        scheduled: new Map(),
-        ...(t.duplicateDetection ? { dedup: { windowMs: t.duplicateDetection.windowMs, seen: new Map() } } : {}),
-      });
+      this.targets.set(t.name.toLowerCase(), newSendTarget(t.name, receivers, t.duplicateDetection));
     }
   }
 
