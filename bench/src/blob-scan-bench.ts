@@ -3,9 +3,10 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type BlobStatusRow, BlobStatusStore, toEntity } from '@logferry/shared/stores/blob-status';
 import { startAzurite } from '@logferry/shared/testing';
+import { forEachLimit } from '../../services/blob-scanner/src/for-each-limit.ts';
 import { EventBus } from '../../services/blob-scanner/src/live/event-bus.ts';
 import { ScanRecordStore } from '../../services/blob-scanner/src/scan-records.ts';
-import { forEachLimit, Scanner } from '../../services/blob-scanner/src/scanner.ts';
+import { Scanner } from '../../services/blob-scanner/src/scanner.ts';
 import { nullPublisher } from './fetcher-pipeline.ts';
 import type { Row } from './table.ts';
 

@@ -2,14 +2,15 @@ import { hostname } from 'node:os';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared/logging/logger';
 import { scrubExternalText } from '@logferry/shared/logging/redact';
-import { ingestionResultMessage } from '@logferry/shared/messages/index';
 import type { BlobRef, BlobStatusRow, BlobStatusStore, ScanView } from '@logferry/shared/stores/blob-status';
-import { ingestRequestFor } from '@logferry/shared/stores/ingest-request';
 import type { Publisher } from '@logferry/shared/transport/port';
+import { forEachLimit } from './for-each-limit.ts';
 import type { EventBus } from './live/event-bus.ts';
+import { EMPTY_BLOB_REASON, publishClaimed, publishSkipped, type QueueingDeps } from './queue-claimed.ts';
 import { emptyCounts, newScanId, type ScanRecord, type ScanRecordStore, type ScanTrigger } from './scan-records.ts';
 
-export const EMPTY_BLOB_REASON = 'empty blob (0 bytes): nothing to ingest';
+export { EMPTY_BLOB_REASON } from './queue-claimed.ts';
+
 const RECENT_SCANS = 20;
 const PROGRESS_SAVE_MS = 1_000;
 
@@ -183,7 +184,7 @@ export class Scanner {
               blobName: blob.name,
               status: 'skipped',
             });
-            await this.#publishSkipped(blob, log);
+            await publishSkipped(this.#queueing(), blob, log);
           } else counts[outcome === 'lost-race' ? 'lostRace' : 'unchanged']++;
           return;
         }
@@ -195,34 +196,16 @@ export class Scanner {
         log.warn({ err: error, blobName: blob.name }, 'could not claim blob; the next scan retries it');
       }
     });
-    for (let i = 0; i < claimed.length; i += this.#options.publishBatch) {
-      const group = claimed.slice(i, i + this.#options.publishBatch);
-      try {
-        await this.#options.publisher.publish(
-          'ingest-requests',
-          group.map((row) => ingestRequestFor(row, 'blob-scanner', { scanId, now: this.#now() })),
-        );
-        counts.queued += group.length;
-        await this.#markPublished(group, log);
-        for (const row of group) {
-          this.#options.events.publish({
-            type: 'blob',
-            container: row.container,
-            blobName: row.blobName,
-            status: row.status,
-            row,
-          });
-        }
-      } catch (error) {
-        counts.failed += group.length;
-        log.error({ err: error, blobs: group.length }, 'publishing ingest requests failed; releasing their claims');
-        await this.#release(group, error, log);
-      }
-    }
+    await publishClaimed(this.#queueing(), claimed, scanId, counts, log);
     running.record = { ...running.record, counts };
   }
 
   /** The status rows the listing is compared with, in one paged read; undefined (each blob is then read by its claim) if it fails. */
+  #queueing(): QueueingDeps {
+    const { store, publisher, events, claimConcurrency, publishBatch } = this.#options;
+    return { store, publisher, events, claimConcurrency, publishBatch, now: this.#now };
+  }
+
   async #views(prefix: string | undefined, log: Logger): Promise<Map<string, ScanView> | undefined> {
     try {
       return await this.#options.store.scanViews(this.#options.container.containerName, prefix);
@@ -230,47 +213,6 @@ export class Scanner {
       log.warn({ err: error }, 'could not read the status rows; reading them blob by blob');
       return undefined;
     }
-  }
-
-  /**
-   * Other replicas' pages hear of a skipped blob through `ingestion-results`, as of any other final status.
-   * Best effort: the row is the record. The id is stable per blob version, so a rescan's resend is a duplicate.
-   */
-  async #publishSkipped(blob: BlobRef, log: Logger): Promise<void> {
-    const message = ingestionResultMessage(
-      'blob-scanner',
-      { kind: 'skipped', container: blob.container, blobName: blob.name, etag: blob.etag, reason: EMPTY_BLOB_REASON },
-      this.#now(),
-    );
-    await this.#options.publisher.publish('ingestion-results', [message]).catch((error: unknown) => {
-      log.warn({ err: error, blobName: blob.name }, 'could not publish the skipped result (the status row holds it)');
-    });
-  }
-
-  /**
-   * Ends the claims: a `queued` row without this mark is claimed again by the next scan once its lease runs
-   * out (this replica died between claim and publish). A failed mark only costs a republish of the same id.
-   */
-  async #markPublished(rows: readonly BlobStatusRow[], log: Logger): Promise<void> {
-    await forEachLimit(rows, this.#options.claimConcurrency, async (row) => {
-      await this.#options.store.markPublished(row).catch((error: unknown) => {
-        log.warn({ err: error, blobName: row.blobName }, 'could not mark the request published; it may be sent again');
-      });
-    });
-  }
-
-  /** The publish failed: the next scan claims these rows again at once, with the same attempt. */
-  async #release(rows: readonly BlobStatusRow[], cause: unknown, log: Logger): Promise<void> {
-    const reason = `not queued: publishing to ingest-requests failed (${errorText(cause)}); the next scan retries`;
-    await forEachLimit(rows, this.#options.claimConcurrency, async (row) => {
-      try {
-        const result = await this.#options.store.releaseClaim(row, reason);
-        const status = result.row?.status ?? 'queued';
-        this.#options.events.publish({ type: 'blob', container: row.container, blobName: row.blobName, status });
-      } catch (error) {
-        log.warn({ err: error, blobName: row.blobName }, 'could not release claim; its lease runs out instead');
-      }
-    });
   }
 
   /**
@@ -290,24 +232,4 @@ export class Scanner {
       this.#options.logger.warn({ err: error, scanId: running.record.scanId }, 'could not save scan progress');
     }
   }
-}
-
-function errorText(error: unknown): string {
-  return scrubExternalText(error instanceof Error ? error.message : String(error), 300);
-}
-
-/** Runs fn over items with at most `limit` in flight. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
