@@ -9,15 +9,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type WaitOptions, waitUntil } from '@logferry/shared/testing';
+import { waitUntil } from '@logferry/shared/testing';
 import { code42FileEvents, type LocalEndpoints } from '@logferry/standins';
 import { CLI_MAIN, type CliResult, runCli } from '../support/cli.ts';
+import { byDeadline, dlqCount, httpsJson, type StreamPage, waitForAdxRows } from '../support/local-stack-probes.ts';
 import { descendants, isAlive } from '../support/processes.ts';
 
 /** From `npm start` to data through both flows, as the issue promises a new user. */
@@ -30,38 +30,6 @@ const STEP_DEADLINE_MS = 120_000;
 /** Rows per ADX sample file: seedSampleData's default, which `run all --local` and `logferry seed` use. */
 const ROWS_PER_SAMPLE = 25;
 const ADX_TABLES = ['TrafficFlows', 'AuthEvents', 'DnsQueries'] as const;
-
-interface StreamPage {
-  recordCount: number;
-  records: Record<string, unknown>[];
-}
-
-function httpsJson(url: string, ca: string, method = 'GET', body?: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, method, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => {
-        text += String(d);
-      });
-      res.on('end', () => {
-        if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${url}: HTTP ${res.statusCode} ${text}`));
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    }).on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-/** Waits against the test's one deadline (probes that throw are "not yet": the stack is still starting). */
-const byDeadline = (deadline: number): WaitOptions => ({
-  timeoutMs: Math.max(0, deadline - Date.now()),
-  intervalMs: 500,
-  retryErrors: true,
-});
 
 describe('logferry run all --local (npm start) and the CLI against it', () => {
   let child: ChildProcess | undefined;
@@ -84,20 +52,6 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     (await httpsJson(`${streamUrl}?limit=${limit}`, ca)) as StreamPage & { statuses: Record<string, number> };
   const blobCounts = async () =>
     ((await (await fetch(new URL('counts', page))).json()) as { counts: Record<string, number> }).counts;
-  const adxCount = async (table: string): Promise<number> => {
-    const res = await fetch(`${e.adxEndpoint}/v1/rest/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ db: e.kustoDatabase, csl: `${table} | count` }),
-    });
-    if (!res.ok) throw new Error(`ADX query ${table}: HTTP ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { Tables: { Rows: number[][] }[] };
-    return Number(body.Tables[0]?.Rows[0]?.[0]);
-  };
-  const dlqCount = (listing: string, ref: string): number | undefined => {
-    const m = new RegExp(`^${ref}\\s+(\\d+)\\s`, 'm').exec(listing);
-    return m ? Number(m[1]) : undefined;
-  };
   /** Waits until the stand-in holds exactly `expectedRecords`, then checks none arrived twice. */
   const allRecordsArrived = async (deadline: number) => {
     await waitUntil(
@@ -206,17 +160,7 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     assert.ok(records.every((r) => typeof r.eventType === 'string' && typeof r.TimeGenerated === 'string'));
     assert.equal((await stream()).statuses['400'] ?? 0, 0, 'the sink refused nothing yet');
 
-    for (const table of ADX_TABLES) {
-      await waitUntil(
-        `${ROWS_PER_SAMPLE} rows in ADX table ${table}`,
-        async () => {
-          const n = await adxCount(table);
-          if (n > ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
-          return n === ROWS_PER_SAMPLE ? n : undefined;
-        },
-        byDeadline(deadline),
-      ).catch(fail);
-    }
+    await waitForAdxRows(e, ADX_TABLES, ROWS_PER_SAMPLE, deadline).catch(fail);
     // The malformed CSV fails in ADX and the file no mapping names is skipped; the three samples succeed.
     await waitUntil(
       'succeeded ≥ 3, failed 1, skipped 1 on the status API',
@@ -311,17 +255,7 @@ describe('logferry run all --local (npm start) and the CLI against it', () => {
     assert.ok(summary, r.stdout);
     // Five files from the start, and (unless a scheduled scan that began earlier was joined) three from seed.
     assert.ok([5, 8].includes(Number(summary[1])), r.stdout);
-    for (const table of ADX_TABLES) {
-      await waitUntil(
-        `${2 * ROWS_PER_SAMPLE} rows in ADX table ${table}`,
-        async () => {
-          const n = await adxCount(table);
-          if (n > 2 * ROWS_PER_SAMPLE) throw new Error(`${table} holds ${n} rows, more than seeded`);
-          return n === 2 * ROWS_PER_SAMPLE ? n : undefined;
-        },
-        byDeadline(deadline),
-      ).catch(fail);
-    }
+    await waitForAdxRows(e, ADX_TABLES, 2 * ROWS_PER_SAMPLE, deadline).catch(fail);
     await waitUntil(
       'succeeded ≥ 6, failed 1, skipped 1',
       async () => {
