@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +12,13 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type IngestRequestMessage, ingestRequestMessage } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
+import {
+  type AzuriteHandle,
+  type ServiceProcess,
+  startAzurite,
+  startServiceProcess,
+  waitUntil,
+} from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
@@ -32,12 +36,6 @@ const HEADER = 'TimeGenerated,SrcIp,DstIp,SrcPort,DstPort,Protocol,Bytes,Packets
 const flow = (tag: string, i: number) => `2024-05-01T10:00:00Z,10.0.0.${i},${tag},5000${i},443,TCP,${i},1,Allow\n`;
 const FINAL = ['succeeded', 'failed', 'skipped'];
 
-interface Proc {
-  readonly child: ChildProcess;
-  output(): string;
-  stop(signal: NodeJS.Signals): Promise<number | null>;
-}
-
 describe('adx-ingester and completion-checker as processes', () => {
   let azurite: AzuriteHandle;
   let bus: ServiceBusStandIn;
@@ -45,7 +43,7 @@ describe('adx-ingester and completion-checker as processes', () => {
   let transport: Transport;
   let data: ContainerClient;
   let store: BlobStatusStore;
-  const procs: Proc[] = [];
+  const procs: ServiceProcess[] = [];
 
   before(async () => {
     // Locks held by a killed process expire in 5 s instead of a minute, so redelivery comes soon.
@@ -78,45 +76,19 @@ describe('adx-ingester and completion-checker as processes', () => {
     await Promise.all([bus?.close(), azurite?.stop()]);
   });
 
-  function start(main: string, env: Record<string, string> = {}): Proc {
-    const child = spawn(process.execPath, [main], {
-      env: {
-        PATH: process.env.PATH,
-        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-        AzureStorage: azurite.connectionString,
-        KUSTO_INGEST_URI: adx.endpoint,
-        KUSTO_DATABASE: 'logs',
-        KUSTO_AUTH: 'none',
-        MAPPINGS_FILE: MAPPINGS,
-        LOGFERRY_LOCAL: 'true',
-        HEALTH_PORT: '0',
-        SHUTDOWN_GRACE_MS: '3000',
-        RETRY_BASE_MS: '50',
-        RETRY_MAX_MS: '200',
-        STATUS_POLL_INTERVAL_MS: '100',
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function start(main: string, env: Record<string, string> = {}): ServiceProcess {
+    const proc = startServiceProcess(main, {
+      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+      AzureStorage: azurite.connectionString,
+      KUSTO_INGEST_URI: adx.endpoint,
+      KUSTO_DATABASE: 'logs',
+      KUSTO_AUTH: 'none',
+      MAPPINGS_FILE: MAPPINGS,
+      LOGFERRY_LOCAL: 'true',
+      SHUTDOWN_GRACE_MS: '3000',
+      STATUS_POLL_INTERVAL_MS: '100',
+      ...env,
     });
-    let output = '';
-    child.stdout?.on('data', (d) => {
-      output += String(d);
-    });
-    child.stderr?.on('data', (d) => {
-      output += String(d);
-    });
-    const proc: Proc = {
-      child,
-      output: () => output,
-      async stop(signal) {
-        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-        const exited = once(child, 'exit');
-        child.kill(signal);
-        const [code] = (await exited) as [number | null];
-        return code;
-      },
-    };
     procs.push(proc);
     return proc;
   }
@@ -300,7 +272,7 @@ describe('adx-ingester and completion-checker as processes', () => {
       assert.equal(row.history.filter((h) => h.status === 'succeeded').length, 1, `${row.blobName} succeeded once`);
     }
     // The reports may all be settled before these two have even started: wait until each has said what it is.
-    const started = (p: Proc) => /reading ADX status queues|standing by/.test(p.output());
+    const started = (p: ServiceProcess) => /reading ADX status queues|standing by/.test(p.output());
     await waitUntil('both checkers to settle the reader lease', () => started(checker) && started(standby), {
       timeoutMs: 20_000,
     });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +9,13 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
-import { type AzuriteHandle, stageJsonArrayBatch, startAzurite } from '@logferry/shared/testing';
+import {
+  type AzuriteHandle,
+  type ServiceProcess,
+  stageJsonArrayBatch,
+  startAzurite,
+  startServiceProcess,
+} from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
@@ -32,7 +36,7 @@ describe('la-uploader as a process', () => {
   let sink: LogsIngestionStandIn;
   let transport: Transport;
   let container: ContainerClient;
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
 
   before(async () => {
     [azurite, bus, sink] = await Promise.all([
@@ -52,10 +56,7 @@ describe('la-uploader as a process', () => {
     await container.createIfNotExists();
   });
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await service?.stop('SIGKILL');
     await transport.close();
     await Promise.all([bus.close(), sink.close(), azurite.stop()]);
   });
@@ -80,31 +81,17 @@ describe('la-uploader as a process', () => {
     await container.getBlobClient(gone.blobName).delete();
     sink.setFaults([{ stream: STREAM, status: 429, count: 1, retryAfterSeconds: 1 }]);
 
-    child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_EXTRA_CA_CERTS: sink.caCertPath,
-        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-        AzureStorage: azurite.connectionString,
-        LOGS_INGESTION_ENDPOINT: sink.endpoint,
-        DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef',
-        C42_LOG_ANALYTICS_TABLE: 'Code42Events',
-        LOGFERRY_LOCAL: 'true',
-        HEALTH_PORT: '0',
-        SHUTDOWN_GRACE_MS: '5000',
-        RETRY_BASE_MS: '50',
-        RETRY_MAX_MS: '200',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = startServiceProcess(MAIN, {
+      NODE_EXTRA_CA_CERTS: sink.caCertPath,
+      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+      AzureStorage: azurite.connectionString,
+      LOGS_INGESTION_ENDPOINT: sink.endpoint,
+      DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef',
+      C42_LOG_ANALYTICS_TABLE: 'Code42Events',
+      LOGFERRY_LOCAL: 'true',
+      SHUTDOWN_GRACE_MS: '5000',
     });
-    let output = '';
-    child.stdout?.on('data', (d) => {
-      output += String(d);
-    });
-    child.stderr?.on('data', (d) => {
-      output += String(d);
-    });
+    service = proc;
 
     await transport.publish('staged-batches', [...messages, gone]);
     await sink.waitForRecords(STREAM, expected.length, 30_000);
@@ -120,7 +107,7 @@ describe('la-uploader as a process', () => {
       .records(STREAM)
       .map((r) => JSON.stringify(r))
       .sort();
-    assert.deepEqual(got, expected.map((r) => JSON.stringify(r)).sort(), output.slice(-3000));
+    assert.deepEqual(got, expected.map((r) => JSON.stringify(r)).sort(), proc.output().slice(-3000));
     assert.ok(sink.stats(STREAM).statuses['429'] === 1, 'the 429 was answered and retried');
     const [dead] = bus.deadLetters('staged-batches', 'la-uploader');
     assert.equal(dead?.reason, 'StagedBlobMissing');
@@ -134,11 +121,9 @@ describe('la-uploader as a process', () => {
     for await (const b of container.listBlobsFlat()) left.push(b.name);
     assert.deepEqual(left, [], 'staged blobs are deleted after upload');
 
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, output.slice(-3000));
-    assert.ok(output.includes('already uploaded'), 'the duplicate delivery was skipped');
-    assert.ok(!output.includes('logferry-local-stand-in'), 'no token in the logs');
+    assert.equal(await proc.stop('SIGTERM'), 0, proc.output().slice(-3000));
+    assert.ok(proc.output().includes('already uploaded'), 'the duplicate delivery was skipped');
+    assert.ok(!proc.output().includes('logferry-local-stand-in'), 'no token in the logs');
   });
 });
 

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -12,9 +10,11 @@ import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import {
   type AzuriteHandle,
   type FauxqsHandle,
+  type ServiceProcess,
   stagedRecords,
   startAzurite,
   startFauxqsServer,
+  startServiceProcess,
 } from '@logferry/shared/testing';
 import { outcome, type Subscription, type Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
@@ -44,7 +44,7 @@ describe('s3-fetcher as a process', () => {
   let bus: ServiceBusStandIn;
   let transport: Transport;
   let downstream: Subscription | undefined;
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
 
   before(async () => {
     [fauxqs, azurite, bus] = await Promise.all([
@@ -59,10 +59,7 @@ describe('s3-fetcher as a process', () => {
     });
   });
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await service?.stop('SIGKILL');
     await downstream?.stop(1_000);
     await transport.close();
     await Promise.all([bus.close(), fauxqs.stop(), azurite.stop()]);
@@ -76,30 +73,16 @@ describe('s3-fetcher as a process', () => {
       new PutObjectCommand({ Bucket: BUCKET, Key: 'incydr/2024/events 1+ü.json.gz', Body: gzipNdjson(records) }),
     );
 
-    child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH,
-        ...fauxqs.env(),
-        S3_ALLOWED_BUCKETS: BUCKET,
-        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-        AzureStorage: azurite.connectionString,
-        PARALLEL_S3_OPERATIONS: '2',
-        MAX_BATCH_BYTES: '200000',
-        HEALTH_PORT: '0',
-        SHUTDOWN_GRACE_MS: '5000',
-        RETRY_BASE_MS: '50',
-        RETRY_MAX_MS: '200',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = startServiceProcess(MAIN, {
+      ...fauxqs.env(),
+      S3_ALLOWED_BUCKETS: BUCKET,
+      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+      AzureStorage: azurite.connectionString,
+      PARALLEL_S3_OPERATIONS: '2',
+      MAX_BATCH_BYTES: '200000',
+      SHUTDOWN_GRACE_MS: '5000',
     });
-    let output = '';
-    child.stdout?.on('data', (d) => {
-      output += String(d);
-    });
-    child.stderr?.on('data', (d) => {
-      output += String(d);
-    });
+    service = proc;
 
     const batches: StagedBatchMessage[] = [];
     downstream = transport.subscribe({
@@ -124,7 +107,7 @@ describe('s3-fetcher as a process', () => {
     await bus
       .waitFor(() => bus.counts('s3-objects', 's3-fetcher').deadLetter === 2, 30_000)
       .catch(() => {
-        assert.fail(`expected two dead letters\n${output.slice(-3000)}`);
+        assert.fail(`expected two dead letters\n${proc.output().slice(-3000)}`);
       });
     await bus.waitFor(() => batches.some((b) => b.lastBatch), 30_000);
     await bus.waitFor(() => {
@@ -158,9 +141,7 @@ describe('s3-fetcher as a process', () => {
     assert.equal(row?.state, 'staged');
     assert.equal(row?.recordCount, records.length);
 
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0, output.slice(-3000));
-    assert.match(output, /"msg":"object staged"/);
+    assert.equal(await proc.stop('SIGTERM'), 0, proc.output().slice(-3000));
+    assert.match(proc.output(), /"msg":"object staged"/);
   });
 });
