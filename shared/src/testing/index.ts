@@ -1,7 +1,6 @@
 export * from './azurite.ts';
 export * from './fauxqs.ts';
 export * from './handler-spy.ts';
-export * from './service-process.ts';
 export * from './stage-metrics.ts';
 export * from './staged-batches.ts';
 export * from './wait.ts';

@@ -12,25 +12,19 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type IngestRequestMessage, ingestRequestMessage } from '@logferry/shared/messages/index';
 import { type BlobStatusRow, BlobStatusStore } from '@logferry/shared/stores/blob-status';
-import {
-  type AzuriteHandle,
-  type ServiceProcess,
-  startAzurite,
-  startServiceProcess,
-  waitUntil,
-} from '@logferry/shared/testing';
+import { type AzuriteHandle, startAzurite, waitUntil } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
   type AdxStandIn,
   DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type ServiceBusStandIn,
+  type ServiceProcess,
   startAdxStandIn,
   startServiceBusStandIn,
+  startServiceProcess,
 } from '@logferry/standins';
 
-const CHECKER = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const INGESTER = fileURLToPath(new URL('../../../adx-ingester/src/main.ts', import.meta.url));
 const MAPPINGS = fileURLToPath(new URL('../../../../mappings.json', import.meta.url));
 const HEADER = 'TimeGenerated,SrcIp,DstIp,SrcPort,DstPort,Protocol,Bytes,Packets,Action\n';
 const flow = (tag: string, i: number) => `2024-05-01T10:00:00Z,10.0.0.${i},${tag},5000${i},443,TCP,${i},1,Allow\n`;
@@ -44,8 +38,10 @@ describe('adx-ingester and completion-checker as processes', () => {
   let data: ContainerClient;
   let store: BlobStatusStore;
   const procs: ServiceProcess[] = [];
+  let logDir = '';
 
   before(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'adx-processes-logs-'));
     // Locks held by a killed process expire in 5 s instead of a minute, so redelivery comes soon.
     const configPath = join(await mkdtemp(join(tmpdir(), 'sb-')), 'Config.json');
     await writeFile(
@@ -76,19 +72,29 @@ describe('adx-ingester and completion-checker as processes', () => {
     await Promise.all([bus?.close(), azurite?.stop()]);
   });
 
-  function start(main: string, env: Record<string, string> = {}): ServiceProcess {
-    const proc = startServiceProcess(main, {
-      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-      AzureStorage: azurite.connectionString,
-      KUSTO_INGEST_URI: adx.endpoint,
-      KUSTO_DATABASE: 'logs',
-      KUSTO_AUTH: 'none',
-      MAPPINGS_FILE: MAPPINGS,
-      LOGFERRY_LOCAL: 'true',
-      SHUTDOWN_GRACE_MS: '3000',
-      STATUS_POLL_INTERVAL_MS: '100',
-      ...env,
-    });
+  async function start(
+    name: 'adx-ingester' | 'completion-checker',
+    env: Record<string, string> = {},
+  ): Promise<ServiceProcess> {
+    const proc = await startServiceProcess(
+      name,
+      {
+        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+        AzureStorage: azurite.connectionString,
+        KUSTO_INGEST_URI: adx.endpoint,
+        KUSTO_DATABASE: 'logs',
+        KUSTO_AUTH: 'none',
+        MAPPINGS_FILE: MAPPINGS,
+        LOGFERRY_LOCAL: 'true',
+        SHUTDOWN_GRACE_MS: '3000',
+        STATUS_POLL_INTERVAL_MS: '100',
+        RETRY_BASE_MS: '50',
+        RETRY_MAX_MS: '200',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      { logDir },
+    );
     procs.push(proc);
     return proc;
   }
@@ -139,8 +145,8 @@ describe('adx-ingester and completion-checker as processes', () => {
   }
 
   it('ingests the seeds, fails and skips with reasons, times out a silent blob, and exits 0 on SIGTERM', async () => {
-    const ingester = start(INGESTER);
-    const checker = start(CHECKER, { STALE_AFTER_MS: '4000', STALE_CHECK_INTERVAL_MS: '250' });
+    const ingester = await start('adx-ingester');
+    const checker = await start('completion-checker', { STALE_AFTER_MS: '4000', STALE_CHECK_INTERVAL_MS: '250' });
     const logs = () => `${ingester.output()}\n${checker.output()}`;
     adx.setFaults({ silent: { match: /^TrafficFlows-silent/ } });
     const blobs = {
@@ -194,7 +200,7 @@ describe('adx-ingester and completion-checker as processes', () => {
     // A blob the kill catches between its post and postedAt waits REPOST_AFTER_MS for ADX's report before it is
     // posted again: 10 s here (the default is 15 min), far above the stand-in's report latency.
     const repost = { REPOST_AFTER_MS: '10000' };
-    let ingester = start(INGESTER, repost);
+    let ingester = await start('adx-ingester', repost);
     await submit(Object.fromEntries(names.map((n, i) => [n, HEADER + flow('kill', i)])));
     await untilRows(
       names.slice(0, 1),
@@ -202,7 +208,7 @@ describe('adx-ingester and completion-checker as processes', () => {
       () => ingester.output(),
     );
     await ingester.stop('SIGKILL');
-    ingester = start(INGESTER, repost);
+    ingester = await start('adx-ingester', repost);
     // Each blob posted, or (killed before postedAt) its redelivery seen by the new ingester, waiting for a report.
     const awaiting = (r: BlobStatusRow) =>
       ingester
@@ -219,7 +225,7 @@ describe('adx-ingester and completion-checker as processes', () => {
     );
 
     // Reports wait on the queues while no checker runs; the first checker dies after the first save.
-    let checker = start(CHECKER, {
+    let checker = await start('completion-checker', {
       STATUS_BATCH_SIZE: '1',
       STATUS_VISIBILITY_TIMEOUT_S: '5',
       STALE_AFTER_MS: '600000',
@@ -232,8 +238,8 @@ describe('adx-ingester and completion-checker as processes', () => {
     await checker.stop('SIGKILL');
     // The lease of the killed checker blocks new readers for up to its 60 s: release it as an expiry would.
     await breakLease();
-    checker = start(CHECKER, { STALE_AFTER_MS: '600000' });
-    const standby = start(CHECKER, { STALE_AFTER_MS: '600000' });
+    checker = await start('completion-checker', { STALE_AFTER_MS: '600000' });
+    const standby = await start('completion-checker', { STALE_AFTER_MS: '600000' });
     await untilRows(
       names,
       (r) => r.status === 'succeeded',

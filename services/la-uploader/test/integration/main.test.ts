@@ -3,30 +3,24 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
-import {
-  type AzuriteHandle,
-  type ServiceProcess,
-  stageJsonArrayBatch,
-  startAzurite,
-  startServiceProcess,
-} from '@logferry/shared/testing';
+import { type AzuriteHandle, stageJsonArrayBatch, startAzurite } from '@logferry/shared/testing';
 import type { Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
 import {
   DEFAULT_SERVICE_BUS_CONFIG_PATH,
   type LogsIngestionStandIn,
   type ServiceBusStandIn,
+  type ServiceProcess,
   startLogsIngestionStandIn,
   startServiceBusStandIn,
+  startServiceProcess,
 } from '@logferry/standins';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const STREAM = 'Custom-Code42Events_CL';
 const CONTAINER = 'staging';
 
@@ -56,7 +50,7 @@ describe('la-uploader as a process', () => {
     await container.createIfNotExists();
   });
   after(async () => {
-    await service?.stop('SIGKILL');
+    await service?.kill();
     await transport.close();
     await Promise.all([bus.close(), sink.close(), azurite.stop()]);
   });
@@ -81,16 +75,23 @@ describe('la-uploader as a process', () => {
     await container.getBlobClient(gone.blobName).delete();
     sink.setFaults([{ stream: STREAM, status: 429, count: 1, retryAfterSeconds: 1 }]);
 
-    const proc = startServiceProcess(MAIN, {
-      NODE_EXTRA_CA_CERTS: sink.caCertPath,
-      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-      AzureStorage: azurite.connectionString,
-      LOGS_INGESTION_ENDPOINT: sink.endpoint,
-      DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef',
-      C42_LOG_ANALYTICS_TABLE: 'Code42Events',
-      LOGFERRY_LOCAL: 'true',
-      SHUTDOWN_GRACE_MS: '5000',
-    });
+    const proc = await startServiceProcess(
+      'la-uploader',
+      {
+        NODE_EXTRA_CA_CERTS: sink.caCertPath,
+        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+        AzureStorage: azurite.connectionString,
+        LOGS_INGESTION_ENDPOINT: sink.endpoint,
+        DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef',
+        C42_LOG_ANALYTICS_TABLE: 'Code42Events',
+        LOGFERRY_LOCAL: 'true',
+        SHUTDOWN_GRACE_MS: '5000',
+        RETRY_BASE_MS: '50',
+        RETRY_MAX_MS: '200',
+        LOG_LEVEL: 'info',
+      },
+      { logDir: await mkdtemp(join(tmpdir(), 'la-uploader-logs-')) },
+    );
     service = proc;
 
     await transport.publish('staged-batches', [...messages, gone]);
@@ -121,7 +122,7 @@ describe('la-uploader as a process', () => {
     for await (const b of container.listBlobsFlat()) left.push(b.name);
     assert.deepEqual(left, [], 'staged blobs are deleted after upload');
 
-    assert.equal(await proc.stop('SIGTERM'), 0, proc.output().slice(-3000));
+    assert.equal(await proc.stop(), 0, proc.output().slice(-3000));
     assert.ok(proc.output().includes('already uploaded'), 'the duplicate delivery was skipped');
     assert.ok(!proc.output().includes('logferry-local-stand-in'), 'no token in the logs');
   });

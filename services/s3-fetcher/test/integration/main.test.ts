@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -10,18 +12,20 @@ import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import {
   type AzuriteHandle,
   type FauxqsHandle,
-  type ServiceProcess,
   stagedRecords,
   startAzurite,
   startFauxqsServer,
-  startServiceProcess,
 } from '@logferry/shared/testing';
 import { outcome, type Subscription, type Transport } from '@logferry/shared/transport/port';
 import { createServiceBusTransport } from '@logferry/shared/transport/servicebus/index';
-import { type ServiceBusStandIn, startServiceBusStandIn } from '@logferry/standins';
+import {
+  type ServiceBusStandIn,
+  type ServiceProcess,
+  startServiceBusStandIn,
+  startServiceProcess,
+} from '@logferry/standins';
 import { code42Event, gzipNdjson, multiset, type Rec, withoutEnrichment } from './corpus.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const BUCKET = 'code42-events';
 
 function announce(key: string, bucket = BUCKET, etag?: string): S3ObjectMessage {
@@ -59,7 +63,7 @@ describe('s3-fetcher as a process', () => {
     });
   });
   after(async () => {
-    await service?.stop('SIGKILL');
+    await service?.kill();
     await downstream?.stop(1_000);
     await transport.close();
     await Promise.all([bus.close(), fauxqs.stop(), azurite.stop()]);
@@ -73,15 +77,22 @@ describe('s3-fetcher as a process', () => {
       new PutObjectCommand({ Bucket: BUCKET, Key: 'incydr/2024/events 1+ü.json.gz', Body: gzipNdjson(records) }),
     );
 
-    const proc = startServiceProcess(MAIN, {
-      ...fauxqs.env(),
-      S3_ALLOWED_BUCKETS: BUCKET,
-      SERVICEBUS_CONNECTION_STRING: bus.connectionString,
-      AzureStorage: azurite.connectionString,
-      PARALLEL_S3_OPERATIONS: '2',
-      MAX_BATCH_BYTES: '200000',
-      SHUTDOWN_GRACE_MS: '5000',
-    });
+    const proc = await startServiceProcess(
+      's3-fetcher',
+      {
+        ...fauxqs.env(),
+        S3_ALLOWED_BUCKETS: BUCKET,
+        SERVICEBUS_CONNECTION_STRING: bus.connectionString,
+        AzureStorage: azurite.connectionString,
+        PARALLEL_S3_OPERATIONS: '2',
+        MAX_BATCH_BYTES: '200000',
+        SHUTDOWN_GRACE_MS: '5000',
+        RETRY_BASE_MS: '50',
+        RETRY_MAX_MS: '200',
+        LOG_LEVEL: 'info',
+      },
+      { logDir: await mkdtemp(join(tmpdir(), 's3-fetcher-logs-')) },
+    );
     service = proc;
 
     const batches: StagedBatchMessage[] = [];
@@ -141,7 +152,7 @@ describe('s3-fetcher as a process', () => {
     assert.equal(row?.state, 'staged');
     assert.equal(row?.recordCount, records.length);
 
-    assert.equal(await proc.stop('SIGTERM'), 0, proc.output().slice(-3000));
+    assert.equal(await proc.stop(), 0, proc.output().slice(-3000));
     assert.match(proc.output(), /"msg":"object staged"/);
   });
 });
