@@ -1,18 +1,9 @@
 /** Comparing what reached the Logs Ingestion stand-in with what the corpus put in S3, record by record. */
+import { canonical } from '@logferry/shared/testing';
 
 export type Rec = Record<string, unknown>;
 
-/** Key-order independent JSON text: two records are the same record when their canonical texts are equal. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Rec)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { canonical };
 
 export type Multiset = Map<string, number>;
 

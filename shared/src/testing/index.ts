@@ -1,4 +1,5 @@
 export * from './azurite.ts';
+export * from './canonical.ts';
 export * from './fauxqs.ts';
 export * from './handler-spy.ts';
 export * from './stage-metrics.ts';

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { canonical } from '@logferry/shared/testing';
 
 /** Test corpus: Code42-like file events in the document shapes s3-fetcher reads. */
 
@@ -30,18 +31,6 @@ export function gzipNdjson(records: readonly Rec[]): Buffer {
 export function csv(header: readonly string[], rows: readonly (readonly string[])[]): Buffer {
   const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
   return Buffer.from([header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n'));
-}
-
-/** Canonical text of a record for multiset comparison (key order independent). */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Rec)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function multiset(records: readonly unknown[]): Map<string, number> {
