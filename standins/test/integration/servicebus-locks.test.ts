@@ -1,34 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  isServiceBusError,
-  ServiceBusClient,
-  type ServiceBusReceivedMessage,
-  type ServiceBusReceiver,
-} from '@azure/service-bus';
-import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
+import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusStandIn } from '../../src/servicebus/index.ts';
+import { type ConfiguredStandIn, receiveOne, startConfiguredStandIn } from '../support/servicebus-client.ts';
 
 const LOCK_MS = 1000;
 
-async function receiveOne(receiver: ServiceBusReceiver): Promise<ServiceBusReceivedMessage> {
-  for (;;) {
-    const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    if (m) return m;
-  }
-}
-
 // Short locks so expiry and renewal are observable within a test's budget.
 describe('Service Bus stand-in: locks and schedules', () => {
-  let dir: string;
+  let broker: ConfiguredStandIn | undefined;
   let sb: ServiceBusStandIn;
   let client: ServiceBusClient;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sb-standin-'));
     const sub = (name: string) => ({
       Name: name,
       Properties: { LockDuration: 'PT1S', MaxDeliveryCount: 10 },
@@ -50,15 +35,11 @@ describe('Service Bus stand-in: locks and schedules', () => {
         ],
       },
     };
-    const configPath = join(dir, 'Config.json');
-    await writeFile(configPath, JSON.stringify(config));
-    sb = await startServiceBusStandIn({ configPath });
-    client = new ServiceBusClient(sb.connectionString);
+    broker = await startConfiguredStandIn(config);
+    ({ bus: sb, client } = broker);
   });
   after(async () => {
-    await client.close();
-    await sb.close();
-    await rm(dir, { recursive: true, force: true });
+    await broker?.close();
   });
 
   it('holds scheduled messages until their time, and cancels on request', async () => {

@@ -1,26 +1,16 @@
 // The broker's records (the end-to-end tests' spy): every publish and settlement, as the real SDK caused them.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
-
-async function receiveOne(receiver: ServiceBusReceiver): Promise<ServiceBusReceivedMessage> {
-  for (;;) {
-    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    if (message) return message;
-  }
-}
+import type { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusStandIn } from '../../src/servicebus/index.ts';
+import { type ConfiguredStandIn, receiveOne, startConfiguredStandIn } from '../support/servicebus-client.ts';
 
 describe('Service Bus stand-in: records of publishes and settlements', () => {
-  let dir: string;
+  let broker: ConfiguredStandIn | undefined;
   let bus: ServiceBusStandIn;
   let client: ServiceBusClient;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sb-records-'));
     const subscription = {
       Name: 'worker',
       Properties: { LockDuration: 'PT30S', MaxDeliveryCount: 10 },
@@ -38,14 +28,11 @@ describe('Service Bus stand-in: records of publishes and settlements', () => {
         Logging: { Type: 'File' },
       },
     };
-    await writeFile(join(dir, 'Config.json'), JSON.stringify(config));
-    bus = await startServiceBusStandIn({ configPath: join(dir, 'Config.json') });
-    client = new ServiceBusClient(bus.connectionString);
+    broker = await startConfiguredStandIn(config);
+    ({ bus, client } = broker);
   });
   after(async () => {
-    await client?.close();
-    await bus?.close();
-    await rm(dir, { recursive: true, force: true });
+    await broker?.close();
   });
 
   it('records each publish with its topic, id, type and body, and each settlement with outcome and delivery count', async () => {

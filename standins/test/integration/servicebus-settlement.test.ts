@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { waitUntil } from '@logferry/shared/testing/wait';
-import { type ServiceBusStandIn, startServiceBusStandIn } from '../../src/servicebus/index.ts';
+import type { ServiceBusStandIn } from '../../src/servicebus/index.ts';
+import { type ConfiguredStandIn, receiveOne, startConfiguredStandIn } from '../support/servicebus-client.ts';
 
 const subscription = (name: string, maxDeliveryCount: number) => ({
   Name: name,
   Properties: { LockDuration: 'PT30S', MaxDeliveryCount: maxDeliveryCount, DeadLetteringOnMessageExpiration: true },
   Rules: [],
 });
-
-async function receiveOne(receiver: ServiceBusReceiver) {
-  for (;;) {
-    const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    if (m) return m;
-  }
-}
 
 /** Both messages, received in one call so their deliveries have consecutive ids on the link's session. */
 async function receiveTwo(
@@ -34,12 +25,11 @@ async function receiveTwo(
 }
 
 describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
-  let dir: string;
+  let broker: ConfiguredStandIn | undefined;
   let sb: ServiceBusStandIn;
   let client: ServiceBusClient;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sb-standin-'));
     const config = {
       UserConfig: {
         Namespaces: [
@@ -59,15 +49,11 @@ describe('Service Bus stand-in: abandon, dead-letter, defer', () => {
         Logging: { Type: 'File' },
       },
     };
-    const configPath = join(dir, 'Config.json');
-    await writeFile(configPath, JSON.stringify(config));
-    sb = await startServiceBusStandIn({ configPath });
-    client = new ServiceBusClient(sb.connectionString);
+    broker = await startConfiguredStandIn(config);
+    ({ bus: sb, client } = broker);
   });
   after(async () => {
-    await client.close();
-    await sb.close();
-    await rm(dir, { recursive: true, force: true });
+    await broker?.close();
   });
 
   it('redelivers an abandoned message with delivery count + 1 and modified properties', async () => {
