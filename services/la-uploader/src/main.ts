@@ -2,7 +2,7 @@
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition, resolveStream } from '@logferry/shared/config/services/la-uploader';
-import { startConsumerHealth } from '@logferry/shared/lifecycle/consumer-health';
+import { runConsumerService } from '@logferry/shared/lifecycle/consumer-service';
 import { containerReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { checkStagedBatchReference, guardReferences } from '@logferry/shared/messages/references';
@@ -12,7 +12,6 @@ import { DEFAULT_STAGING_CONTAINER } from '@logferry/shared/stores/staging';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { claimOwner } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
-import type { Subscription } from '@logferry/shared/transport/port';
 import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-batch.ts';
 import { localStandInCredential } from './local-credential.ts';
 import { createLogsIngestionClients } from './logs-ingestion-clients.ts';
@@ -20,23 +19,17 @@ import { createStagedBatchSource } from './staged-batch-reader.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
-const { logger, azure, transport, run } = startServiceRuntime(service, config);
+const runtime = startServiceRuntime(service, config);
+const { logger, azure, transport } = runtime;
 const stream = resolveStream(config);
 const { blobs, statusTable } = createStorageClients(config, azure);
-let subscription: Subscription | undefined;
-const health = await startConsumerHealth({
+
+await runConsumerService(runtime, {
   port: config.HEALTH_PORT,
-  logger,
-  transport,
   statusTable,
   // Each message names its container and la-uploader has no setting for it: the default name is checked, and
   // a 404 still proves the blob service answers this identity (s3-fetcher may stage elsewhere).
   stagingContainer: containerReadable(blobs.getContainerClient(DEFAULT_STAGING_CONTAINER), { missingIsReady: true }),
-  subscription: () => subscription,
-});
-
-await run({
-  health,
   async start() {
     const status = new BatchStatusStore(statusTable);
     await ensureStorage(logger, 'the status table', () => status.ensureTable());
@@ -55,7 +48,7 @@ await run({
     );
     const metrics = stageMetrics(service);
     const consumer = consumerOptions(config);
-    subscription = transport.subscribe({
+    const subscription = transport.subscribe({
       topic: 'staged-batches',
       subscription: service,
       ...consumer,
@@ -84,13 +77,6 @@ await run({
         },
       ),
     });
-    const running = subscription;
-    return {
-      async stop(graceMs) {
-        await running.stop(graceMs);
-        await transport.close();
-        clients.close();
-      },
-    };
+    return { subscription, close: () => clients.close() };
   },
 });

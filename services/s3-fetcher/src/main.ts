@@ -3,7 +3,7 @@ import { createAwsCredentialProvider, createS3Client } from '@logferry/shared/au
 import { loadConfigOrExit } from '@logferry/shared/config/load';
 import { consumerOptions } from '@logferry/shared/config/parts';
 import { config as definition } from '@logferry/shared/config/services/s3-fetcher';
-import { startConsumerHealth } from '@logferry/shared/lifecycle/consumer-health';
+import { runConsumerService } from '@logferry/shared/lifecycle/consumer-service';
 import { containerReadable } from '@logferry/shared/lifecycle/readiness';
 import { startServiceRuntime } from '@logferry/shared/lifecycle/service-runtime';
 import { loadMappingsOrExit, mappingForSource } from '@logferry/shared/mappings/index';
@@ -12,7 +12,6 @@ import { ObjectStatusStore } from '@logferry/shared/stores/object-status';
 import { createStorageClients, ensureStorage } from '@logferry/shared/stores/storage-clients';
 import { claimOwner, WorkClaims } from '@logferry/shared/stores/work-claim';
 import { stageMetrics } from '@logferry/shared/telemetry/metrics';
-import type { Subscription } from '@logferry/shared/transport/port';
 import { createFetchObjectHandler } from './fetch-object.ts';
 import { sourceOf } from './source-of.ts';
 
@@ -23,20 +22,14 @@ const routes = routeTableOrExit(service, config, {
   sourceOf: (key) => sourceOf(key, config.SOURCE_NAME, config.SOURCE_FROM_KEY_PREFIX),
   ...(mappings ? { mappings } : {}),
 });
-const { logger, azure, transport, run } = startServiceRuntime(service, config);
+const runtime = startServiceRuntime(service, config);
+const { logger, azure, transport } = runtime;
 const { blobs, statusTable } = createStorageClients(config, azure);
-let subscription: Subscription | undefined;
-const health = await startConsumerHealth({
+
+await runConsumerService(runtime, {
   port: config.HEALTH_PORT,
-  logger,
-  transport,
   statusTable,
   stagingContainer: containerReadable(blobs.getContainerClient(config.STAGING_CONTAINER)),
-  subscription: () => subscription,
-});
-
-await run({
-  health,
   async start() {
     const container = blobs.getContainerClient(config.STAGING_CONTAINER);
     const status = new ObjectStatusStore(statusTable);
@@ -69,7 +62,7 @@ await run({
       },
       'fetching S3 objects into staged batches',
     );
-    subscription = transport.subscribe({
+    const subscription = transport.subscribe({
       topic: 's3-objects',
       subscription: config.SUBSCRIPTION,
       ...consumerOptions(config),
@@ -101,13 +94,6 @@ await run({
         },
       }),
     });
-    const running = subscription;
-    return {
-      async stop(graceMs) {
-        await running.stop(graceMs);
-        await transport.close();
-        s3.destroy();
-      },
-    };
+    return { subscription, close: () => s3.destroy() };
   },
 });
