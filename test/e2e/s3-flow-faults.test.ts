@@ -75,8 +75,16 @@ describe('S3 → Log Analytics flow under faults', () => {
   it('loses nothing when s3-fetcher and la-uploader are SIGKILLed mid-corpus and restarted', async (t) => {
     const c = corpus();
     await flow.announce(c, await flow.upload(c));
-    const at = await midCorpus(c);
+    await midCorpus(c);
     const { 's3-fetcher': fetcher, 'la-uploader': uploader } = flow.services;
+    // The sink's first records can arrive while s3-fetcher (one object at a time) sits between objects, having
+    // finished one and not yet locked the next (seen in CI): wait until it holds one, then kill at once.
+    await waitUntil(
+      's3-fetcher holding an object',
+      () => flow.stack.serviceBus.counts('s3-objects', 's3-fetcher').locked > 0,
+      { timeoutMs: 30_000, intervalMs: 2 },
+    );
+    const at = flow.stack.logsIngestion.stats(flow.stream).recordCount;
     const inFlight = {
       's3-objects': flow.stack.serviceBus.counts('s3-objects', 's3-fetcher'),
       'staged-batches': flow.stack.serviceBus.counts('staged-batches', 'la-uploader'),
