@@ -1,5 +1,6 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { blobScannerVars } from '@logferry/shared/config/services/blob-scanner';
 import { createLogger } from '@logferry/shared/logging/logger';
 import { type BlobStatusRow, BlobStatusStore, toEntity } from '@logferry/shared/stores/blob-status';
 import { startAzurite } from '@logferry/shared/testing';
@@ -16,9 +17,11 @@ export interface BlobScanBenchOptions {
   readonly progress: (line: string) => void;
 }
 
-// blob-scanner's defaults (SCAN_PAGE_SIZE, SCAN_CLAIM_CONCURRENCY, SCAN_PUBLISH_BATCH, BLOB_MAX_ATTEMPTS).
-const PAGE_SIZE = 500;
-const CLAIM_CONCURRENCY = 8;
+// blob-scanner's defaults, read from its config schema so the bench follows them.
+const PAGE_SIZE = blobScannerVars.SCAN_PAGE_SIZE.schema.parse(undefined);
+const CLAIM_CONCURRENCY = blobScannerVars.SCAN_CLAIM_CONCURRENCY.schema.parse(undefined);
+const PUBLISH_BATCH = blobScannerVars.SCAN_PUBLISH_BATCH.schema.parse(undefined);
+const MAX_ATTEMPTS = blobScannerVars.BLOB_MAX_ATTEMPTS.schema.parse(undefined);
 const BASELINE_BLOBS = 2_000;
 
 /**
@@ -79,8 +82,8 @@ export async function runBlobScanBench(options: BlobScanBenchOptions): Promise<R
       logger: createLogger('blob-scanner', { level: 'warn' }),
       pageSize: PAGE_SIZE,
       claimConcurrency: CLAIM_CONCURRENCY,
-      publishBatch: 100,
-      maxAttempts: 3,
+      publishBatch: PUBLISH_BATCH,
+      maxAttempts: MAX_ATTEMPTS,
     });
     progress('blob flow: rescan (nothing changed)');
     const t0 = performance.now();
@@ -113,7 +116,7 @@ export async function runBlobScanBench(options: BlobScanBenchOptions): Promise<R
       [
         `rescan of ${fmt(options.blobs)} unchanged blobs`,
         `${fmt(rate)} blobs/s`,
-        `${(scanMs / 1000).toFixed(1)} s: the listing + one paged read of the status rows`,
+        `${(scanMs / 1000).toFixed(1)} s: the listing (pages of ${fmt(PAGE_SIZE)}, SCAN_PAGE_SIZE) + one paged read of the status rows`,
       ],
       [
         'the listing alone (Azurite)',

@@ -16,6 +16,8 @@ export interface E2eBenchOptions {
   readonly floor: FloorRates;
   /** la-uploader's CONCURRENCY (BENCH_UPLOADER_CONCURRENCY), at which its peak RSS is read. */
   readonly uploaderConcurrency: number;
+  /** Records sent through the services before the measured corpus (BENCH_E2E_WARMUP, default 20000). */
+  readonly warmupRecords?: number;
 }
 
 /**
@@ -40,8 +42,11 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
   });
   try {
     const bucket = flow.stack.endpoints.bucket;
-    progress('end to end: warm-up corpus (2,000 records)');
-    const { corpus: warm } = await ndjsonCorpus(bucket, 'warmup', 2_000, 2);
+    // The floor is measured warm (fetcher bench); the services get the same: ~30 batches through each, so the
+    // figure is a long-running pod's cost, not the JIT's first compilations (2,000 records, 3 batches, before).
+    const warmRecords = options.warmupRecords ?? 20_000;
+    progress(`end to end: warm-up corpus (${fmt(warmRecords)} records)`);
+    const { corpus: warm } = await ndjsonCorpus(bucket, 'warmup', warmRecords, 4);
     await flow.announce(warm, await flow.upload(warm));
     await flow.waitDrained(warm.expectedCount, 120_000);
     flow.stack.logsIngestion.reset();

@@ -3,6 +3,7 @@
 //   BENCH_RECORDS=n   records in the in-memory corpus (default 100000, ~120 MB raw)
 //   BENCH_LARGE_MB=n  size (uncompressed) of the object fetched for the peak RSS figure (default 1024)
 //   BENCH_E2E_RECORDS, BENCH_E2E_OBJECTS, BENCH_UPLOADER_CONCURRENCY (default 4): the end-to-end run
+//   BENCH_E2E_WARMUP=n records through the services before the measured run (default 20000)
 //   BENCH_SCAN_BLOBS=n unchanged blobs in the blob-flow rescan (default 20000)
 import { runFetcherBench } from './fetcher-bench.ts';
 import { formatTable } from './table.ts';
@@ -21,6 +22,7 @@ const e2e = await (await import('./e2e-bench.ts')).runE2eBench({
   records: Number(process.env.BENCH_E2E_RECORDS ?? 100_000),
   objects: Number(process.env.BENCH_E2E_OBJECTS ?? 10),
   uploaderConcurrency: Number(process.env.BENCH_UPLOADER_CONCURRENCY ?? 4),
+  warmupRecords: Number(process.env.BENCH_E2E_WARMUP ?? 20_000),
   floor: fetcher.floor,
   progress,
 });
