@@ -29,7 +29,9 @@ export interface E2eBenchOptions {
  * The corpus's records (~1.2 KB) fill every batch to the byte limit, so la-uploader's peak RSS (VmHWM) is
  * read on maximum-size batches at the CONCURRENCY given.
  */
-export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
+export async function runE2eBench(
+  options: E2eBenchOptions,
+): Promise<{ rows: Row[]; recordsPerBatch: number | undefined }> {
   const { progress } = options;
   progress('end to end: starting the local stack and the three services');
   // Production's visibility timeout; the tests' 2 s only matters for bodies left to the redrive policy.
@@ -102,7 +104,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<Row[]> {
         `VmHWM over the whole run; ${stats.accepted} batches of up to MAX_BATCH_BYTES (950 KB) uploaded`,
       ]);
     }
-    return rows;
+    return { rows, recordsPerBatch: stats.accepted > 0 ? options.records / stats.accepted : undefined };
   } finally {
     await flow.stop();
   }

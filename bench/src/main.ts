@@ -4,6 +4,7 @@
 //   BENCH_LARGE_MB=n  size (uncompressed) of the object fetched for the peak RSS figure (default 1024)
 //   BENCH_E2E_RECORDS, BENCH_E2E_OBJECTS, BENCH_UPLOADER_CONCURRENCY (default 4): the end-to-end run
 //   BENCH_E2E_WARMUP=n records through the services before the measured run (default 20000)
+//   BENCH_STEP_BATCHES=n batches each la-uploader step is measured over (default 400)
 //   BENCH_SCAN_BLOBS=n unchanged blobs in the blob-flow rescan (default 20000)
 import { runFetcherBench } from './fetcher-bench.ts';
 import { formatTable } from './table.ts';
@@ -26,7 +27,16 @@ const e2e = await (await import('./e2e-bench.ts')).runE2eBench({
   floor: fetcher.floor,
   progress,
 });
-console.log(formatTable('end to end: sqs-poller → s3-fetcher → la-uploader (3 processes, local stand-ins)', e2e));
+console.log(formatTable('end to end: sqs-poller → s3-fetcher → la-uploader (3 processes, local stand-ins)', e2e.rows));
+
+// What each of la-uploader's requests for one batch costs on its own, beside the end-to-end figure.
+const steps = await (await import('./uploader-steps-bench.ts')).runUploaderStepsBench({
+  batches: Number(process.env.BENCH_STEP_BATCHES ?? 400),
+  floor: fetcher.floor,
+  recordsPerBatch: e2e.recordsPerBatch,
+  progress,
+});
+console.log(formatTable('la-uploader, one batch step by step (each request alone, client CPU)', steps));
 
 const scan = await (await import('./blob-scan-bench.ts')).runBlobScanBench({
   blobs: Number(process.env.BENCH_SCAN_BLOBS ?? 20_000),
