@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { StagedBatchMessage } from '@logferry/shared/messages/index';
@@ -40,12 +41,13 @@ const BATCH_BYTES = 950_000;
 export async function runUploaderStepsBench(options: UploaderStepsOptions): Promise<Row[]> {
   const { progress } = options;
   progress('la-uploader steps: starting Azurite, Service Bus and Logs Ingestion stand-ins as processes');
+  const children: ChildProcess[] = [];
   const azurite = await startAzurite();
-  const bus = await startChild('standins/src/servicebus/cli.ts', ['--port', '0'], (line) => line);
-  const sink = await startChild('standins/src/logs-ingestion/cli.ts', ['--count-only'], (line) => {
-    return JSON.parse(line) as { endpoint: string; caCertPath: string };
-  });
   try {
+    const bus = await startChild(children, 'servicebus/cli.ts', ['--port', '0'], (line) => line);
+    const sink = await startChild(children, 'logs-ingestion/cli.ts', ['--count-only'], (line) => {
+      return JSON.parse(line) as { endpoint: string; caCertPath: string };
+    });
     const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const container = blobs.getContainerClient('staging');
     await container.createIfNotExists();
@@ -114,8 +116,7 @@ export async function runUploaderStepsBench(options: UploaderStepsOptions): Prom
       ],
     ];
   } finally {
-    bus.child.kill();
-    sink.child.kill();
+    for (const child of children) child.kill();
     await azurite.stop();
   }
 }
@@ -201,13 +202,16 @@ async function corpusBatch(): Promise<object[]> {
   return records;
 }
 
-/** Starts a stand-in's CLI as a child process and reads what it prints first (endpoint, connection string). */
+/** Starts a stand-in's CLI (standins/src/<script>) as a child process and reads the first line it prints. */
 async function startChild<T>(
+  children: ChildProcess[],
   script: string,
   args: readonly string[],
   parse: (firstLine: string) => T,
-): Promise<{ child: ChildProcess; value: T }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+): Promise<{ value: T }> {
+  const path = fileURLToPath(new URL(`../../standins/src/${script}`, import.meta.url));
+  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
   const first = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -217,7 +221,7 @@ async function startChild<T>(
     });
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it printed its address`)));
   });
-  return { child, value: parse(first) };
+  return { value: parse(first) };
 }
 
 function fmt(n: number): string {
