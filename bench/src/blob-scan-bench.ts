@@ -9,7 +9,7 @@ import { EventBus } from '../../services/blob-scanner/src/live/event-bus.ts';
 import { ScanRecordStore } from '../../services/blob-scanner/src/scan-records.ts';
 import { Scanner } from '../../services/blob-scanner/src/scanner.ts';
 import { nullPublisher } from './fetcher-pipeline.ts';
-import type { Row } from './table.ts';
+import { fmt, type Row } from './table.ts';
 
 export interface BlobScanBenchOptions {
   /** Blobs in the container, each with a `succeeded` status row of the same version (BENCH_SCAN_BLOBS). */
@@ -132,8 +132,4 @@ export async function runBlobScanBench(options: BlobScanBenchOptions): Promise<R
   } finally {
     await azurite.stop();
   }
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }

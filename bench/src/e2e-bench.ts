@@ -4,7 +4,7 @@ import { type Corpus, type CorpusObject, directNotification, s3Record } from '..
 import { FLOW_SERVICES, type FlowService, startFlow } from '../../test/src/s3-flow.ts';
 import type { FloorRates } from './fetcher-bench.ts';
 import { ndjsonChunks } from './fetcher-corpus.ts';
-import type { Row } from './table.ts';
+import { fmt, type Row } from './table.ts';
 
 export interface E2eBenchOptions {
   /** Records in the measured corpus (BENCH_E2E_RECORDS). */
@@ -16,8 +16,8 @@ export interface E2eBenchOptions {
   readonly floor: FloorRates;
   /** la-uploader's CONCURRENCY (BENCH_UPLOADER_CONCURRENCY), at which its peak RSS is read. */
   readonly uploaderConcurrency: number;
-  /** Records sent through the services before the measured corpus (BENCH_E2E_WARMUP, default 20000). */
-  readonly warmupRecords?: number;
+  /** Records sent through the services before the measured corpus (BENCH_E2E_WARMUP). */
+  readonly warmupRecords: number;
 }
 
 /**
@@ -46,9 +46,8 @@ export async function runE2eBench(
     const bucket = flow.stack.endpoints.bucket;
     // The floor is measured warm (fetcher bench); the services get the same: ~30 batches through each, so the
     // figure is a long-running pod's cost, not the JIT's first compilations (2,000 records, 3 batches, before).
-    const warmRecords = options.warmupRecords ?? 20_000;
-    progress(`end to end: warm-up corpus (${fmt(warmRecords)} records)`);
-    const { corpus: warm } = await ndjsonCorpus(bucket, 'warmup', warmRecords, 4);
+    progress(`end to end: warm-up corpus (${fmt(options.warmupRecords)} records)`);
+    const { corpus: warm } = await ndjsonCorpus(bucket, 'warmup', options.warmupRecords, 4);
     await flow.announce(warm, await flow.upload(warm));
     await flow.waitDrained(warm.expectedCount, 120_000);
     flow.stack.logsIngestion.reset();
@@ -176,7 +175,3 @@ function peakRssBytes(pid: number): number | undefined {
 
 // USER_HZ is 100 on every mainstream Linux build.
 const CLOCK_TICKS = 100;
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}

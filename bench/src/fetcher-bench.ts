@@ -12,7 +12,7 @@ import { code42Event, gzipNdjsonCorpus, gzipNdjsonStream } from './fetcher-corpu
 import { runFloor } from './fetcher-floor.ts';
 import { BENCH_ROUTES, DEFAULT_SETTINGS, nullPublisher, runPipeline } from './fetcher-pipeline.ts';
 import { runLineScanBench } from './line-scan-bench.ts';
-import type { Row } from './table.ts';
+import { fmt, type Row } from './table.ts';
 
 export interface FetcherBenchOptions {
   /** Records in the in-memory corpus (floor, pipeline, fetch from fauxqs). */
@@ -185,10 +185,6 @@ export async function runFetcherBench(options: FetcherBenchOptions): Promise<{ r
   }
   const f = perSec(floor);
   return { rows, floor: { recordsPerSec: f.recordsPerSec, recordsPerCpuSec: f.recordsPerCpuSec } };
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
 
 export interface ChildReport {

@@ -6,3 +6,8 @@ export function formatTable(title: string, rows: readonly Row[]): string {
   const lines = rows.map((r) => `  ${r[0].padEnd(widths[0]!)}  ${r[1].padStart(widths[1]!)}  ${r[2]}`);
   return [title, ...lines].join('\n');
 }
+
+/** A count or rate for a table cell: rounded, with thousands separators. */
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { laUploaderVars } from '@logferry/shared/config/services/la-uploader';
+import { s3FetcherVars } from '@logferry/shared/config/services/s3-fetcher';
 import type { StagedBatchMessage } from '@logferry/shared/messages/index';
 import { BatchClaims } from '@logferry/shared/stores/batch-claim';
 import { BatchStatusStore } from '@logferry/shared/stores/batch-status';
@@ -15,7 +17,7 @@ import { createLogsIngestionClient } from '../../services/la-uploader/src/logs-i
 import { createStagedBatchSource } from '../../services/la-uploader/src/staged-batch-reader.ts';
 import type { FloorRates } from './fetcher-bench.ts';
 import { ndjsonChunks } from './fetcher-corpus.ts';
-import type { Row } from './table.ts';
+import { fmt, type Row } from './table.ts';
 
 export interface UploaderStepsOptions {
   readonly progress: (line: string) => void;
@@ -28,8 +30,9 @@ export interface UploaderStepsOptions {
   readonly recordsPerBatch?: number | undefined;
 }
 
-// What s3-fetcher stages: records up to MAX_BATCH_BYTES (950 KB) as one JSON array.
-const BATCH_BYTES = 950_000;
+// What s3-fetcher stages by default: records up to MAX_BATCH_BYTES as one JSON array; la-uploader's default bound.
+const BATCH_BYTES = s3FetcherVars.MAX_BATCH_BYTES.schema.parse(undefined);
+const MAX_STAGED_BATCH_BYTES = laUploaderVars.MAX_STAGED_BATCH_BYTES.schema.parse(undefined);
 
 /**
  * What one staged batch costs la-uploader, step by step: each request it makes for a batch, run alone and in
@@ -65,7 +68,7 @@ export async function runUploaderStepsBench(options: UploaderStepsOptions): Prom
         await stageJsonArrayBatch(container, { objectId: `bench/steps@${i}`, batchIndex: 0, source: 'Bench', records }),
       );
     }
-    const staging = createStagedBatchSource(blobs, 1_048_576);
+    const staging = createStagedBatchSource(blobs, MAX_STAGED_BATCH_BYTES);
     const claims = new BatchClaims(table, { leaseMs: 60_000, owner: 'bench' });
     const client = createLogsIngestionClient({
       endpoint: sink.value.endpoint,
@@ -222,8 +225,4 @@ async function startChild<T>(
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it printed its address`)));
   });
   return { value: parse(first) };
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
