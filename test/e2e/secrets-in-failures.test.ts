@@ -66,7 +66,13 @@ describe('secrets in dependency errors (services as processes)', () => {
     );
     const stored: unknown[] = [];
     for await (const e of table.listEntities()) stored.push(e);
-    const published = JSON.stringify(flow.audit.published('ingestion-results'));
+    // completion-checker settles the row before it publishes the result: the row can be seen first.
+    const publishedText = () => JSON.stringify(flow.audit.published('ingestion-results'));
+    await waitUntil('the result on ingestion-results', () => publishedText().includes('sas-leak'), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    const published = publishedText();
     assert.match(published, /sas-leak/, 'the result was published');
     // The live feed the page renders from: give it a moment to carry the failure.
     try {
