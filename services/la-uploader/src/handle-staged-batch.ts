@@ -9,6 +9,7 @@ import type { StageMetrics } from '@logferry/shared/telemetry/metrics';
 import type { FailureCode } from '@logferry/shared/transport/failure-codes';
 import type { LogsIngestionClient, UploadAnswer } from './logs-ingestion-client.ts';
 import { type StagedBatchRead, type StagedBatchSource, StagedBatchUnreadable } from './staged-batch-reader.ts';
+import type { StagedBlobDeleter } from './staged-blob-deleter.ts';
 import { pendingRanges, requestBodies } from './upload-plan.ts';
 import { type UploadPolicy, uploadRecords } from './upload-records.ts';
 
@@ -54,6 +55,8 @@ export interface StagedBatchHandlerDeps {
    */
   readonly claims: Pick<BatchClaims, 'acquire'>;
   readonly staging: StagedBatchSource;
+  /** Takes the staged blobs of uploaded batches and deletes them in batches, off the message's path. */
+  readonly deleter: Pick<StagedBlobDeleter, 'delete'>;
   /** The client of la-uploader's own DCR_STREAM: batches whose message names no destination. */
   readonly client: Pick<LogsIngestionClient, 'upload'>;
   readonly stream: string;
@@ -71,7 +74,7 @@ const noMetrics: UploaderMetrics = { batch: () => {}, records: () => {}, request
 /**
  * One staged batch → the Logs Ingestion API, at least once and, in the common case, exactly once:
  * a batch already marked uploaded is skipped; a half-uploaded one resumes after its uploaded ranges;
- * the message succeeds only once the `labatch` row says uploaded and the staged blob is handled.
+ * the message succeeds only once the `labatch` row says uploaded (its staged blob is then queued for deletion).
  * Two deliveries at once: the batch is claimed (a conditional write of its row) before the first request;
  * the delivery that finds it claimed retries after the claim's lease.
  * Window left: a crash between a 2xx and the row write re-sends that request's records.
@@ -250,20 +253,18 @@ async function upload(
   }
 }
 
-/** After the row says uploaded: remove the staged blob unless retention keeps it or ADX still needs it. */
-async function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log: Logger): Promise<Outcome> {
+/**
+ * After the row says uploaded: queue the staged blob for deletion unless retention keeps it or ADX still
+ * needs it. The message does not wait for the delete: the row is what a redelivery checks.
+ */
+function finish(deps: StagedBatchHandlerDeps, msg: StagedBatchMessage, log: Logger): Outcome {
   if (deps.retention === 'delete' && msg.adxReads) {
     log.debug(
       { source: msg.source },
       'keeping the staged blob: adx-ingester also reads it; the lifecycle rule removes it',
     );
   } else if (deps.retention === 'delete') {
-    try {
-      await deps.staging.delete(msg.blobContainer, msg.blobName);
-    } catch (err) {
-      log.warn({ err }, 'could not delete the staged blob; the redelivery will try again');
-      return outcome.retryLater('StagedBlobDeleteFailed', `could not delete ${msg.blobContainer}/${msg.blobName}`);
-    }
+    deps.deleter.delete(msg.blobContainer, msg.blobName);
   }
   return outcome.success();
 }

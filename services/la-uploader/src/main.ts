@@ -16,6 +16,7 @@ import { createStagedBatchHandler, uploaderStageMetrics } from './handle-staged-
 import { localStandInCredential } from './local-credential.ts';
 import { createLogsIngestionClients } from './logs-ingestion-clients.ts';
 import { createStagedBatchSource } from './staged-batch-reader.ts';
+import { createStagedBlobDeleter } from './staged-blob-deleter.ts';
 
 const service = 'la-uploader';
 const config = loadConfigOrExit(definition);
@@ -46,6 +47,7 @@ await runConsumerService(runtime, {
       { url: clients.default.url, retention: config.STAGING_RETENTION },
       'uploading to the Logs Ingestion API (batches whose route names a stream go to that stream)',
     );
+    const deleter = createStagedBlobDeleter(blobs, { logger, delayMs: config.STAGING_DELETE_DELAY_MS });
     const metrics = stageMetrics(service);
     const consumer = consumerOptions(config);
     const subscription = transport.subscribe({
@@ -57,6 +59,7 @@ await runConsumerService(runtime, {
         createStagedBatchHandler({
           claims: new BatchClaims(statusTable, { leaseMs: config.CLAIM_LEASE_MS, owner: claimOwner(service) }),
           staging: createStagedBatchSource(blobs, config.MAX_STAGED_BATCH_BYTES),
+          deleter,
           client: clients.default,
           stream,
           clientFor: (destination) => clients.for(destination),
@@ -77,6 +80,13 @@ await runConsumerService(runtime, {
         },
       ),
     });
-    return { subscription, close: () => clients.close() };
+    return {
+      subscription,
+      // After the last delivery: what the deleter still holds goes before the process does.
+      close: async () => {
+        await deleter.close();
+        clients.close();
+      },
+    };
   },
 });

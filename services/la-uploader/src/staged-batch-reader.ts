@@ -42,8 +42,6 @@ export class StagedBatchUnreadable extends Error {
 export interface StagedBatchSource {
   /** Storage faults (other than a missing blob) reject: they are worth a retry. */
   read(message: StagedBatchMessage, signal?: AbortSignal): Promise<StagedBatchRead>;
-  /** Idempotent: a blob already gone is fine. */
-  delete(container: string, blobName: string): Promise<void>;
 }
 
 export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: number): StagedBatchSource {
@@ -62,9 +60,6 @@ export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: n
           return { kind: 'corrupt', reason: `not a readable gzip stream (${(err as Error).message})` };
         throw err;
       }
-    },
-    async delete(container, blobName) {
-      await containerOf(container).getBlobClient(blobName).deleteIfExists();
     },
   };
 }

@@ -8,7 +8,7 @@ export interface StartedConsumer {
   /** The one subscription the service consumes. */
   readonly subscription: Subscription;
   /** Releases the service's own clients (S3, Logs Ingestion) once intake and the transport have stopped. */
-  readonly close: () => void;
+  readonly close: () => void | Promise<void>;
 }
 
 export interface ConsumerServiceOptions {
@@ -46,7 +46,7 @@ export async function runConsumerService(runtime: ServiceRuntime, options: Consu
         async stop(graceMs) {
           await started.subscription.stop(graceMs);
           await transport.close();
-          started.close();
+          await started.close();
         },
       };
     },

@@ -17,7 +17,6 @@ const BLAMED: Readonly<Partial<Record<RetryCode, Dependency>>> = {
   // Every batch fails alike until the deployment is fixed: an outage from the pipeline's point of view.
   LogsIngestionMisconfigured: 'logs-ingestion',
   StagedBlobUnreadable: 'blob',
-  StagedBlobDeleteFailed: 'blob',
   StatusTableUnavailable: 'tables',
   S3Unavailable: 's3',
   S3Throttled: 's3',

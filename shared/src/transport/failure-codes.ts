@@ -6,9 +6,8 @@
 export const RETRY_CODES = [
   /** The status table (Azure Tables) did not answer or refused a read or write. */
   'StatusTableUnavailable',
-  /** The staging container did not answer (read, properties, delete). */
+  /** The staging container did not answer (read, properties). */
   'StagedBlobUnreadable',
-  'StagedBlobDeleteFailed',
   /** Staging an object's batches failed for a reason other than the document or S3 (Blob, Service Bus). */
   'StagingFailed',
   'S3Throttled',

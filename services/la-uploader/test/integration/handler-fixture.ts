@@ -14,6 +14,7 @@ import { type LogsIngestionStandIn, startLogsIngestionStandIn } from '@logferry/
 import { createStagedBatchHandler, type StagedBatchHandlerDeps } from '../../src/handle-staged-batch.ts';
 import { createLogsIngestionClient, type LogsIngestionClient } from '../../src/logs-ingestion-client.ts';
 import { createStagedBatchSource } from '../../src/staged-batch-reader.ts';
+import { createStagedBlobDeleter, type StagedBlobDeleter } from '../../src/staged-blob-deleter.ts';
 
 export const DCR = 'dcr-0123456789abcdef0123456789abcdef';
 export const STREAM = 'Custom-Code42Events_CL';
@@ -36,6 +37,8 @@ export interface HandlerSuite {
   status: BatchStatusStore;
   client: LogsIngestionClient;
   deps: StagedBatchHandlerDeps;
+  /** The handler's deleter: blobExists waits for the deletes it queued. */
+  deleter: StagedBlobDeleter;
   /** Stages these records as one batch, in the suite's format, and returns its message. */
   stage(records: readonly object[], batchId?: string): Promise<StagedBatchMessage>;
   deliver(body: StagedBatchMessage, handlerDeps?: Partial<StagedBatchHandlerDeps>): Promise<Outcome>;
@@ -72,7 +75,10 @@ export function describeHandler(topic: string, body: (suite: HandlerSuite) => vo
           };
           return createStagedBatchHandler({ ...suite.deps, ...handlerDeps })(delivery);
         },
-        blobExists: (msg) => suite.container.getBlobClient(msg.blobName).exists(),
+        async blobExists(msg) {
+          await suite.deleter.flush();
+          return suite.container.getBlobClient(msg.blobName).exists();
+        },
       } as HandlerSuite;
 
       before(async () => {
@@ -93,15 +99,18 @@ export function describeHandler(topic: string, body: (suite: HandlerSuite) => vo
           timeoutMs: 5_000,
           ca: suite.standIn.caCertPem,
         });
+        const logger = createLogger('la-uploader-test', { level: 'silent' });
+        suite.deleter = createStagedBlobDeleter(blobs, { logger, delayMs: 0 });
         suite.deps = {
           claims: new BatchClaims(suite.table, { leaseMs: CLAIM_LEASE_MS, owner: 'test' }),
           staging: createStagedBatchSource(blobs, 64 * 1024 * 1024),
+          deleter: suite.deleter,
           client: suite.client,
           stream: STREAM,
           clientFor: () => assert.fail('these batches name no stream of their own'),
           retention: 'delete',
           policy: { maxRequestBytes: 1_000_000, inlineRetryMs: 5_000, backoff: { baseMs: 10, maxMs: 50 } },
-          logger: createLogger('la-uploader-test', { level: 'silent' }),
+          logger,
         };
       });
       after(async () => {

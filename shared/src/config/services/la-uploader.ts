@@ -82,6 +82,11 @@ export const laUploaderVars = defineVars(
       description:
         'What to do with a staged batch blob after a successful upload: delete it, or keep it (for audit or replay). A batch s3-fetcher marks as read by adx-ingester too (adxReads) is kept either way; the staging lifecycle rule removes it.',
     },
+    STAGING_DELETE_DELAY_MS: {
+      schema: env.int(0, 60_000).default(5_000),
+      description:
+        "With STAGING_RETENTION=delete: how long an uploaded batch's staged blob waits for others, so that up to 256 go in one Blob Batch delete request (about a third of the client CPU per blob of single deletes; under 16 go one by one). Its message is settled first: blobs still queued at a crash are left to the staging lifecycle rule. 0 deletes each at once.",
+    },
     MAX_STAGED_BATCH_BYTES: {
       schema: env.int(1_024, 1_073_741_824).default(LOGS_INGESTION_LIMIT_BYTES),
       description:
