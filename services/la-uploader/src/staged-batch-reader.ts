@@ -9,6 +9,7 @@ import {
   StagedBatchLayoutError,
   StagedBlobTooLarge,
 } from '@logferry/shared/stores/staging';
+import { containerClients } from './container-clients.ts';
 
 // A v2 staged batch (gzip JSON array) is read as its stored bytes and never opened on the common path:
 // those bytes are the request body. The record lengths from the message are all a split needs; the
@@ -61,26 +62,6 @@ export function createStagedBatchSource(blobs: BlobServiceClient, maxRawBytes: n
         throw err;
       }
     },
-  };
-}
-
-/** Most containers seen at once; the reference guard admits only STAGING_CONTAINER, so this is a backstop. */
-const MAX_CONTAINER_CLIENTS = 16;
-
-/**
- * A ContainerClient per container name, made once: building one (its pipeline, URL parsing) cost more per
- * batch than the rest of the read's own code. Bounded, since the names come from messages.
- */
-function containerClients(blobs: BlobServiceClient): (name: string) => ContainerClient {
-  const byName = new Map<string, ContainerClient>();
-  return (name) => {
-    let client = byName.get(name);
-    if (!client) {
-      if (byName.size >= MAX_CONTAINER_CLIENTS) byName.clear();
-      client = blobs.getContainerClient(name);
-      byName.set(name, client);
-    }
-    return client;
   };
 }
 

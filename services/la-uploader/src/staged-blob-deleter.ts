@@ -1,5 +1,6 @@
-import type { BlobBatchClient, BlobClient, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobBatchClient, BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import type { Logger } from '@logferry/shared';
+import { containerClients } from './container-clients.ts';
 
 /**
  * Deletes uploaded batches' staged blobs in Blob Batch requests (up to 256 deletes each) instead of one
@@ -67,17 +68,7 @@ export function createStagedBlobDeleter(
   const retryDelayMs = options.retryDelayMs ?? 5_000;
   const counts: StagedBlobDeleterCounts = { deleted: 0, absent: 0, abandoned: 0 };
   let batchClient: BlobBatchClient | undefined;
-  // One ContainerClient per name (building one costs more than the delete's own share of a request).
-  const containers = new Map<string, ContainerClient>();
-  const containerOf = (name: string) => {
-    let client = containers.get(name);
-    if (!client) {
-      if (containers.size >= 16) containers.clear();
-      client = blobs.getContainerClient(name);
-      containers.set(name, client);
-    }
-    return client;
-  };
+  const containerOf = containerClients(blobs);
   // Some accounts refuse Blob Batch (a 4xx for the whole request); then one delete per blob, as before.
   let singleDeletes = false;
   let pending: Pending[] = [];
