@@ -19,8 +19,9 @@ export interface StagedBlobDeleter {
   /** Deletes everything queued now; resolves once each delete answered, succeeded or not. */
   flush(): Promise<void>;
   /**
-   * Flushes, for at most `timeoutMs` (default 5 s; shutdown has a grace period): call after the subscription
-   * has stopped. What is still queued then is left to the lifecycle rule.
+   * Flushes, for at most `timeoutMs` (default 2 s: it runs after the subscription's grace period, inside the
+   * shutdown watchdog's 5 s margin): call after the subscription has stopped. What is still queued then is
+   * left to the lifecycle rule.
    */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -190,7 +191,7 @@ export function createStagedBlobDeleter(
       else schedule(retryAt > 0 ? Math.max(0, retryAt - Date.now()) : options.delayMs);
     },
     flush,
-    async close(timeoutMs = 5_000) {
+    async close(timeoutMs = 2_000) {
       let timeout: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         timeout = setTimeout(() => resolve('late'), timeoutMs);
