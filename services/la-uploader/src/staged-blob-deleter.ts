@@ -77,12 +77,13 @@ export function createStagedBlobDeleter(
   let running: Promise<void> = Promise.resolve();
   // After a failed request, a full queue waits for the retry timer instead of sending one request per new name.
   let retryAt = 0;
+  let closed = false;
 
   const schedule = (delayMs: number) => {
-    if (timer || pending.length === 0) return;
+    if (timer || pending.length === 0 || closed) return;
     timer = setTimeout(() => {
       timer = undefined;
-      void flush();
+      void flush(false);
     }, delayMs);
     timer.unref();
   };
@@ -96,80 +97,91 @@ export function createStagedBlobDeleter(
     );
   };
 
-  const retryLater = (items: Pending[]) => {
+  /** Puts failed names back (or gives up on those out of attempts); returns how many went back. */
+  const retryLater = (items: Pending[]): number => {
     const again = items.filter((p) => ++p.attempts < maxAttempts);
     abandon(
       items.filter((p) => p.attempts >= maxAttempts),
       `${maxAttempts} failed attempts`,
     );
     pending = [...again, ...pending];
+    return again.length;
   };
 
-  async function send(batch: Pending[]): Promise<void> {
+  /** One request's worth; returns how many names went back to the queue for a later attempt. */
+  async function send(batch: Pending[]): Promise<number> {
     const clients = batch.map((p) => containerOf(p.container).getBlobClient(p.blobName));
     if (!singleDeletes && batch.length >= MIN_BATCH) {
       try {
         batchClient ??= blobs.getBlobBatchClient();
         const res = await batchClient.deleteBlobs(clients);
+        if (closed) return 0;
         const failed: Pending[] = [];
-        res.subResponses.forEach((sub, i) => {
-          if (sub.status >= 200 && sub.status < 300) counts.deleted++;
-          else if (sub.status === 404) counts.absent++;
-          else failed.push(batch[i] as Pending);
+        let firstFailure: { status?: number; code?: string | undefined } | undefined;
+        // By the blob's position: a sub-response the answer lacks counts as failed, not as done.
+        batch.forEach((item, i) => {
+          const sub = res.subResponses[i];
+          if (sub && sub.status >= 200 && sub.status < 300) counts.deleted++;
+          else if (sub?.status === 404) counts.absent++;
+          else {
+            failed.push(item);
+            firstFailure ??= { status: sub?.status, code: sub ? sub.errorCode : 'NoSubResponse' };
+          }
         });
         logger.debug({ blobs: batch.length, failed: failed.length }, 'Blob Batch delete of staged blobs answered');
-        if (failed.length > 0) {
-          const first = res.subResponses.find((s) => s.status !== 404 && (s.status < 200 || s.status >= 300));
-          logger.warn({ failed: failed.length, status: first?.status, code: first?.errorCode }, 'some deletes failed');
-          retryLater(failed);
-        }
-        return;
+        if (failed.length === 0) return 0;
+        logger.warn({ failed: failed.length, ...firstFailure }, 'some deletes of staged blobs failed');
+        return retryLater(failed);
       } catch (err) {
+        if (closed) return 0;
         if (!refusesBatch(err)) {
           logger.warn({ err, blobs: batch.length }, 'could not delete staged blobs; trying again later');
-          retryLater(batch);
-          return;
+          return retryLater(batch);
         }
         singleDeletes = true;
         logger.warn({ err }, 'the storage account refused a Blob Batch request; deleting staged blobs one by one');
       }
     }
-    await deleteOneByOne(batch, clients);
+    return deleteOneByOne(batch, clients);
   }
 
-  async function deleteOneByOne(batch: Pending[], clients: readonly BlobClient[]): Promise<void> {
+  async function deleteOneByOne(batch: Pending[], clients: readonly BlobClient[]): Promise<number> {
     const failed: Pending[] = [];
     let lastError: unknown;
     for (const [i, client] of clients.entries()) {
       try {
         const res = await client.deleteIfExists();
+        if (closed) return 0;
         if (res.succeeded) counts.deleted++;
         else counts.absent++;
       } catch (err) {
+        if (closed) return 0;
         lastError = err;
         failed.push(batch[i] as Pending);
       }
     }
-    if (failed.length > 0) {
-      logger.warn({ err: lastError, failed: failed.length }, 'could not delete staged blobs; trying again later');
-      retryLater(failed);
-    }
+    if (failed.length === 0) return 0;
+    logger.warn({ err: lastError, failed: failed.length }, 'could not delete staged blobs; trying again later');
+    return retryLater(failed);
   }
 
-  function flush(): Promise<void> {
+  /**
+   * Sends what is queued, one request at a time. Unless forced (an explicit flush, close), it holds off until
+   * `retryAt` after a failed request: flushes queued behind a failing one must not turn into a burst.
+   */
+  function flush(force: boolean): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
     }
-    // One request at a time: a flush waits for the one in flight, then sends what is queued by then.
     running = running
       .then(async () => {
-        while (pending.length > 0) {
-          const batch = pending.splice(0, maxBatch);
-          const left = pending.length;
-          await send(batch);
-          // What failed went back to the queue: wait before the next request rather than spin on an outage.
-          if (pending.length > left) {
+        while (pending.length > 0 && !closed) {
+          const wait = retryAt - Date.now();
+          if (!force && wait > 0) return schedule(wait);
+          const requeued = await send(pending.splice(0, maxBatch));
+          if (requeued > 0) {
+            // Wait before the next request rather than spin on an outage.
             retryAt = Date.now() + retryDelayMs;
             return schedule(retryDelayMs);
           }
@@ -187,17 +199,19 @@ export function createStagedBlobDeleter(
     delete(container, blobName) {
       pending.push({ container, blobName, attempts: 0 });
       if (pending.length > maxPending) abandon(pending.splice(0, pending.length - maxPending), 'too many queued');
-      if ((pending.length >= maxBatch || options.delayMs === 0) && Date.now() >= retryAt) void flush();
+      if ((pending.length >= maxBatch || options.delayMs === 0) && Date.now() >= retryAt) void flush(false);
       else schedule(retryAt > 0 ? Math.max(0, retryAt - Date.now()) : options.delayMs);
     },
-    flush,
+    flush: () => flush(true),
     async close(timeoutMs = 2_000) {
       let timeout: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         timeout = setTimeout(() => resolve('late'), timeoutMs);
       });
-      const result = await Promise.race([flush(), late]);
+      const result = await Promise.race([flush(true), late]);
       clearTimeout(timeout);
+      // A request still in flight may answer later: its names are counted abandoned here, not again then.
+      closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       // Still queued: a request that hung past the timeout, or deletes that failed and were waiting to retry.
@@ -207,8 +221,11 @@ export function createStagedBlobDeleter(
   };
 }
 
-/** A 4xx for the whole batch request other than throttling: this account (or its settings) will not take one. */
+/**
+ * The account will not take a Blob Batch request at all (the API or the operation not supported there), as
+ * opposed to an answer single deletes would get too (403: the role or a clock skew; 408, 429, 5xx: transient).
+ */
 function refusesBatch(err: unknown): boolean {
   const status = (err as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return status === 400 || status === 404 || status === 405 || status === 501;
 }

@@ -88,6 +88,54 @@ describe('staged blob deleter: error paths', () => {
     assert.equal(deleter.counts.deleted, 20);
   });
 
+  it('keeps sending while names arrive during a request: new names are not mistaken for failed ones', async () => {
+    const { blobs, calls } = stubBlobs(async (names) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return { subResponses: names.map(() => ({ status: 202 })) };
+    });
+    const deleter = createStagedBlobDeleter(blobs, { logger, delayMs: 60_000, retryDelayMs: 60_000 });
+    // 1,000 names, 20 every 5 ms: requests go as 256 are queued, each while more arrive.
+    for (let i = 0; i < 1_000; i += 20) {
+      for (let j = i; j < i + 20; j++) deleter.delete('staging', `s/${j}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(deleter.counts.deleted >= 768, `deleted ${deleter.counts.deleted} of 1,000 without a flush`);
+    await deleter.flush();
+    assert.deepEqual(deleter.counts, { deleted: 1_000, absent: 0, abandoned: 0 });
+    assert.ok(calls.batches.every((n) => n <= 256));
+  });
+
+  it('retries the blobs an answer has no sub-response for, instead of forgetting them', async () => {
+    let answers = 0;
+    const { blobs, calls } = stubBlobs(async (names) => {
+      const first = answers++ === 0;
+      return { subResponses: (first ? names.slice(0, 20) : names).map(() => ({ status: 202 })) };
+    });
+    const deleter = createStagedBlobDeleter(blobs, { logger, delayMs: 60_000, retryDelayMs: 10 });
+    for (let i = 0; i < 40; i++) deleter.delete('staging', `m/${i}`);
+    await deleter.flush();
+    assert.equal(deleter.counts.deleted, 20);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(calls.batches, [40, 20]);
+    assert.deepEqual(deleter.counts, { deleted: 40, absent: 0, abandoned: 0 });
+  });
+
+  it('keeps Blob Batch after a 403 (single deletes would get it too) and retries', async () => {
+    let answers = 0;
+    const { blobs, calls } = stubBlobs(async (names) => {
+      if (answers++ === 0) throw new RestError('AuthenticationFailed', { statusCode: 403 });
+      return { subResponses: names.map(() => ({ status: 202 })) };
+    });
+    const deleter = createStagedBlobDeleter(blobs, { logger, delayMs: 60_000, retryDelayMs: 10 });
+    for (let i = 0; i < 20; i++) deleter.delete('staging', `f/${i}`);
+    await deleter.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(calls.batches, [20, 20]);
+    assert.deepEqual(calls.singles, []);
+    assert.equal(deleter.counts.deleted, 20);
+  });
+
   it('bounds the queue: past maxPending the oldest names are dropped, counted as abandoned', async () => {
     const { blobs } = stubBlobs(async () => {
       throw new RestError('timeout', { statusCode: 503 });
