@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { waitUntil } from '@logferry/shared/testing';
 import { type Corpus, type CorpusObject, directNotification, s3Record } from '../../test/src/s3-corpus.ts';
 import { FLOW_SERVICES, type Flow, type FlowService, startFlow } from '../../test/src/s3-flow.ts';
 import type { FloorRates } from './fetcher-bench.ts';
@@ -206,14 +207,16 @@ async function ndjsonCorpus(
   return { corpus, rawBytes };
 }
 
-async function waitUntilEmpty(container: ContainerClient, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const page = await container.listBlobsFlat().byPage({ maxPageSize: 1 }).next();
-    if (page.done || page.value.segment.blobItems.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`staged blobs were still there after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Until la-uploader has deleted every staged blob (it deletes them in batches, after the messages settle). */
+function waitUntilEmpty(container: ContainerClient, timeoutMs: number): Promise<true> {
+  return waitUntil(
+    'the staged blobs deleted',
+    async () => {
+      const page = await container.listBlobsFlat().byPage({ maxPageSize: 1 }).next();
+      return page.done || page.value.segment.blobItems.length === 0;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 /** CPU seconds (user + system) each service process has used so far; Linux only (else empty). */
