@@ -30,6 +30,7 @@ export class LeaderLease {
   #validUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
+  #attempting = false;
   #prepared = false;
   #stopped = false;
 
@@ -45,8 +46,14 @@ export class LeaderLease {
   }
 
   start(): void {
+    // One attempt at a time: an attempt slower than the interval, finishing after a later one (or after
+    // stop), would otherwise set the lease as held again.
     const run = () => {
-      this.#tick = this.#attempt();
+      if (this.#attempting) return;
+      this.#attempting = true;
+      this.#tick = this.#attempt().finally(() => {
+        this.#attempting = false;
+      });
     };
     run();
     this.#timer = setInterval(run, this.#options.intervalMs ?? Math.floor(this.#durationMs / 3));

@@ -67,4 +67,25 @@ describe('LeaderLease (blob lease on Azurite)', () => {
       await lease.stop();
     }
   });
+
+  it('stays released after stop when attempts are slower than the interval', async () => {
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('locks');
+    // A 1 ms interval against requests of several ms: before, attempts overlapped and one finishing
+    // after stop() set the lease as held again.
+    for (let round = 0; round < 5; round++) {
+      const lease = new LeaderLease({
+        container,
+        blobName: `slow-${round}`,
+        logger,
+        role: 'test leadership',
+        durationSec: 15,
+        intervalMs: 1,
+      });
+      lease.start();
+      await waitUntil('the lease to be held', () => lease.held, { intervalMs: 5 });
+      await lease.stop();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(lease.held, false, `round ${round}: a stopped replica no longer claims the lease`);
+    }
+  });
 });
