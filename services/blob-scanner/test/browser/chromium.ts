@@ -9,7 +9,11 @@ export const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/blob-
 /** Deadline of every wait on the page (playwright's own waiting: no fixed sleeps). */
 export const WAIT_MS = 30_000;
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launch it before starting what the test needs: a test that starts servers alongside the launch and then
+ * fails on a missing browser never learns their handles, cannot stop them, and the run hangs instead of failing.
+ */
+export async function launchChromium(): Promise<Browser> {
   // CI installs Debian's chromium; a missing browser is a broken environment, not a reason to skip.
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);

@@ -27,7 +27,8 @@ describe('pipeline page in headless Chromium, on the running S3 flow', { timeout
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [flow, browser] = await Promise.all([startFlow({ lockDuration: 'PT5S' }), launchChromium()]);
+    browser = await launchChromium();
+    flow = await startFlow({ lockDuration: 'PT5S' });
     const port = await freePort();
     // Listening beyond loopback turns local mode's anonymous access off: the page needs the key.
     scanner = await startServiceProcess(

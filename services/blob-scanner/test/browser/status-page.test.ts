@@ -45,7 +45,8 @@ describe('status page in headless Chromium, on the running pipeline', { timeout:
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [flow, browser] = await Promise.all([startBlobFlow(), launch()]);
+    browser = await launch();
+    flow = await startBlobFlow();
   });
   after(async () => {
     await browser?.close();
@@ -143,7 +144,8 @@ describe('status page in headless Chromium, in-process server', () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [azurite, browser] = await Promise.all([startAzurite(), launch()]);
+    browser = await launch();
+    azurite = await startAzurite();
   });
   after(async () => {
     await browser?.close();
