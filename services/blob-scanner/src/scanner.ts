@@ -5,6 +5,7 @@ import { scrubExternalText } from '@logferry/shared/logging/redact';
 import type { BlobRef, BlobStatusRow, BlobStatusStore, ScanView } from '@logferry/shared/stores/blob-status';
 import type { Publisher } from '@logferry/shared/transport/port';
 import { forEachLimit } from './for-each-limit.ts';
+import { listBlobPages } from './listing/list-blob-pages.ts';
 import type { EventBus } from './live/event-bus.ts';
 import { EMPTY_BLOB_REASON, publishClaimed, publishSkipped, type QueueingDeps } from './queue-claimed.ts';
 import { emptyCounts, newScanId, type ScanRecord, type ScanRecordStore, type ScanTrigger } from './scan-records.ts';
@@ -129,18 +130,13 @@ export class Scanner {
     try {
       // Read while the first listing page comes.
       const viewsRead = this.#views(running.record.prefix, log);
-      const pages = this.#options.container
-        .listBlobsFlat(running.record.prefix === undefined ? {} : { prefix: running.record.prefix })
-        .byPage({ maxPageSize: this.#options.pageSize });
+      const pages = listBlobPages(this.#options.container, {
+        prefix: running.record.prefix,
+        pageSize: this.#options.pageSize,
+      });
+      const container = this.#options.container.containerName;
       for await (const page of pages) {
-        const items = page.segment.blobItems.map(
-          (b): BlobRef => ({
-            container: this.#options.container.containerName,
-            name: b.name,
-            etag: b.properties.etag ?? '',
-            size: b.properties.contentLength ?? 0,
-          }),
-        );
+        const items = page.map((b): BlobRef => ({ container, name: b.name, etag: b.etag, size: b.size }));
         await this.#scanPage(running, items, await viewsRead, log);
         await this.#save(running, {}, true);
         if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
