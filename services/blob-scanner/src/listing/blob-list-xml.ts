@@ -21,8 +21,9 @@ const NAMED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', qu
 
 /**
  * Reads the three fields a scan needs from one List Blobs (flat) answer, without building the whole
- * document. The storage SDK's own deserializer spent ~0.2 ms of client CPU per blob, most of a rescan's
- * time; this is a string scan bounded by the page, which the service caps at 5,000 blobs.
+ * document. The SDK's way (core-client's XML parse of the body, then its deserializer) was most of a
+ * rescan's client CPU; this is a string scan bounded by the page, which the service caps at 5,000 blobs.
+ * It reads only what a flat listing without `include=` holds: no metadata, tags or prefixes.
  *
  * Safe as a scan because element text cannot hold a raw `<`: a name such as `a<Blob>b` arrives as
  * `a&lt;Blob&gt;b`. A name with characters XML cannot carry arrives percent-encoded with `Encoded="true"`,
