@@ -264,7 +264,11 @@ async function startChild<T>(
   parse: (firstLine: string) => T,
 ): Promise<{ value: T }> {
   const path = fileURLToPath(new URL(`../../standins/src/${script}`, import.meta.url));
-  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Warnings and errors still reach the terminal; a stand-in's info lines would break up the bench's table.
+  const child = spawn(process.execPath, [path, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  });
   children.push(child);
   const first = await new Promise<string>((resolve, reject) => {
     let out = '';
